@@ -1,0 +1,115 @@
+"""``create_app``: the Sanic application serving every enabled module under ``/api/v1``.
+
+Keyword-only on purpose: ``sanic --factory ecommerce.app:create_app`` calls the factory with an
+argparse namespace first and falls back to no arguments when that fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import Callable
+
+from sanic import Blueprint, Sanic
+from sanic_ext import Extend
+
+from ecommerce import __version__
+from ecommerce.kernel import logging as app_logging
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.concurrency import run_sync
+from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
+from ecommerce.kernel.http import middleware, system
+from ecommerce.kernel.http.metrics import HttpMetrics
+from ecommerce.kernel.http.problems import ProblemErrorHandler
+from ecommerce.kernel.http.swagger import CONFIG as SWAGGER_CONFIG
+from ecommerce.kernel.http.swagger import install_offline_swagger
+from ecommerce.kernel.settings import Settings
+
+log = logging.getLogger("ecommerce.app")
+API_PREFIX = "/api/v1"
+
+
+def _load(path: str) -> Callable[[], Blueprint]:
+    module_name, _, attr = path.partition(":")
+    factory: Callable[[], Blueprint] = getattr(importlib.import_module(module_name), attr)
+    return factory
+
+
+def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> Sanic:
+    settings = settings or Settings.from_env()
+    app_logging.configure(settings.log_level, settings.log_format)
+    kernel = Kernel(settings)
+
+    app = Sanic(name, error_handler=ProblemErrorHandler())
+    app.config.update(
+        REQUEST_MAX_SIZE=settings.max_body_bytes,
+        FALLBACK_ERROR_FORMAT="json",
+        ACCESS_LOG=False,
+        KEEP_ALIVE_TIMEOUT=30,
+        OAS_URL_PREFIX="/docs",
+        OAS_UI_DEFAULT="swagger",
+        OAS_UI_REDOC=False,
+        OAS_AUTODOC=False,
+        HEALTH=False,
+        CORS=False,
+        **SWAGGER_CONFIG,
+    )
+    app.ctx.kernel = kernel
+    app.ctx.settings = settings
+    Extend(app)
+    app.ext.openapi.describe(
+        "ecommerce API",
+        version=__version__,
+        description="Reference e-commerce platform (modular monolith). Errors are RFC 9457 problem details.",
+    )
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+    install_offline_swagger(app)
+
+    metrics = HttpMetrics()
+    middleware.install(app, metrics)
+    app.blueprint(system.build_blueprint(metrics))
+    blueprints = [_load(m.blueprint)() for m in kernel.modules if m.blueprint]
+    if blueprints:
+        app.blueprint(Blueprint.group(*blueprints, url_prefix=API_PREFIX))
+
+    @app.after_server_start
+    async def start_relay(app: Sanic) -> None:
+        if settings.run_relay:
+            app.add_task(_relay_loop(kernel, settings.relay_interval), name="outbox-relay")
+
+    @app.before_server_stop
+    async def stop_relay(app: Sanic) -> None:
+        if settings.run_relay:
+            await app.cancel_task("outbox-relay", raise_exception=False)
+
+    @app.after_server_stop
+    async def close_kernel(app: Sanic) -> None:
+        kernel.close()
+
+    return app
+
+
+async def _relay_loop(kernel: Kernel, interval: float) -> None:
+    """Deliver events in the background: woken right after a use case publishes, polled otherwise."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def nudge() -> None:
+        loop.call_soon_threadsafe(wake.set)
+
+    add_publish_listener(nudge)
+    try:
+        while True:
+            wake.clear()
+            try:
+                report = await run_sync(kernel.relay.run_once)
+                if report.delivered + report.retried + report.failed >= kernel.relay.batch_size:
+                    continue  # a full batch: there may be more waiting
+            except Exception:
+                log.exception("outbox relay pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+    finally:
+        remove_publish_listener(nudge)

@@ -1,0 +1,210 @@
+"""The ``ecommerce`` command: serve, migrate, seed, modules, events, config.
+
+A configuration mistake is one line on stderr and exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from tqdm import tqdm
+
+from ecommerce import __version__
+from ecommerce.kernel.settings import VARIABLES, Settings, SettingsError
+
+EXIT_CONFIG = 2
+
+
+def _kernel(settings: Settings) -> Any:
+    from ecommerce.kernel.bootstrap import Kernel
+
+    return Kernel(settings)
+
+
+def _bar(total: int, desc: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit="module", disable=None, file=sys.stderr, leave=False)
+
+
+def migrate_all(kernel: Any) -> dict[str, list[str]]:
+    with _bar(len(kernel.modules.names()), "migrating") as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        return dict(kernel.migrate(progress=step))
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    kernel = _kernel(settings)
+    try:
+        if args.status:
+            print(f"{'module':<16}{'set':<8}{'migration':<32}applied")
+            for state in kernel.migration_status():
+                when = state.applied.isoformat(sep=" ", timespec="seconds") if state.applied else "pending"
+                print(f"{state.module:<16}{state.set:<8}{state.name:<32}{when}")
+            return 1 if args.check and kernel.pending_migrations() else 0
+        applied = migrate_all(kernel)
+        total = sum(len(names) for names in applied.values())
+        for module, names in applied.items():
+            for name in names:
+                print(f"applied {module}: {name}")
+        print(f"{total} migration(s) applied" if total else "database is up to date")
+        return 0
+    finally:
+        kernel.close()
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    kernel = _kernel(settings)
+    try:
+        migrate_all(kernel)
+        created = kernel.seed(scale=args.scale, demo=True, only=args.module)
+        for module, lines in created.items():
+            for line in lines:
+                print(f"{module}: {line}")
+        return 0
+    finally:
+        kernel.close()
+
+
+def _routes(blueprint_path: str | None) -> list[str]:
+    if not blueprint_path:
+        return []
+    from ecommerce.app import API_PREFIX, _load
+
+    bp = _load(blueprint_path)()
+    out = []
+    for route in bp._future_routes:
+        for method in sorted(route.methods or ()):
+            out.append(f"{method} {API_PREFIX}/{route.uri.lstrip('/')}")
+    return sorted(out)
+
+
+def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
+    from ecommerce.kernel.registry import discover
+
+    modules = discover()
+    consumed: dict[str, list[str]] = {}
+    for module in modules.values():
+        for sub in module.subscriptions:
+            consumed.setdefault(module.name, []).append(sub.event.key())
+    for name in sorted(modules):
+        module = modules[name]
+        state = "enabled" if settings.module_enabled(name) else "disabled"
+        print(f"{name} ({state}) - {module.description}")
+        print(f"  database:  {settings.database_url_for(name)}")
+        print(f"  tables:    {', '.join(module.tables) or '-'}")
+        print(f"  publishes: {', '.join(e.key() for e in module.publishes) or '-'}")
+        print(f"  consumes:  {', '.join(consumed.get(name, [])) or '-'}")
+        routes = _routes(module.blueprint)
+        print(f"  routes:    {routes[0] if routes else '-'}")
+        for route in routes[1:]:
+            print(f"             {route}")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    kernel = _kernel(settings)
+    try:
+        if args.action == "relay":
+            report = kernel.relay_once()
+            print(f"delivered {report.delivered}, retried {report.retried}, failed {report.failed}")
+            for error in report.errors:
+                print(f"  {error}", file=sys.stderr)
+            return 0
+        print(f"{'module':<16}{'pending':>8}{'failed':>8}{'delivered':>10}")
+        for row in kernel.outbox_state():
+            print(f"{row.module:<16}{row.pending:>8}{row.failed:>8}{row.delivered:>10}")
+        return 0
+    finally:
+        kernel.close()
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    for key, value in sorted(vars(settings).items()):
+        shown = "(set)" if key == "secret_key" and value else value
+        print(f"{key} = {shown}")
+    print("\nvariables: " + ", ".join(VARIABLES) + ", ECOMMERCE_DATABASE_URL_<MODULE>, ECOMMERCE_CONFIG")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from ecommerce.app import create_app
+
+    kernel = _kernel(settings)
+    try:
+        if not args.no_migrate:
+            migrate_all(kernel)
+        if args.demo:
+            for module, lines in kernel.seed(demo=True).items():
+                for line in lines:
+                    print(f"demo {module}: {line}")
+    finally:
+        kernel.close()
+    loader = AppLoader(factory=partial(create_app, settings=settings))
+    app = loader.load()
+    single = args.workers == 1
+    app.prepare(host=args.host, port=args.port, workers=args.workers, single_process=single, motd=args.motd)
+    print(f"serving on http://{args.host}:{args.port} (API docs: http://{args.host}:{args.port}/docs)", flush=True)
+    if single:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecommerce", description="Reference e-commerce modular monolith.")
+    parser.add_argument("--version", action="version", version=f"ecommerce {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="migrate, then serve the HTTP API")
+    serve.add_argument("--host", default=os.environ.get("ECOMMERCE_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ECOMMERCE_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1, help="Sanic worker processes (default 1)")
+    serve.add_argument("--demo", action="store_true", help="load demo data (idempotent)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
+    serve.add_argument("--motd", action="store_true", help="show Sanic's start-up banner")
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending migrations of every enabled module")
+    migrate.add_argument("--status", action="store_true", help="list migrations and when they were applied")
+    migrate.add_argument("--check", action="store_true", help="with --status: exit 1 if any is pending")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load demo data (idempotent)")
+    seed.add_argument("--scale", type=int, default=1, help="size factor for generated data")
+    seed.add_argument("--module", action="append", help="only this module (repeatable)")
+    seed.set_defaults(handler=cmd_seed)
+
+    modules = sub.add_parser("modules", help="modules with their tables, routes and events")
+    modules.set_defaults(handler=cmd_modules)
+
+    events = sub.add_parser("events", help="integration events: relay once, or outbox status")
+    events.add_argument("action", choices=["relay", "status"])
+    events.set_defaults(handler=cmd_events)
+
+    config = sub.add_parser("config", help="show the effective settings")
+    config.set_defaults(handler=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    try:
+        settings = Settings.from_env()
+        return handler(args, settings)
+    except SettingsError as exc:
+        print(f"ecommerce: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130

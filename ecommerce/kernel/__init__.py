@@ -1,0 +1,1 @@
+"""Building blocks with no domain knowledge: module contract, settings, databases, events, errors, HTTP glue."""

@@ -1,0 +1,136 @@
+"""The kernel of one process: settings, enabled modules, their databases, ``run_sync`` and the relay.
+
+The web app, the CLI, scripts and tests all start here, so a developer can use any module's ``api``
+without Sanic::
+
+    import ecommerce
+    kernel = ecommerce.bootstrap()          # reads ECOMMERCE_* settings, binds databases
+    from ecommerce.modules.users import api
+    print(api.get_user(1))
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ecommerce.kernel import concurrency
+from ecommerce.kernel.concurrency import SyncRunner
+from ecommerce.kernel.database import Databases
+from ecommerce.kernel.events import Consumer, Relay, RelayReport
+from ecommerce.kernel.migrations import MigrationState
+from ecommerce.kernel.migrations import migrate as migrate_module
+from ecommerce.kernel.migrations import status as migration_status
+from ecommerce.kernel.module import Module, SeedContext
+from ecommerce.kernel.registry import Registry, discover
+from ecommerce.kernel.security.secrets import application_secret
+from ecommerce.kernel.security.tokens import Principal, TokenSigner, derive_key
+from ecommerce.kernel.settings import Settings
+
+PrincipalCheck = Callable[[Principal], None]
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    module: str
+    pending: int
+    failed: int
+    delivered: int
+
+
+class Kernel:
+    def __init__(self, settings: Settings, modules: dict[str, Module] | None = None) -> None:
+        self.settings = settings
+        self.registry = Registry(discover() if modules is None else modules, settings)
+        self.secret = application_secret(settings)
+        self.tokens = TokenSigner(
+            {"k1": derive_key(self.secret, "jwt:k1")},
+            "k1",
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=settings.access_token_ttl,
+        )
+        #: Extra checks on every authenticated request (e.g. "session not revoked"); modules add them.
+        self.principal_checks: list[PrincipalCheck] = []
+        self.databases = Databases()
+        for module in self.registry:
+            self.databases.bind(module.name, module.database, settings)
+        self.runner = SyncRunner(self.databases, settings.worker_threads)
+        self.relay = Relay(
+            (m.events for m in self.registry),
+            (Consumer(m.name, m.events, m.subscriptions) for m in self.registry if m.subscriptions),
+            batch_size=settings.relay_batch_size,
+            max_attempts=settings.relay_max_attempts,
+            lease_seconds=settings.relay_lease_seconds,
+        )
+        concurrency.activate(self.runner)
+        for module in self.registry:
+            if module.setup is not None:
+                module.setup(self)
+
+    @property
+    def modules(self) -> Registry:
+        return self.registry
+
+    def call(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
+        """Run a use case synchronously with connection clean-up (CLI and scripts)."""
+        return self.runner.call(fn, *args, **kwargs)
+
+    def migrate(self, progress: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+        applied: dict[str, list[str]] = {}
+        for module in self.registry:
+            if progress:
+                progress(module.name)
+            applied[module.name] = migrate_module(module.name, self.databases.get(module.name), module.migrations)
+        return applied
+
+    def migration_status(self) -> list[MigrationState]:
+        states: list[MigrationState] = []
+        for module in self.registry:
+            states.extend(migration_status(module.name, self.databases.get(module.name), module.migrations))
+        return states
+
+    def pending_migrations(self) -> list[MigrationState]:
+        return [state for state in self.migration_status() if state.applied is None]
+
+    def seed(self, scale: int = 1, demo: bool = True, only: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """Run each module's seeder (dependencies first); seeders are idempotent."""
+        wanted = set(only) if only is not None else None
+        done: dict[str, list[str]] = {}
+        for module in self.registry:
+            if module.seed is not None and (wanted is None or module.name in wanted):
+                done[module.name] = self.runner.call(module.seed, SeedContext(self, scale=scale, demo=demo))
+        return done
+
+    def relay_once(self, now: datetime.datetime | None = None) -> RelayReport:
+        return self.runner.call(self.relay.run_once, now)
+
+    def outbox_state(self) -> list[OutboxState]:
+        def count(module: Module) -> OutboxState:
+            Outbox = module.events.Outbox
+            delivered = Outbox.select().where(Outbox.delivered_at.is_null(False)).count()
+            failed = Outbox.select().where(Outbox.failed_at.is_null(False)).count()
+            return OutboxState(module.name, module.events.pending_count(), failed, delivered)
+
+        return [self.runner.call(count, m) for m in self.registry]
+
+    def authenticate(self, token: str) -> Principal:
+        """Verify an access token and run the modules' checks; blocking (call through run_sync)."""
+        principal = self.tokens.verify(token)
+        for check in self.principal_checks:
+            check(principal)
+        return principal
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        self.databases.close_all()
+        concurrency.activate(None)
+
+
+def bootstrap(settings: Settings | None = None, *, migrate: bool = False) -> Kernel:
+    """Start a kernel for a script or job; ``migrate=True`` also applies pending migrations."""
+    kernel = Kernel(settings or Settings.from_env())
+    if migrate:
+        kernel.migrate()
+    return kernel

@@ -1,0 +1,70 @@
+"""Errors the domain raises, in plain Python; the HTTP glue turns each into RFC 9457 problem details.
+
+Why here and not in http: domain code must say "not found" or "conflict" without knowing about Sanic,
+and the same exceptions then read naturally to a developer calling a module's ``api`` from a script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input field; ``field`` is a dotted path such as ``items.0.quantity``."""
+
+    field: str
+    message: str
+
+
+class AppError(Exception):
+    """Base of every expected error. ``slug`` becomes the problem ``type``; ``status`` the HTTP code."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal Server Error"
+
+    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors or []
+
+
+class ValidationFailed(AppError):
+    status, slug, title = 400, "validation-error", "Invalid request"
+
+
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class Unprocessable(AppError):
+    status, slug, title = 422, "unprocessable", "Unprocessable request"
+
+
+class TooManyRequests(AppError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"

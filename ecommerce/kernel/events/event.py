@@ -1,0 +1,61 @@
+"""Integration events: the only thing modules say to each other asynchronously.
+
+Events are frozen dataclasses of JSON-friendly fields with a versioned name (``users.UserRegistered``
+v1). Consumers read them tolerantly: unknown fields are ignored, so a publisher may add fields without
+breaking anyone; removing or changing one means a new version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+
+@dataclass(frozen=True)
+class IntegrationEvent:
+    """Base class. Subclasses set ``name`` (``"<module>.<PastTenseFact>"``) and ``version``."""
+
+    name: ClassVar[str] = "integration.Event"
+    version: ClassVar[int] = 1
+
+    def to_payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> IntegrationEvent:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    @classmethod
+    def key(cls) -> str:
+        """The routing key: name and version, e.g. ``users.UserRegistered.v1``."""
+        return f"{cls.name}.v{cls.version}"
+
+
+E = TypeVar("E", bound=IntegrationEvent)
+
+
+@dataclass(frozen=True)
+class Envelope(Generic[E]):
+    """What a handler receives: the typed event plus delivery metadata."""
+
+    event_id: str
+    source: str
+    occurred_at: datetime.datetime
+    event: E
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer module's handler for one event type. ``name`` keys the inbox (keep it stable)."""
+
+    event: type[IntegrationEvent]
+    handler: Callable[[Envelope[Any]], None]
+    name: str = ""
+
+    @property
+    def handler_name(self) -> str:
+        return self.name or f"{self.handler.__module__}.{self.handler.__qualname__}"

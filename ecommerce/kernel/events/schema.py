@@ -1,0 +1,60 @@
+"""The kernel's own tables in every module database, as frozen, versioned steps.
+
+Why frozen copies rather than the live models: a migration must create the table as it was when the
+step was written, whatever the models look like later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peewee import (
+    AutoField,
+    CharField,
+    Database,
+    DateTimeField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+
+def _create_event_tables_v1(db: Database, module: str) -> None:
+    class Outbox(Model):
+        id = AutoField()
+        event_id = CharField(max_length=36, unique=True)
+        name = CharField(max_length=200)
+        version = IntegerField()
+        payload = TextField()
+        occurred_at = DateTimeField()
+        available_at = DateTimeField()
+        attempts = IntegerField(default=0)
+        claimed_until = DateTimeField(null=True)
+        delivered_at = DateTimeField(null=True)
+        failed_at = DateTimeField(null=True)
+        last_error = TextField(null=True)
+
+        class Meta:
+            database = db
+            table_name = f"{module}_outbox"
+            # The relay's poll: undelivered rows that are due, oldest first.
+            indexes = ((("delivered_at", "failed_at", "available_at"), False),)
+
+    class Inbox(Model):
+        id = AutoField()
+        event_id = CharField(max_length=36)
+        handler = CharField(max_length=200)
+        processed_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = f"{module}_inbox"
+            # The uniqueness that makes a redelivered event a no-op for this handler.
+            indexes = ((("event_id", "handler"), True),)
+
+    db.create_tables([Outbox, Inbox])
+
+
+KERNEL_STEPS: tuple[tuple[str, Callable[[Database, str], None]], ...] = (
+    ("0001_event_tables", _create_event_tables_v1),
+)

@@ -1,0 +1,123 @@
+"""A module's outbox and inbox: the two tables that make its events reliable.
+
+- Outbox: ``publish`` writes the event in the *same transaction* as the state change, so an event exists
+  if and only if the change committed. The relay delivers it later, at least once.
+- Inbox: ``process_once`` records (event id, handler) in the *same transaction* as the handler's
+  effects, so a redelivered event changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+
+from peewee import (
+    AutoField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    IntegerField,
+    IntegrityError,
+    Model,
+    TextField,
+)
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events.event import IntegrationEvent
+
+_signal = threading.local()
+_listeners: list[Callable[[], None]] = []
+
+
+def add_publish_listener(listener: Callable[[], None]) -> None:
+    """Called (from any thread) after a use case that published events has finished."""
+    _listeners.append(listener)
+
+
+def remove_publish_listener(listener: Callable[[], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def flush_publish_signal() -> None:
+    """Wake the relay if this thread published since the last call (``run_sync`` calls this)."""
+    if getattr(_signal, "published", False):
+        _signal.published = False
+        for listener in list(_listeners):
+            listener()
+
+
+class EventTables:
+    """The outbox and inbox models of one module, bound to that module's database proxy."""
+
+    def __init__(self, module: str, database: DatabaseProxy) -> None:
+        self.module = module
+        self.database = database
+
+        class Outbox(Model):
+            id = AutoField()
+            event_id = CharField(max_length=36, unique=True)
+            name = CharField(max_length=200)
+            version = IntegerField()
+            payload = TextField()
+            occurred_at = DateTimeField()
+            available_at = DateTimeField()
+            attempts = IntegerField(default=0)
+            claimed_until = DateTimeField(null=True)
+            delivered_at = DateTimeField(null=True)
+            failed_at = DateTimeField(null=True)
+            last_error = TextField(null=True)
+
+            class Meta:
+                table_name = f"{module}_outbox"
+
+        class Inbox(Model):
+            id = AutoField()
+            event_id = CharField(max_length=36)
+            handler = CharField(max_length=200)
+            processed_at = DateTimeField()
+
+            class Meta:
+                table_name = f"{module}_inbox"
+
+        Outbox._meta.set_database(database)
+        Inbox._meta.set_database(database)
+        self.Outbox = Outbox
+        self.Inbox = Inbox
+
+    def publish(self, event: IntegrationEvent) -> str:
+        """Record ``event`` in the outbox; must run inside the transaction that makes the change."""
+        if not self.database.in_transaction():
+            raise RuntimeError(
+                f"{self.module}: publish {event.name} inside the transaction that changes state "
+                "(with database.atomic(): ...), or the event could outlive a rollback"
+            )
+        now = utcnow()
+        event_id = str(uuid.uuid4())
+        self.Outbox.insert(
+            event_id=event_id,
+            name=event.key(),
+            version=event.version,
+            payload=json.dumps(event.to_payload(), separators=(",", ":")),
+            occurred_at=now,
+            available_at=now,
+        ).execute()
+        _signal.published = True
+        return event_id
+
+    def process_once(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
+        """Run ``effect`` unless ``handler`` already processed ``event_id``; True if it ran."""
+        with self.database.atomic():
+            try:
+                with self.database.atomic():  # a savepoint, so a duplicate does not poison the transaction
+                    self.Inbox.insert(event_id=event_id, handler=handler, processed_at=utcnow()).execute()
+            except IntegrityError:
+                return False
+            effect()
+            return True
+
+    def pending_count(self) -> int:
+        Outbox = self.Outbox
+        return Outbox.select().where(Outbox.delivered_at.is_null() & Outbox.failed_at.is_null()).count()

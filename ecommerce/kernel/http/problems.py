@@ -1,0 +1,76 @@
+"""RFC 9457 problem details for every error, so clients parse one shape and never see a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sanic import HTTPResponse, Request, json
+from sanic.exceptions import SanicException
+from sanic.handlers import ErrorHandler
+
+from ecommerce.kernel.errors import AppError, TooManyRequests
+
+log = logging.getLogger("ecommerce.http")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "/problems/"
+
+_SANIC_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    408: ("request-timeout", "Request timeout"),
+    413: ("payload-too-large", "Request body too large"),
+    416: ("range-not-satisfiable", "Range not satisfiable"),
+    503: ("service-unavailable", "Service unavailable"),
+}
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> HTTPResponse:
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    if instance:
+        body["instance"] = instance
+    return json(body, status=status, headers=headers, content_type=PROBLEM_JSON)
+
+
+class ProblemErrorHandler(ErrorHandler):
+    """Sanic's error handler, answering every failure as problem details."""
+
+    def default(self, request: Request, exception: BaseException) -> HTTPResponse:
+        rid = getattr(request.ctx, "request_id", None) if request is not None else None
+        headers = {"X-Request-ID": rid} if rid else {}
+        path = request.path if request is not None else None
+        if isinstance(exception, AppError):
+            if isinstance(exception, TooManyRequests):
+                headers["Retry-After"] = str(exception.retry_after)
+            errors = [{"field": e.field, "message": e.message} for e in exception.errors]
+            return problem(
+                exception.status, exception.slug, exception.title, exception.detail,
+                errors=errors, headers=headers, instance=path,
+            )
+        if isinstance(exception, SanicException):
+            status = int(getattr(exception, "status_code", 500) or 500)
+            if status < 500:
+                slug, title = _SANIC_SLUGS.get(status, ("http-error", "HTTP error"))
+                extra = getattr(exception, "headers", None) or {}
+                return problem(status, slug, title, str(exception) or title,
+                               headers={**extra, **headers}, instance=path)
+        log.exception("unhandled error", extra={"path": path})
+        return problem(
+            500, "internal-error", "Internal Server Error",
+            "An unexpected error occurred; quote the request id when reporting it.",
+            headers=headers, instance=path,
+        )

@@ -1,0 +1,49 @@
+"""Parse and validate a JSON body with a pydantic model; any problem becomes a 400 with field errors."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sanic import Request
+from sanic.exceptions import BadRequest
+
+from ecommerce.kernel.errors import FieldError, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    out = []
+    for item in error.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        message = str(item["msg"])
+        out.append(FieldError(path, message))
+    return out
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``; raises :class:`ValidationFailed` otherwise."""
+    try:
+        data: Any = request.json
+    except BadRequest:
+        raise ValidationFailed("The request body is not valid JSON.") from None
+    if data is None:
+        raise ValidationFailed("A JSON request body is required.", errors=[FieldError("body", "Field required")])
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "The request body must be a JSON object.", errors=[FieldError("body", "Expected an object")]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("The request body is invalid.", errors=field_errors(exc)) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """Query-string arguments (first value of each) as ``model``."""
+    data = {key: values[0] for key, values in request.args.items()}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("The query string is invalid.", errors=field_errors(exc)) from None

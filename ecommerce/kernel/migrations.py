@@ -1,0 +1,77 @@
+"""Migrations per module, on top of peewee 4's ``playhouse.migrations`` runner.
+
+Each module keeps numbered scripts (``0001_initial.py`` defining ``up(migrator, db)``) in its
+``migrations/`` folder and a history table of its own (``<module>_migrations``) in its own database, so
+modules migrate independently and a carved-out module takes its history with it. The kernel's own
+tables (outbox, inbox) are versioned steps in ``kernel/events/schema.py``, recorded in
+``<module>_kernel_migrations`` the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from peewee import Database
+from playhouse.migrations import Runner
+
+from ecommerce.kernel.database import ensure_schema
+from ecommerce.kernel.events.schema import KERNEL_STEPS
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """One line of ``ecommerce migrate --status``."""
+
+    module: str
+    set: str  # "kernel" or "module"
+    name: str
+    applied: datetime.datetime | None
+
+
+def _kernel_runner(module: str, db: Database) -> Runner:
+    # Only its history table is used: kernel steps are functions, not files.
+    return Runner(db, str(Path(__file__).parent / "events"), table_name=f"{module}_kernel_migrations")
+
+
+def _module_runner(module: str, db: Database, directory: Path) -> Runner:
+    return Runner(db, str(directory), table_name=f"{module}_migrations")
+
+
+def _apply_kernel_steps(module: str, db: Database) -> list[str]:
+    runner = _kernel_runner(module, db)
+    done = runner.applied()
+    runner.History.create_table()
+    applied = []
+    for name, step in KERNEL_STEPS:
+        if name not in done:
+            with db.atomic():
+                step(db, module)
+                runner.History.create(name=name)
+            applied.append(name)
+    return applied
+
+
+def migrate(module: str, db: Database, directory: Path | None) -> list[str]:
+    """Apply every pending migration of a module (kernel tables first); returns what was applied.
+
+    Idempotent: a second call applies nothing. Each script runs in its own transaction.
+    """
+    with db.connection_context():
+        ensure_schema(module, db)
+        applied = [f"kernel:{name}" for name in _apply_kernel_steps(module, db)]
+        if directory is not None:
+            applied.extend(f"module:{name}" for name in _module_runner(module, db, directory).up())
+        return applied
+
+
+def status(module: str, db: Database, directory: Path | None) -> list[MigrationState]:
+    """Every known migration of a module and when it was applied (``None`` = pending)."""
+    with db.connection_context():
+        kernel_done = _kernel_runner(module, db).applied()
+        states = [MigrationState(module, "kernel", name, kernel_done.get(name)) for name, _ in KERNEL_STEPS]
+        if directory is not None:
+            rows = _module_runner(module, db, directory).status()
+            states.extend(MigrationState(module, "module", row.name, row.applied) for row in rows)
+        return states

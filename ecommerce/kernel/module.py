@@ -1,0 +1,55 @@
+"""The module contract: everything a domain module hands the kernel, in one declarative object.
+
+A module is a package that exposes ``module = Module(...)`` and is listed in the ``ecommerce.modules``
+entry-point group. The kernel needs nothing else: it binds the database, runs the migrations, mounts
+the blueprint under ``/api/v1``, routes events to subscriptions and calls the seeder.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from peewee import DatabaseProxy, Model
+
+from ecommerce.kernel.events import EventTables, IntegrationEvent, Subscription
+
+if TYPE_CHECKING:
+    from ecommerce.kernel.bootstrap import Kernel
+
+
+@dataclass(frozen=True)
+class SeedContext:
+    """What a seeder gets: the kernel (for other modules' facades) and how much to make."""
+
+    kernel: Kernel
+    scale: int = 1
+    demo: bool = True
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    description: str
+    database: DatabaseProxy
+    events: EventTables
+    models: Sequence[type[Model]] = ()
+    migrations: Path | None = None
+    #: ``"package.http:build_blueprint"`` — a string so importing the module never imports Sanic.
+    blueprint: str | None = None
+    publishes: Sequence[type[IntegrationEvent]] = ()
+    subscriptions: Sequence[Subscription] = ()
+    requires: Sequence[str] = ()
+    seed: Callable[[SeedContext], list[str]] | None = None
+    #: Adds ``ecommerce <name> ...`` sub-commands to the CLI.
+    cli: Callable[[argparse._SubParsersAction[Any]], None] | None = None
+    #: Called once the databases are bound (register hooks, warm caches...).
+    setup: Callable[[Kernel], None] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[str]:
+        return [m._meta.table_name for m in self.models]

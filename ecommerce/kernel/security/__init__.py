@@ -1,0 +1,1 @@
+"""Security primitives with no domain knowledge: secrets, password hashing, signed tokens."""

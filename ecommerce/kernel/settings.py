@@ -1,0 +1,249 @@
+"""Settings: read once from ``ECOMMERCE_*`` variables and an optional TOML file, validated up front.
+
+Why validate here: a bad value must stop the process at start-up with one line that names the variable
+(exit status 2), never as a traceback from deep inside a request hours later.
+Precedence: environment variable > config file (``ECOMMERCE_CONFIG``) > default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "ECOMMERCE_"
+MODULE_URL_PREFIX = f"{PREFIX}DATABASE_URL_"
+ENVIRONMENTS = ("development", "test", "production")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; ``str(error)`` is the one line shown to the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the application. Build with :meth:`from_env`; tests build it directly."""
+
+    env: str = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    module_database_urls: Mapping[str, str] = field(default_factory=dict)
+    modules: tuple[str, ...] | None = None
+    disabled_modules: tuple[str, ...] = ()
+    secret_key: str | None = None
+    jwt_issuer: str = "ecommerce"
+    jwt_audience: str = "ecommerce-api"
+    access_token_ttl: int = 15 * 60
+    refresh_token_ttl: int = 30 * 24 * 3600
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19 * 1024
+    argon2_parallelism: int = 1
+    db_pool_size: int = 8
+    db_pool_timeout: float = 10.0
+    sqlite_busy_timeout: float = 10.0
+    worker_threads: int = 16
+    max_body_bytes: int = 1024 * 1024
+    run_relay: bool = True
+    relay_interval: float = 1.0
+    relay_batch_size: int = 100
+    relay_max_attempts: int = 10
+    relay_lease_seconds: float = 30.0
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    def database_url_for(self, module: str) -> str:
+        """The URL a module's tables live in: its own override, else the shared URL, else the SQLite file.
+
+        ``{module}`` in a URL is replaced by the module name, so one variable can give every module
+        its own SQLite file (``sqlite:///data/{module}.db``).
+        """
+        url = self.module_database_urls.get(module) or self.database_url
+        if url is None:
+            url = f"sqlite:///{self.data_dir / 'ecommerce.db'}"
+        return url.replace("{module}", module)
+
+    def module_enabled(self, name: str) -> bool:
+        """Enabled unless disabled, or unless an explicit list exists that does not name it."""
+        if name in self.disabled_modules:
+            return False
+        return self.modules is None or name in self.modules
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (tests and the CLI use this)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate settings; raise :class:`SettingsError` naming the first bad variable."""
+        env = dict(os.environ if environ is None else environ)
+        raw: dict[str, Any] = {}
+        config_path = env.get(f"{PREFIX}CONFIG")
+        if config_path:
+            raw.update(_read_config_file(config_path))
+        for spec in _FIELDS:
+            name = f"{PREFIX}{spec.key.upper()}"
+            if name in env:
+                raw[spec.key] = (name, env[name])
+        values: dict[str, Any] = {}
+        for spec in _FIELDS:
+            if spec.key in raw:
+                source, value = raw[spec.key]
+                values[spec.key] = spec.parse(source, value)
+        module_urls = dict(raw.get("__module_urls__", {}))
+        for name, value in env.items():
+            if name.startswith(MODULE_URL_PREFIX) and value:
+                module_urls[name[len(MODULE_URL_PREFIX):].lower()] = (name, value)
+        values["module_database_urls"] = {
+            module: _database_url(source, url) for module, (source, url) in module_urls.items()
+        }
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class _Field:
+    key: str
+    parse: Callable[[str, Any], Any]
+
+
+def _read_config_file(path: str) -> dict[str, tuple[str, Any]]:
+    """Flatten a TOML file into ``{key: (where-it-came-from, value)}`` for the same parsers as env vars."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"{PREFIX}CONFIG: file {path!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{PREFIX}CONFIG: {path!r} is not valid TOML ({exc})") from None
+    known = {spec.key for spec in _FIELDS}
+    out: dict[str, tuple[str, Any]] = {}
+    databases = data.pop("databases", {})
+    if not isinstance(databases, dict):
+        raise SettingsError(f"{path}: [databases] must be a table of module = url")
+    out["__module_urls__"] = {  # type: ignore[assignment]
+        str(k): (f"{path}: databases.{k}", v) for k, v in databases.items()
+    }
+    for key, value in data.items():
+        if key not in known:
+            raise SettingsError(f"{path}: unknown setting {key!r}")
+        out[key] = (f"{path}: {key}", value)
+    return out
+
+
+def _text(choices: tuple[str, ...] | None = None, upper: bool = False) -> Callable[[str, Any], str]:
+    def parse(source: str, value: Any) -> str:
+        text = str(value).strip()
+        if upper:
+            text = text.upper()
+        if choices is not None and text not in choices:
+            raise SettingsError(f"{source}: {value!r} is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _number(kind: type, minimum: float, maximum: float) -> Callable[[str, Any], Any]:
+    def parse(source: str, value: Any) -> Any:
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{source}: {value!r} is not a valid {kind.__name__}") from None
+        if not minimum <= number <= maximum:
+            raise SettingsError(f"{source}: {number} is out of range ({minimum}..{maximum})")
+        return number
+
+    return parse
+
+
+def _flag(source: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{source}: {value!r} is not a boolean (use true or false)")
+
+
+def _names(source: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    names = tuple(str(item).strip().lower() for item in items if str(item).strip())
+    for name in names:
+        if not name.isidentifier():
+            raise SettingsError(f"{source}: {name!r} is not a module name")
+    return names
+
+
+def _path(source: str, value: Any) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise SettingsError(f"{source}: must not be empty")
+    return Path(text).expanduser()
+
+
+def _database_url(source: str, value: Any) -> str:
+    """Accept ``sqlite:///path`` and ``postgresql://user@host:port/db``; reject anything else clearly."""
+    url = str(value).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in DATABASE_SCHEMES:
+        raise SettingsError(
+            f"{source}: unsupported database URL {url!r} "
+            "(expected sqlite:///path/to/file.db or postgresql://user@host:port/dbname)"
+        )
+    if parts.scheme == "sqlite" and not parts.path.lstrip("/"):
+        raise SettingsError(f"{source}: a sqlite URL needs a file path, e.g. sqlite:///data/ecommerce.db")
+    if parts.scheme != "sqlite":
+        if not parts.path.strip("/"):
+            raise SettingsError(f"{source}: a PostgreSQL URL needs a database name")
+        try:
+            parts.port  # noqa: B018 - evaluating it validates the port
+        except ValueError:
+            raise SettingsError(f"{source}: the port in {url!r} is not a number") from None
+    return url
+
+
+def _secret(source: str, value: Any) -> str:
+    text = str(value)
+    if len(text) < 32:
+        raise SettingsError(f"{source}: must be at least 32 characters (use `openssl rand -hex 32`)")
+    return text
+
+
+_FIELDS: tuple[_Field, ...] = (
+    _Field("env", _text(ENVIRONMENTS)),
+    _Field("data_dir", _path),
+    _Field("database_url", _database_url),
+    _Field("modules", _names),
+    _Field("disabled_modules", _names),
+    _Field("secret_key", _secret),
+    _Field("jwt_issuer", _text()),
+    _Field("jwt_audience", _text()),
+    _Field("access_token_ttl", _number(int, 30, 24 * 3600)),
+    _Field("refresh_token_ttl", _number(int, 60, 365 * 24 * 3600)),
+    _Field("argon2_time_cost", _number(int, 1, 20)),
+    _Field("argon2_memory_cost", _number(int, 8, 4 * 1024 * 1024)),
+    _Field("argon2_parallelism", _number(int, 1, 16)),
+    _Field("db_pool_size", _number(int, 1, 500)),
+    _Field("db_pool_timeout", _number(float, 0.1, 600)),
+    _Field("sqlite_busy_timeout", _number(float, 0, 600)),
+    _Field("worker_threads", _number(int, 1, 512)),
+    _Field("max_body_bytes", _number(int, 1024, 1024 * 1024 * 1024)),
+    _Field("run_relay", _flag),
+    _Field("relay_interval", _number(float, 0.01, 3600)),
+    _Field("relay_batch_size", _number(int, 1, 10_000)),
+    _Field("relay_max_attempts", _number(int, 1, 1000)),
+    _Field("relay_lease_seconds", _number(float, 0.1, 3600)),
+    _Field("log_level", _text(LOG_LEVELS, upper=True)),
+    _Field("log_format", _text(LOG_FORMATS)),
+)
+
+#: Documented variables (README and ``ecommerce config`` list these).
+VARIABLES: tuple[str, ...] = tuple(f"{PREFIX}{spec.key.upper()}" for spec in _FIELDS)

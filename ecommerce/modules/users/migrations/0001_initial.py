@@ -1,0 +1,53 @@
+"""users, auth_session, blocked_auth (a frozen copy of the models as they were at this step)."""
+
+from peewee import AutoField, CharField, Database, DateTimeField, ForeignKeyField, Model
+from playhouse.migrate import SchemaMigrator
+
+
+def up(migrator: SchemaMigrator, db: Database) -> None:
+    class User(Model):
+        id = AutoField()
+        email = CharField(max_length=254, unique=True)
+        phone = CharField(max_length=16, null=True)
+        hashed_password = CharField(max_length=255)
+        status = CharField(max_length=16, default="active")
+        role = CharField(max_length=16, default="customer")
+        created_at = DateTimeField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "users"
+
+    class AuthSession(Model):
+        id = CharField(max_length=32, primary_key=True)
+        user = ForeignKeyField(User, on_delete="CASCADE", column_name="user_id")  # indexed: a user's sessions
+        token_type = CharField(max_length=16, default="refresh")
+        refresh_token_hash = CharField(max_length=64, unique=True)
+        issued_time = DateTimeField()
+        expiry_time = DateTimeField()
+        ip = CharField(max_length=45, null=True)
+        user_agent = CharField(max_length=255, null=True)
+        revoked_at = DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "auth_session"
+
+    class BlockedAuth(Model):
+        id = AutoField()
+        auth_session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
+        jti = CharField(max_length=64, unique=True)
+        expires_at = DateTimeField(index=True)  # purge of expired entries
+        created_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "blocked_auth"
+
+    db.create_tables([User, AuthSession, BlockedAuth])
+
+
+def down(migrator: SchemaMigrator, db: Database) -> None:
+    for table in ("blocked_auth", "auth_session", "users"):
+        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')

@@ -1,0 +1,1 @@
+"""Numbered schema migrations of the users module (applied by ``ecommerce migrate``)."""

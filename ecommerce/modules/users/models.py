@@ -1,0 +1,71 @@
+"""The users module's tables (private: other modules use ``users.api``)."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    Model,
+)
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events import EventTables
+
+MODULE = "users"
+database = DatabaseProxy()
+events = EventTables(MODULE, database)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class User(BaseModel):
+    id = AutoField()
+    email = CharField(max_length=254, unique=True)  # stored normalised (trimmed, lower-case)
+    phone = CharField(max_length=16, null=True)  # E.164
+    hashed_password = CharField(max_length=255)
+    status = CharField(max_length=16, default="active")  # active | suspended | deleted
+    role = CharField(max_length=16, default="customer")  # customer | admin
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "users"
+
+
+class AuthSession(BaseModel):
+    """One login: the refresh token's hash, when it was issued and expires, and from where."""
+
+    id = CharField(max_length=32, primary_key=True)  # random; the JWT's ``sid``
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE", column_name="user_id")
+    token_type = CharField(max_length=16, default="refresh")
+    refresh_token_hash = CharField(max_length=64, unique=True)  # sha256 hex: lookups without storing the token
+    issued_time = DateTimeField(default=utcnow)
+    expiry_time = DateTimeField()
+    ip = CharField(max_length=45, null=True)
+    user_agent = CharField(max_length=255, null=True)
+    revoked_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "auth_session"
+
+
+class BlockedAuth(BaseModel):
+    """A revoked access token (by ``jti``), kept until the token would have expired anyway."""
+
+    id = AutoField()
+    auth_session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
+    jti = CharField(max_length=64, unique=True)
+    expires_at = DateTimeField(index=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "blocked_auth"
+
+
+MODELS = [User, AuthSession, BlockedAuth]
