@@ -54,6 +54,8 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         OAS_AUTODOC=False,
         HEALTH=False,
         CORS=False,
+        # Touch-up rewrites Sanic's own methods once per process; tests build many apps in one process.
+        TOUCHUP=settings.env != "test",
         **SWAGGER_CONFIG,
     )
     app.ctx.kernel = kernel

@@ -37,8 +37,6 @@ def _create_event_tables_v1(db: Database, module: str) -> None:
         class Meta:
             database = db
             table_name = f"{module}_outbox"
-            # The relay's poll: undelivered rows that are due, oldest first.
-            indexes = ((("delivered_at", "failed_at", "available_at"), False),)
 
     class Inbox(Model):
         id = AutoField()
@@ -49,9 +47,15 @@ def _create_event_tables_v1(db: Database, module: str) -> None:
         class Meta:
             database = db
             table_name = f"{module}_inbox"
-            # The uniqueness that makes a redelivered event a no-op for this handler.
-            indexes = ((("event_id", "handler"), True),)
 
+    # Index names carry the module: in one shared SQLite file they share one namespace, and
+    # "CREATE INDEX IF NOT EXISTS" would otherwise silently skip the second module's index.
+    # The relay's poll: undelivered rows that are due, oldest first.
+    Outbox.add_index(
+        Outbox.delivered_at, Outbox.failed_at, Outbox.available_at, name=f"{module}_outbox_due"
+    )
+    # The uniqueness that makes a redelivered event a no-op for one handler.
+    Inbox.add_index(Inbox.event_id, Inbox.handler, unique=True, name=f"{module}_inbox_once")
     db.create_tables([Outbox, Inbox])
 
 

@@ -64,11 +64,12 @@ def hash_refresh_token(token: str) -> str:
 
 def register(email: str, password: str, phone: str | None = None, role: str = "customer") -> User:
     """Create an active account and announce it; 400 on bad input, 409 if the email is taken."""
+    email = normalise_email(email)
     check_registration(email, password, phone)
     hashed = config().hasher.hash(password)  # slow on purpose: outside the transaction
     try:
         with database.atomic():
-            user = User.create(email=normalise_email(email), phone=phone, hashed_password=hashed, role=role)
+            user = User.create(email=email, phone=phone, hashed_password=hashed, role=role)
             events.publish(UserRegistered(user_id=user.id, email=user.email))
     except IntegrityError:
         raise Conflict("An account with this email already exists.") from None

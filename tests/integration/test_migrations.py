@@ -1,0 +1,63 @@
+"""Migrations: recorded, idempotent, per module, and landing where each layout says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg2
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.database import DatabaseTarget
+from ecommerce.kernel.settings import Settings
+
+
+def test_migrate_applies_everything_once(settings: Settings) -> None:
+    kernel = Kernel(settings)
+    try:
+        pending = kernel.pending_migrations()
+        assert {(s.module, s.set, s.name) for s in pending} >= {
+            ("users", "kernel", "0001_event_tables"),
+            ("users", "module", "0001_initial"),
+        }
+        first = kernel.migrate()
+        assert "module:0001_initial" in first["users"]
+        assert kernel.migrate() == {name: [] for name in first}  # idempotent
+        assert kernel.pending_migrations() == []
+        assert all(state.applied is not None for state in kernel.migration_status())
+    finally:
+        kernel.close()
+
+
+def test_tables_live_where_the_layout_says(kernel: Kernel, backend: str, tmp_path: Path) -> None:
+    expected = {"users", "auth_session", "blocked_auth", "users_outbox", "users_inbox", "users_migrations"}
+    target = kernel.databases.target("users")
+    if backend == "postgres":
+        conn = psycopg2.connect(kernel.settings.database_url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'users'")
+                in_schema = {row[0] for row in cur.fetchall()}
+                cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+                (in_public,) = cur.fetchone()
+        finally:
+            conn.close()
+        assert expected <= in_schema
+        assert in_public == 0  # nothing leaked outside the module schemas
+    else:
+        db = kernel.databases.get("users")
+        assert expected <= set(db.get_tables())
+        assert isinstance(target, DatabaseTarget) and target.path is not None
+        if backend == "sqlite-per-module":
+            assert Path(target.path).name == "users.db"
+        else:
+            assert Path(target.path) == kernel.settings.data_dir / "ecommerce.db"
+
+
+def test_sqlite_pragmas(kernel: Kernel, backend: str) -> None:
+    if backend == "postgres":
+        return
+    db = kernel.databases.get("users")
+    with db.connection_context():
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] > 0

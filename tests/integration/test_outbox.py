@@ -1,0 +1,176 @@
+"""The outbox/inbox guarantees, against real databases (SQLite file, file per module, PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events.relay import Relay
+from ecommerce.kernel.registry import discover
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.users import models as users_models
+from ecommerce.modules.users import service as users_service
+from ecommerce.modules.users.events import UserRegistered
+from tests.support import audit_module
+from tests.support.audit_module import AuditEntry, Behaviour
+
+
+def start(settings: Settings) -> Kernel:
+    kernel = Kernel(settings, modules={**discover(), "audit": audit_module.module})
+    kernel.migrate()
+    return kernel
+
+
+@pytest.fixture
+def kernel(settings: Settings) -> Iterator[Kernel]:
+    Behaviour.failures_left = 0
+    Behaviour.calls = 0
+    k = start(settings)
+    yield k
+    k.close()
+
+
+def register(kernel: Kernel, email: str) -> int:
+    user = kernel.runner.call(users_service.register, email, "long-enough-password")
+    return int(user.id)
+
+
+def entries(kernel: Kernel) -> list[tuple[str, int]]:
+    return kernel.runner.call(lambda: list(AuditEntry.select(AuditEntry.event_id, AuditEntry.user_id).tuples()))
+
+
+def outbox_rows(kernel: Kernel) -> list[dict[str, object]]:
+    Outbox = users_models.events.Outbox
+    return kernel.runner.call(lambda: list(Outbox.select().dicts()))
+
+
+def later(seconds: float) -> datetime.datetime:
+    return utcnow() + datetime.timedelta(seconds=seconds)
+
+
+def test_event_is_delivered_once_to_its_subscriber(kernel: Kernel) -> None:
+    user_id = register(kernel, "a@example.com")
+    report = kernel.relay_once()
+    assert report.delivered == 1 and report.errors == []
+    [(event_id, seen_user)] = entries(kernel)
+    assert seen_user == user_id
+    [row] = outbox_rows(kernel)
+    assert row["event_id"] == event_id and row["delivered_at"] is not None
+    assert kernel.relay_once().delivered == 0  # nothing left
+
+
+def test_event_from_a_rolled_back_transaction_is_never_delivered(kernel: Kernel) -> None:
+    def publish_then_fail() -> None:
+        with users_models.database.atomic():
+            users_models.events.publish(UserRegistered(user_id=999, email="ghost@example.com"))
+            raise RuntimeError("the state change failed")
+
+    with pytest.raises(RuntimeError):
+        kernel.runner.call(publish_then_fail)
+    assert outbox_rows(kernel) == []
+    assert kernel.relay_once(now=later(3600)).delivered == 0
+    assert entries(kernel) == []
+
+
+def test_publish_outside_a_transaction_is_refused(kernel: Kernel) -> None:
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        kernel.runner.call(users_models.events.publish, UserRegistered(user_id=1, email="x@example.com"))
+
+
+def test_event_whose_relay_died_is_delivered_after_restart(kernel: Kernel, settings: Settings) -> None:
+    register(kernel, "b@example.com")
+
+    class Died(BaseException):
+        pass
+
+    def die(*args: object) -> None:
+        raise Died()
+
+    dying = Relay([users_models.events], [], lease_seconds=30)
+    dying._deliver = die  # type: ignore[method-assign]
+    with pytest.raises(Died):
+        kernel.runner.call(dying.run_once)  # claimed the row, then the process "died"
+    [row] = outbox_rows(kernel)
+    assert row["claimed_until"] is not None and row["delivered_at"] is None
+    kernel.close()
+
+    restarted = start(settings)
+    try:
+        assert restarted.relay_once().delivered == 0  # the dead relay's lease still holds
+        assert restarted.relay_once(now=later(31)).delivered == 1
+        assert len(entries(restarted)) == 1
+    finally:
+        restarted.close()
+
+
+def test_duplicate_delivery_is_processed_once(kernel: Kernel) -> None:
+    register(kernel, "c@example.com")
+    assert kernel.relay_once().delivered == 1
+    assert Behaviour.calls == 1
+    # A relay that crashed after the handler committed but before marking the row delivered:
+    Outbox = users_models.events.Outbox
+    kernel.runner.call(lambda: Outbox.update(delivered_at=None).execute())
+    assert kernel.relay_once().delivered == 1
+    assert Behaviour.calls == 1  # the inbox skipped the handler
+    assert len(entries(kernel)) == 1
+
+
+def test_concurrent_relays_deliver_each_event_once(kernel: Kernel) -> None:
+    for n in range(12):
+        register(kernel, f"many{n}@example.com")
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def relay() -> None:
+        try:
+            barrier.wait()
+            kernel.relay_once()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=relay) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    kernel.relay_once(now=later(60))  # anything a lost claim left behind
+    found = entries(kernel)
+    assert len(found) == 12
+    assert len({event_id for event_id, _ in found}) == 12
+    Inbox = audit_module.events.Inbox
+    assert kernel.runner.call(lambda: Inbox.select().count()) == 12
+
+
+def test_failing_handler_is_retried_with_backoff_and_its_writes_undone(kernel: Kernel) -> None:
+    register(kernel, "d@example.com")
+    Behaviour.failures_left = 1
+    report = kernel.relay_once()
+    assert report.retried == 1 and "audit store unavailable" in report.errors[0]
+    assert entries(kernel) == []  # the handler's write rolled back with its inbox row
+    [row] = outbox_rows(kernel)
+    assert row["attempts"] == 1 and row["delivered_at"] is None
+    assert "audit store unavailable" in str(row["last_error"])
+    assert kernel.relay_once().delivered == 0  # backing off
+    assert kernel.relay_once(now=later(2)).delivered == 1
+    assert len(entries(kernel)) == 1
+
+
+def test_event_is_parked_after_the_last_attempt(settings: Settings) -> None:
+    Behaviour.failures_left = 100
+    kernel = start(settings.replace(relay_max_attempts=3))
+    try:
+        register(kernel, "e@example.com")
+        reports = [kernel.relay_once(now=later(600 * n)) for n in range(4)]
+        assert [r.retried for r in reports] == [1, 1, 0, 0]
+        assert [r.failed for r in reports] == [0, 0, 1, 0]
+        state = {s.module: s for s in kernel.outbox_state()}["users"]
+        assert (state.pending, state.failed, state.delivered) == (0, 1, 0)
+    finally:
+        Behaviour.failures_left = 0
+        kernel.close()

@@ -1,0 +1,76 @@
+"""The three database layouts every integration test runs against, and fresh PostgreSQL databases.
+
+- ``sqlite``: one SQLite file for all modules (the embedded default);
+- ``sqlite-per-module``: one file per module — proof that no module reads another's tables;
+- ``postgres``: one fresh PostgreSQL database per test session, a schema per module, reset per test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+
+import psycopg2
+from psycopg2 import sql
+
+BACKENDS = ("sqlite", "sqlite-per-module", "postgres")
+ADMIN_URL = os.environ.get("ECOMMERCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def postgres_required() -> bool:
+    return os.environ.get("ECOMMERCE_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
+
+
+def postgres_error() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        psycopg2.connect(ADMIN_URL, connect_timeout=3).close()
+    except psycopg2.Error as exc:
+        return f"PostgreSQL not reachable at {ADMIN_URL}: {exc}".strip()
+    return None
+
+
+def _admin() -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(ADMIN_URL)
+    conn.autocommit = True
+    return conn
+
+
+def create_database() -> str:
+    """A brand-new, empty database; returns its URL."""
+    name = f"ecommerce_test_{uuid.uuid4().hex[:12]}"
+    conn = _admin()  # not ``with conn``: psycopg2 2.9 opens a transaction there, and CREATE DATABASE refuses one
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    name = url.rpartition("/")[2]
+    conn = _admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def reset_schemas(url: str, modules: Iterable[str]) -> None:
+    """Drop every module schema so the next test migrates from nothing."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for module in modules:
+                cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(module)))
+    finally:
+        conn.close()

@@ -1,0 +1,66 @@
+"""Run a real Sanic server (real sockets, real HTTP protocol) in a background thread for one test.
+
+Why not sanic-testing's clients: its ASGI client re-runs start-up for every request and bypasses the
+HTTP protocol (no 413 from the server, no keep-alive); its socket client starts a server per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Any
+
+from sanic import Sanic
+
+
+class LiveServer:
+    def __init__(self, app: Sanic) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._server: Any = None
+        self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise RuntimeError("the test server did not start within 30 s")
+        if self._error is not None:
+            raise RuntimeError("the test server failed to start") from self._error
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self._server = self.loop.run_until_complete(
+                self.app.create_server(sock=self.sock, return_asyncio_server=True, access_log=False)
+            )
+            self.loop.run_until_complete(self._server.startup())
+            self.loop.run_until_complete(self._server.before_start())
+            self.loop.run_until_complete(self._server.after_start())
+        except BaseException as exc:  # surfaced to the test by start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+
+    async def _shutdown(self) -> None:
+        await self._server.before_stop()
+        self._server.close()
+        await self._server.wait_closed()
+        await self._server.after_stop()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+        self.loop.close()
