@@ -78,13 +78,20 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
 
     @app.after_server_start
     async def start_relay(app: Sanic) -> None:
-        if settings.run_relay:
-            app.add_task(_relay_loop(kernel, settings.relay_interval), name="outbox-relay")
+        # A plain asyncio task rather than app.add_task: it also works under create_server (tests, embedding).
+        app.ctx.relay_task = (
+            asyncio.get_running_loop().create_task(_relay_loop(kernel, settings.relay_interval))
+            if settings.run_relay
+            else None
+        )
 
     @app.before_server_stop
     async def stop_relay(app: Sanic) -> None:
-        if settings.run_relay:
-            await app.cancel_task("outbox-relay", raise_exception=False)
+        task = getattr(app.ctx, "relay_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     @app.after_server_stop
     async def close_kernel(app: Sanic) -> None:

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Component
 
 from ecommerce.kernel.http.problems import PROBLEM_JSON
+from ecommerce.kernel.http.schema import ApiModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Problem(BaseModel):
+class Problem(ApiModel):
     """RFC 9457 problem details (every error response)."""
 
     type: str
@@ -42,14 +42,18 @@ def endpoint(
     *,
     summary: str,
     tag: str,
-    body: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    body: type[ApiModel] | None = None,
+    response: type[ApiModel] | None = None,
     status: int = 200,
     auth: bool = False,
     errors: Sequence[int] = (),
     description: str | None = None,
     query: Sequence[dict[str, Any]] = (),
 ) -> Callable[[F], F]:
+    for model in (body, response):
+        if model is not None and not issubclass(model, ApiModel):
+            raise TypeError(f"{model.__name__} must subclass ApiModel to be published in OpenAPI 3.0")
+
     def decorate(handler: F) -> F:
         codes = sorted(set(errors) | ({401} if auth else set()) | ({400} if body else set()))
         responses = [

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ecommerce.kernel.clock import isoformat
-from ecommerce.kernel.http import authenticated, endpoint, parse_body, principal, run_sync
+from ecommerce.kernel.http import ApiModel, authenticated, endpoint, parse_body, principal, run_sync
 from ecommerce.modules.users import api, service
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(ApiModel):
     email: str = Field(max_length=254, examples=["ada@example.com"])
     password: str = Field(max_length=1024, examples=["correct horse battery staple"])
     phone: str | None = Field(default=None, max_length=32, examples=["+14155550123"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(ApiModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
 
 
-class UserOut(BaseModel):
+class UserOut(ApiModel):
     id: int
     email: str
     phone: str | None
@@ -34,7 +34,7 @@ class UserOut(BaseModel):
     created_at: datetime.datetime
 
 
-class TokenOut(BaseModel):
+class TokenOut(ApiModel):
     access_token: str
     refresh_token: str
     token_type: str = "Bearer"

@@ -1,0 +1,32 @@
+"""The app's background relay drains the outbox without anyone running ``ecommerce events relay``."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from ecommerce.modules.users.models import events
+from tests.support.api import register
+from tests.support.live_server import LiveServer
+
+
+def test_events_published_by_a_request_are_relayed_in_the_background(app_factory: object) -> None:
+    app = app_factory(run_relay=True, relay_interval=30)  # type: ignore[operator]
+    server = LiveServer(app).start()
+    kernel = app.ctx.kernel
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            register(client)
+        Outbox = events.Outbox
+        deadline = time.monotonic() + 20
+        delivered = 0
+        while time.monotonic() < deadline:
+            delivered = kernel.runner.call(lambda: Outbox.select().where(Outbox.delivered_at.is_null(False)).count())
+            if delivered:
+                break
+            time.sleep(0.05)
+        # relay_interval is 30 s: delivery this early means the publish woke the relay.
+        assert delivered == 1
+    finally:
+        server.stop()

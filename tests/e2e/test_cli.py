@@ -1,0 +1,157 @@
+"""The ``ecommerce`` command as a new hire types it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ecommerce import __version__
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECOMMERCE_")}
+    clean.update(
+        ECOMMERCE_DATA_DIR=str(tmp_path / "data"),
+        ECOMMERCE_ARGON2_TIME_COST="1",
+        ECOMMERCE_ARGON2_MEMORY_COST="8",
+        ECOMMERCE_LOG_LEVEL="WARNING",
+    )
+    clean.update(extra)
+    return clean
+
+
+def run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecommerce", *args],
+        cwd=tmp_path, env=env(tmp_path, **extra), capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run(tmp_path, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"ecommerce {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"ECOMMERCE_DATABASE_URL": "nonsense://x"}, "ECOMMERCE_DATABASE_URL"),
+        ({"ECOMMERCE_DATABASE_URL": "postgresql://localhost"}, "ECOMMERCE_DATABASE_URL"),
+        ({"ECOMMERCE_DATABASE_URL_USERS": "mysql://x/y"}, "ECOMMERCE_DATABASE_URL_USERS"),
+        ({"ECOMMERCE_ACCESS_TOKEN_TTL": "soon"}, "ECOMMERCE_ACCESS_TOKEN_TTL"),
+        ({"ECOMMERCE_ACCESS_TOKEN_TTL": "5"}, "ECOMMERCE_ACCESS_TOKEN_TTL"),
+        ({"ECOMMERCE_ENV": "staging"}, "ECOMMERCE_ENV"),
+        ({"ECOMMERCE_RUN_RELAY": "maybe"}, "ECOMMERCE_RUN_RELAY"),
+        ({"ECOMMERCE_MODULES": "users,nope"}, "ECOMMERCE_MODULES"),
+        ({"ECOMMERCE_SECRET_KEY": "short"}, "ECOMMERCE_SECRET_KEY"),
+        ({"ECOMMERCE_ENV": "production"}, "ECOMMERCE_SECRET_KEY"),
+        ({"ECOMMERCE_CONFIG": "/does/not/exist.toml"}, "ECOMMERCE_CONFIG"),
+    ],
+)
+def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path, variables: dict[str, str], named: str) -> None:
+    result = run(tmp_path, "serve", "--port", "1", **variables)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_config_file_is_read_and_env_wins(tmp_path: Path) -> None:
+    config = tmp_path / "ecommerce.toml"
+    config.write_text('access_token_ttl = 600\nlog_format = "text"\n[databases]\nusers = "sqlite:///u.db"\n')
+    result = run(tmp_path, "config", ECOMMERCE_CONFIG=str(config), ECOMMERCE_LOG_FORMAT="json")
+    assert result.returncode == 0, result.stderr
+    assert "access_token_ttl = 600" in result.stdout
+    assert "log_format = json" in result.stdout
+    assert "'users': 'sqlite:///u.db'" in result.stdout
+    config.write_text("access_token_ttl = 'x'\n")
+    bad = run(tmp_path, "config", ECOMMERCE_CONFIG=str(config))
+    assert bad.returncode == 2 and "access_token_ttl" in bad.stderr
+
+
+def test_migrate_is_recorded_and_idempotent(tmp_path: Path) -> None:
+    status = run(tmp_path, "migrate", "--status", "--check")
+    assert status.returncode == 1 and "pending" in status.stdout
+    first = run(tmp_path, "migrate")
+    assert first.returncode == 0 and "applied users: module:0001_initial" in first.stdout
+    second = run(tmp_path, "migrate")
+    assert second.returncode == 0 and "up to date" in second.stdout
+    status = run(tmp_path, "migrate", "--status", "--check")
+    assert status.returncode == 0 and "pending" not in status.stdout
+    assert "0001_initial" in status.stdout
+
+
+def test_modules_table(tmp_path: Path) -> None:
+    result = run(tmp_path, "modules")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "users (enabled)" in out
+    assert "users, auth_session, blocked_auth" in out
+    assert "POST /api/v1/auth/register" in out and "GET /api/v1/users/me" in out
+    assert "users.UserRegistered.v1" in out
+    disabled = run(tmp_path, "modules", ECOMMERCE_DISABLED_MODULES="users")
+    assert "users (disabled)" in disabled.stdout
+
+
+def test_seed_and_events(tmp_path: Path) -> None:
+    first = run(tmp_path, "seed")
+    assert first.returncode == 0 and "admin@example.com" in first.stdout
+    again = run(tmp_path, "seed")
+    assert again.returncode == 0 and "admin@example.com" not in again.stdout  # idempotent
+    status = run(tmp_path, "events", "status")
+    assert status.returncode == 0
+    assert [line.split() for line in status.stdout.splitlines()[1:]] == [["users", "2", "0", "0"]]
+    relay = run(tmp_path, "events", "relay")
+    assert relay.returncode == 0 and "delivered 2" in relay.stdout
+    assert run(tmp_path, "events", "status").stdout.splitlines()[1].split() == ["users", "0", "0", "2"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_demo_answers_the_readme_walkthrough(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecommerce", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path, env=env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=10) as c:
+            assert c.get("/readyz").status_code == 200
+            assert "http_requests_total" in c.get("/metrics").text
+            assert "/api/v1/users/me" in c.get("/docs/openapi.json").json()["paths"]
+            demo = {"email": "customer@example.com", "password": "customer-password-123"}
+            login = c.post("/api/v1/auth/login", json=demo)
+            assert login.status_code == 200, login.text
+            me = c.get("/api/v1/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+            assert me.json()["email"] == "customer@example.com"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,66 @@
+"""System routes, OpenAPI, security headers and request ids."""
+
+from __future__ import annotations
+
+import httpx
+from openapi_spec_validator import validate
+
+from tests.support.api import assert_problem, signed_in
+
+
+def test_healthz_and_readyz(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "modules": {"users": "ok"}}
+
+
+def test_metrics_count_requests_by_route_pattern(client: httpx.Client) -> None:
+    client.get("/healthz")
+    signed_in(client)
+    text = client.get("/metrics").text
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'http_requests_total{method="POST",route="/api/v1/auth/register",status="201"}' in text
+    assert "http_request_duration_seconds_bucket" in text
+
+
+def test_openapi_is_valid_and_lists_the_routes(client: httpx.Client) -> None:
+    spec = client.get("/docs/openapi.json").json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    assert {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/users/me"} <= set(paths)
+    register = paths["/api/v1/auth/register"]["post"]
+    assert register["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/RegisterIn")
+    assert "201" in register["responses"] and "400" in register["responses"]
+    assert paths["/api/v1/users/me"]["get"]["security"] == [{"bearer": []}]
+    schemas = spec["components"]["schemas"]
+    assert {"email", "password"} <= set(schemas["RegisterIn"]["properties"])
+    assert "hashed_password" not in schemas["UserOut"]["properties"]
+
+
+def test_swagger_ui_is_served_without_a_cdn(client: httpx.Client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert "/docs/assets/swagger-ui-bundle.min.js" in page.text
+    asset = client.get("/docs/assets/swagger-ui-bundle.min.js")
+    assert asset.status_code == 200 and len(asset.content) > 100_000
+    assert_problem(client.get("/docs/assets/etc-passwd"), 404)
+
+
+def test_security_headers_and_request_id(client: httpx.Client) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "trace-123"})
+    assert response.headers["x-request-id"] == "trace-123"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    generated = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert generated.headers["x-request-id"] != "bad id with spaces"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+def test_errors_carry_the_request_id(client: httpx.Client) -> None:
+    response = client.get("/api/v1/users/me", headers={"X-Request-ID": "abc-1"})
+    assert_problem(response, 401)
+    assert response.headers["x-request-id"] == "abc-1"
