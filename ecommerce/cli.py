@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -27,6 +28,9 @@ def _kernel(settings: Settings) -> Any:
 
 
 def _bar(total: int, desc: str) -> tqdm:
+    # A thread lock, not tqdm's default multiprocessing lock: creating that one pins the process to the
+    # "fork" start method, and Sanic's multi-worker mode then refuses to start with "spawn".
+    tqdm.set_lock(threading.RLock())
     return tqdm(total=total, desc=desc, unit="module", disable=None, file=sys.stderr, leave=False)
 
 

@@ -121,10 +121,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_demo_answers_the_readme_walkthrough(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_demo_answers_the_readme_walkthrough(tmp_path: Path, workers: str) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecommerce", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "ecommerce", "serve", "--demo", "--port", str(port), "--workers", workers],
         cwd=tmp_path, env=env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
