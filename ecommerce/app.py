@@ -39,10 +39,12 @@ def _load(path: str) -> Callable[[], Blueprint]:
 
 def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> Sanic:
     settings = settings or Settings.from_env()
-    app_logging.configure(settings.log_level, settings.log_format)
     kernel = Kernel(settings)
-
-    app = Sanic(name, error_handler=ProblemErrorHandler())
+    app = Sanic(
+        name,
+        error_handler=ProblemErrorHandler(),
+        log_config=app_logging.log_config(settings.log_level, settings.log_format),
+    )
     app.config.update(
         REQUEST_MAX_SIZE=settings.max_body_bytes,
         FALLBACK_ERROR_FORMAT="json",

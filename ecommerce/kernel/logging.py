@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import logging.config
 import sys
 import time
+from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -36,15 +38,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def log_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the app's and Sanic's loggers: one stream, one format."""
+    text = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    formatter = {"()": JsonFormatter} if fmt == "json" else text
+    names = ("ecommerce", "sanic.root", "sanic.error", "sanic.server", "sanic.access", "sanic.websockets")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"app": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "app", "stream": sys.stderr}},
+        "loggers": {name: {"level": level, "handlers": ["stderr"], "propagate": False} for name in names},
+    }
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
-    """Route the app's and Sanic's loggers to stderr in the chosen format."""
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("ecommerce", "sanic.root", "sanic.error", "sanic.server"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(level)
-        logger.propagate = False
+    """Apply :func:`log_config` (Sanic applies the same dict itself when it builds the app)."""
+    logging.config.dictConfig(log_config(level, fmt))
