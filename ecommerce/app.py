@@ -25,6 +25,7 @@ from ecommerce.kernel.http.metrics import HttpMetrics
 from ecommerce.kernel.http.problems import ProblemErrorHandler
 from ecommerce.kernel.http.swagger import CONFIG as SWAGGER_CONFIG
 from ecommerce.kernel.http.swagger import install_offline_swagger
+from ecommerce.kernel.http.throttle import Throttle
 from ecommerce.kernel.settings import Settings
 
 log = logging.getLogger("ecommerce.app")
@@ -55,7 +56,12 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         OAS_UI_REDOC=False,
         OAS_AUTODOC=False,
         HEALTH=False,
-        CORS=False,
+        # CORS only for the origins an operator lists (ECOMMERCE_CORS_ORIGINS); none by default.
+        CORS=bool(settings.cors_origins),
+        CORS_ORIGINS=",".join(settings.cors_origins),
+        CORS_ALLOW_HEADERS="authorization,content-type,idempotency-key,x-request-id",
+        CORS_EXPOSE_HEADERS="x-request-id,retry-after,ratelimit-limit,ratelimit-remaining,ratelimit-reset",
+        CORS_MAX_AGE=600,
         # Touch-up rewrites Sanic's own methods once per process; tests build many apps in one process.
         TOUCHUP=settings.env != "test",
         **SWAGGER_CONFIG,
@@ -72,7 +78,8 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
     install_offline_swagger(app)
 
     metrics = HttpMetrics()
-    middleware.install(app, metrics)
+    app.ctx.throttle = Throttle(settings)
+    middleware.install(app, metrics, settings)
     app.blueprint(system.build_blueprint(metrics))
     blueprints = [_load(m.blueprint)() for m in kernel.modules if m.blueprint]
     if blueprints:
@@ -97,6 +104,7 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
 
     @app.after_server_stop
     async def close_kernel(app: Sanic) -> None:
+        await app.ctx.throttle.close()
         kernel.close()
 
     return app

@@ -156,8 +156,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     loader = AppLoader(factory=partial(create_app, settings=settings))
     app = loader.load()
     single = args.workers == 1
-    app.prepare(host=args.host, port=args.port, workers=args.workers, single_process=single, motd=args.motd)
-    print(f"serving on http://{args.host}:{args.port} (API docs: http://{args.host}:{args.port}/docs)", flush=True)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("ecommerce: --tls-cert and --tls-key go together", file=sys.stderr)
+        return EXIT_CONFIG
+    ssl = {"cert": args.tls_cert, "key": args.tls_key} if args.tls_cert else None
+    app.prepare(
+        host=args.host, port=args.port, workers=args.workers, single_process=single, motd=args.motd, ssl=ssl
+    )
+    scheme = "https" if ssl else "http"
+    print(f"serving on {scheme}://{args.host}:{args.port} (API docs: {scheme}://{args.host}:{args.port}/docs)",
+          flush=True)
     if single:
         Sanic.serve_single(primary=app)
     else:
@@ -177,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load demo data (idempotent)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
     serve.add_argument("--motd", action="store_true", help="show Sanic's start-up banner")
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     serve.set_defaults(handler=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending migrations of every enabled module")
@@ -198,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="show the effective settings")
     config.set_defaults(handler=cmd_config)
+
+    from ecommerce.kernel.registry import discover
+
+    for module in discover().values():  # modules add their own commands (e.g. `ecommerce users ...`)
+        if module.cli is not None:
+            module.cli(sub)
     return parser
 
 

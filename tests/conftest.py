@@ -38,6 +38,10 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "worker_threads": 8,
         "db_pool_size": 8,
+        # Throttling has its own tests; elsewhere it must not turn a busy test into a 429.
+        "rate_limit": "100000/minute",
+        "auth_rate_limit": "100000/minute",
+        "user_rate_limit": "100000/minute",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from ecommerce.kernel.migrations import status as migration_status
 from ecommerce.kernel.module import Module, SeedContext
 from ecommerce.kernel.registry import Registry, discover
 from ecommerce.kernel.security.secrets import application_secret
-from ecommerce.kernel.security.tokens import Principal, TokenSigner, derive_key
+from ecommerce.kernel.security.tokens import KeyRing, Principal, TokenSigner, derive_key
 from ecommerce.kernel.settings import Settings
 
 PrincipalCheck = Callable[[Principal], None]
@@ -44,12 +44,13 @@ class Kernel:
         self.settings = settings
         self.registry = Registry(discover() if modules is None else modules, settings)
         self.secret = application_secret(settings)
+        # Until a module supplies a key ring (users does, from its table), sign with a derived key.
         self.tokens = TokenSigner(
-            {"k1": derive_key(self.secret, "jwt:k1")},
-            "k1",
+            KeyRing({"k0": derive_key(self.secret, "jwt:k0")}, "k0"),
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl=settings.access_token_ttl,
+            leeway=settings.token_leeway,
         )
         #: Extra checks on every authenticated request (e.g. "session not revoked"); modules add them.
         self.principal_checks: list[PrincipalCheck] = []

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from peewee import Database, DatabaseProxy, PostgresqlDatabase
@@ -91,6 +92,12 @@ def open_database(module: str, target: DatabaseTarget, settings: Settings) -> Da
 def is_postgres(db: Database | DatabaseProxy) -> bool:
     real = db.obj if isinstance(db, DatabaseProxy) else db
     return isinstance(real, PostgresqlDatabase)
+
+
+def for_update(query: Any) -> Any:
+    """``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction (``BEGIN IMMEDIATE``)
+    already holds the only write lock, and peewee refuses ``FOR UPDATE`` there."""
+    return query.for_update() if is_postgres(query.model._meta.database) else query
 
 
 def ensure_schema(module: str, db: Database) -> None:

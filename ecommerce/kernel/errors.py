@@ -61,9 +61,10 @@ class Unprocessable(AppError):
 class TooManyRequests(AppError):
     status, slug, title = 429, "too-many-requests", "Too many requests"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, limit: int | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+        self.limit = limit
 
 
 class ServiceUnavailable(AppError):

@@ -42,6 +42,8 @@ class Settings:
     jwt_issuer: str = "ecommerce"
     jwt_audience: str = "ecommerce-api"
     access_token_ttl: int = 15 * 60
+    token_leeway: int = 30
+    key_rotation_grace: int = 24 * 3600
     refresh_token_ttl: int = 30 * 24 * 3600
     argon2_time_cost: int = 2
     argon2_memory_cost: int = 19 * 1024
@@ -51,6 +53,13 @@ class Settings:
     sqlite_busy_timeout: float = 10.0
     worker_threads: int = 16
     max_body_bytes: int = 1024 * 1024
+    redis_url: str | None = None
+    rate_limit: str = "300/minute"
+    auth_rate_limit: str = "10/minute"
+    user_rate_limit: str = "600/minute"
+    rate_limit_namespace: str = "ecommerce"
+    trusted_proxies: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
     run_relay: bool = True
     relay_interval: float = 1.0
     relay_batch_size: int = 100
@@ -210,6 +219,53 @@ def _database_url(source: str, value: Any) -> str:
     return url
 
 
+def _rate(source: str, value: Any) -> str:
+    """A ``limits`` rate string such as ``10/minute`` or ``100 per hour;1000/day``."""
+    from limits import parse_many
+
+    text = str(value).strip()
+    try:
+        parse_many(text)
+    except ValueError:
+        raise SettingsError(f"{source}: {value!r} is not a rate such as 10/minute") from None
+    return text
+
+
+def _networks(source: str, value: Any) -> tuple[str, ...]:
+    import ipaddress
+
+    items = value if isinstance(value, list) else str(value).split(",")
+    out = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{source}: {item!r} is not an IP address or network") from None
+    return tuple(out)
+
+
+def _origins(source: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    out = []
+    for item in (str(i).strip().rstrip("/") for i in items):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if item != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+            raise SettingsError(f"{source}: {item!r} is not an origin such as https://shop.example.com")
+        out.append(item)
+    return tuple(out)
+
+
+def _redis_url(source: str, value: Any) -> str:
+    url = str(value).strip()
+    if urlsplit(url).scheme not in ("redis", "rediss"):
+        raise SettingsError(f"{source}: {url!r} is not a redis:// or rediss:// URL")
+    return url
+
+
 def _secret(source: str, value: Any) -> str:
     text = str(value)
     if len(text) < 32:
@@ -227,6 +283,8 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("jwt_issuer", _text()),
     _Field("jwt_audience", _text()),
     _Field("access_token_ttl", _number(int, 30, 24 * 3600)),
+    _Field("token_leeway", _number(int, 0, 300)),
+    _Field("key_rotation_grace", _number(int, 0, 30 * 24 * 3600)),
     _Field("refresh_token_ttl", _number(int, 60, 365 * 24 * 3600)),
     _Field("argon2_time_cost", _number(int, 1, 20)),
     _Field("argon2_memory_cost", _number(int, 8, 4 * 1024 * 1024)),
@@ -236,6 +294,13 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("sqlite_busy_timeout", _number(float, 0, 600)),
     _Field("worker_threads", _number(int, 1, 512)),
     _Field("max_body_bytes", _number(int, 1024, 1024 * 1024 * 1024)),
+    _Field("redis_url", _redis_url),
+    _Field("rate_limit", _rate),
+    _Field("auth_rate_limit", _rate),
+    _Field("user_rate_limit", _rate),
+    _Field("rate_limit_namespace", _text()),
+    _Field("trusted_proxies", _networks),
+    _Field("cors_origins", _origins),
     _Field("run_relay", _flag),
     _Field("relay_interval", _number(float, 0.01, 3600)),
     _Field("relay_batch_size", _number(int, 1, 10_000)),

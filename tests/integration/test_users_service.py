@@ -8,7 +8,8 @@ import pytest
 
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.errors import Conflict, Unauthorized, ValidationFailed
-from ecommerce.modules.users import api, service
+from ecommerce.kernel.security.passwords import PasswordHasher
+from ecommerce.modules.users import api, service, sessions
 from ecommerce.modules.users.models import User, events
 
 
@@ -52,23 +53,25 @@ def test_invalid_details_are_reported_field_by_field(kernel: Kernel) -> None:
 
 def test_suspended_users_tokens_stop_working(kernel: Kernel) -> None:
     user = kernel.runner.call(api.register, "sus@example.com", "long-enough-password")
-    pair = kernel.runner.call(service.login, "sus@example.com", "long-enough-password")
+    pair = kernel.runner.call(sessions.login, "sus@example.com", "long-enough-password")
     assert kernel.runner.call(kernel.authenticate, pair.access_token).user_id == user.id
     kernel.runner.call(lambda: User.update(status="suspended").where(User.id == user.id).execute())
     with pytest.raises(Unauthorized):
         kernel.runner.call(kernel.authenticate, pair.access_token)
     with pytest.raises(Unauthorized):
-        kernel.runner.call(service.login, "sus@example.com", "long-enough-password")
+        kernel.runner.call(sessions.login, "sus@example.com", "long-enough-password")
 
 
 def test_login_rehashes_when_parameters_change(kernel: Kernel) -> None:
     kernel.runner.call(api.register, "re@example.com", "long-enough-password")
     old = kernel.runner.call(lambda: User.get(User.email == "re@example.com").hashed_password)
-    stronger = service.PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
     previous = service.config()
-    service.configure(service.Config(hasher=stronger, tokens=previous.tokens, refresh_ttl=previous.refresh_ttl))
+    service.configure(
+        service.Config(hasher=stronger, tokens=previous.tokens, keys=previous.keys, refresh_ttl=previous.refresh_ttl)
+    )
     try:
-        kernel.runner.call(service.login, "re@example.com", "long-enough-password")
+        kernel.runner.call(sessions.login, "re@example.com", "long-enough-password")
     finally:
         service.configure(previous)
     new = kernel.runner.call(lambda: User.get(User.email == "re@example.com").hashed_password)

@@ -8,17 +8,17 @@ import jwt
 import pytest
 
 from ecommerce.kernel.errors import Unauthorized
-from ecommerce.kernel.security.tokens import REQUIRED_CLAIMS, TokenSigner, derive_key
+from ecommerce.kernel.security.tokens import REQUIRED_CLAIMS, KeyRing, TokenSigner, derive_key
 
 KEY = derive_key("s" * 40, "jwt:k1")
 
 
 def signer(**overrides: object) -> TokenSigner:
-    values: dict[str, object] = {
-        "keys": {"k1": KEY}, "active_kid": "k1", "issuer": "ecommerce", "audience": "api", "ttl": 900,
-    }
+    keys = overrides.pop("keys", {"k1": KEY})
+    kid = overrides.pop("active_kid", "k1")
+    values: dict[str, object] = {"issuer": "ecommerce", "audience": "api", "ttl": 900}
     values.update(overrides)
-    return TokenSigner(**values)  # type: ignore[arg-type]
+    return TokenSigner(KeyRing(keys, kid), **values)  # type: ignore[arg-type]
 
 
 def test_round_trip_carries_every_claim() -> None:

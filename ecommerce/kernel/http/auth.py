@@ -14,6 +14,7 @@ from sanic import HTTPResponse, Request
 
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import Forbidden, Unauthorized
+from ecommerce.kernel.http import throttle
 from ecommerce.kernel.security.tokens import Principal
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -31,6 +32,7 @@ async def authenticate(request: Request) -> Principal:
     kernel = request.app.ctx.kernel
     found: Principal = await run_sync(kernel.authenticate, bearer_token(request))
     request.ctx.principal = found
+    await throttle.hit(request, "user", str(found.user_id))
     return found
 
 

@@ -10,7 +10,7 @@ from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Component
 
 from ecommerce.kernel.http.problems import PROBLEM_JSON
-from ecommerce.kernel.http.schema import ApiModel
+from ecommerce.kernel.schema import ApiModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,7 +1,7 @@
-"""Cross-cutting request handling: request id, security headers, metrics, access log.
+"""Cross-cutting request handling: request id, client IP, throttling, security headers, metrics, access log.
 
 Why no database work here: request hooks run on the event loop thread; anything blocking belongs in
-``run_sync`` inside a handler.
+``run_sync`` inside a handler. (The throttle's Redis calls are asynchronous.)
 """
 
 from __future__ import annotations
@@ -14,30 +14,45 @@ import uuid
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
+from ecommerce.kernel.http import throttle
+from ecommerce.kernel.http.client_ip import client_ip, forwarded_https, parse_networks
 from ecommerce.kernel.http.metrics import HttpMetrics
 from ecommerce.kernel.logging import request_id
+from ecommerce.kernel.settings import Settings
 
 access_log = logging.getLogger("ecommerce.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+THROTTLED_PREFIX = "/api/"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+#: Sent only over TLS (directly or via a trusted proxy): over plain HTTP browsers ignore it anyway.
+HSTS = "max-age=31536000; includeSubDomains"
 #: The API itself serves JSON only; the Swagger UI under /docs needs its own scripts and styles.
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+)
 
 
-def install(app: Sanic, metrics: HttpMetrics) -> None:
+def install(app: Sanic, metrics: HttpMetrics, settings: Settings) -> None:
+    trusted = parse_networks(settings.trusted_proxies)
+
     async def start(request: Request) -> None:
         incoming = request.headers.get("x-request-id", "")
         rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.ctx.request_id = rid
         request.ctx.started = time.perf_counter()
+        request.ctx.client_ip = client_ip(request, trusted)
         request_id.set(rid)
+        if request.path.startswith(THROTTLED_PREFIX) and request.method != "OPTIONS":
+            await throttle.hit(request, "ip", request.ctx.client_ip)
 
     async def finish(request: Request, response: BaseHTTPResponse) -> None:
         rid = getattr(request.ctx, "request_id", None)
@@ -45,8 +60,15 @@ def install(app: Sanic, metrics: HttpMetrics) -> None:
             response.headers.setdefault("X-Request-ID", rid)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if not request.path.startswith("/docs"):
-            response.headers.setdefault("Content-Security-Policy", API_CSP)
+        response.headers.setdefault(
+            "Content-Security-Policy", DOCS_CSP if request.path.startswith("/docs") else API_CSP
+        )
+        if forwarded_https(request, trusted):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        verdict = getattr(request.ctx, "rate_limit", None)
+        if verdict is not None:
+            for name, value in throttle.headers(verdict).items():
+                response.headers.setdefault(name, value)
         started = getattr(request.ctx, "started", None)
         if started is None:
             return
@@ -61,6 +83,7 @@ def install(app: Sanic, metrics: HttpMetrics) -> None:
                 "route": route,
                 "path": request.path,
                 "status": response.status,
+                "client_ip": getattr(request.ctx, "client_ip", None),
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )

@@ -56,6 +56,10 @@ class ProblemErrorHandler(ErrorHandler):
         if isinstance(exception, AppError):
             if isinstance(exception, TooManyRequests):
                 headers["Retry-After"] = str(exception.retry_after)
+                if exception.limit is not None:
+                    headers["RateLimit-Limit"] = str(exception.limit)
+                    headers["RateLimit-Remaining"] = "0"
+                    headers["RateLimit-Reset"] = str(exception.retry_after)
             errors = [{"field": e.field, "message": e.message} for e in exception.errors]
             return problem(
                 exception.status, exception.slug, exception.title, exception.detail,

@@ -1,15 +1,18 @@
-"""Signed access tokens (JWT, HS256) with every registered claim checked and the algorithm pinned.
+"""Signed access tokens (JWT, HS256) with every registered claim required and the algorithm pinned.
 
-Why the kernel owns this: the gateway validates tokens statelessly for every module; only the users
-module *issues* them. Keys carry a ``kid`` so a key ring can rotate keys without logging anyone out.
+Why the kernel owns verification: the gateway validates tokens statelessly for every module; only the
+users module *issues* them and keeps the key ring. Keys carry a ``kid``: a new key can start signing
+while tokens signed by the previous one stay valid until they expire, so rotation logs nobody out.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import jwt
@@ -18,6 +21,8 @@ from ecommerce.kernel.errors import Unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("sub", "sid", "jti", "typ", "iss", "aud", "iat", "nbf", "exp")
+RING_MAX_AGE = 60.0  # seconds before the signer looks for a newly rotated key
+UNKNOWN_KID_RELOAD_INTERVAL = 5.0  # at most one reload per this many seconds on unknown kids
 
 
 @dataclass(frozen=True)
@@ -35,24 +40,66 @@ class Principal:
         return self.role == "admin"
 
 
+@dataclass(frozen=True)
+class KeyRing:
+    """Verification keys by ``kid`` and the one that signs new tokens."""
+
+    keys: Mapping[str, bytes]
+    active_kid: str
+
+    def __post_init__(self) -> None:
+        if self.active_kid not in self.keys:
+            raise ValueError(f"active key {self.active_kid!r} is not in the key ring")
+
+
 def derive_key(secret: str, purpose: str) -> bytes:
-    """A separate key per purpose from the one application secret."""
+    """A separate 256-bit key per purpose from the one application secret."""
     return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
 
 
 class TokenSigner:
-    """Issues and verifies access tokens with the active key; verifies with any key in the ring."""
+    """Issues access tokens with the active key; verifies them with any key of the ring."""
 
-    def __init__(self, keys: Mapping[str, bytes], active_kid: str, issuer: str, audience: str, ttl: int) -> None:
-        if active_kid not in keys:
-            raise ValueError(f"active key {active_kid!r} is not in the key ring")
-        self.keys = dict(keys)
-        self.active_kid = active_kid
+    def __init__(
+        self,
+        ring: KeyRing,
+        *,
+        issuer: str,
+        audience: str,
+        ttl: int,
+        leeway: int = 30,
+        loader: Callable[[], KeyRing] | None = None,
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
+        self.leeway = leeway
+        self._ring = ring
+        self._loader = loader
+        self._loaded_at = float("-inf") if loader else time.monotonic()
+        self._last_miss = float("-inf")
+        self._lock = threading.Lock()
+
+    def use_loader(self, loader: Callable[[], KeyRing]) -> None:
+        """Take keys from ``loader`` (the users module's key table) from now on, loading lazily."""
+        with self._lock:
+            self._loader = loader
+            self._loaded_at = float("-inf")
+
+    def reload(self) -> KeyRing:
+        if self._loader is not None:
+            ring = self._loader()
+            with self._lock:
+                self._ring, self._loaded_at = ring, time.monotonic()
+        return self._ring
+
+    def ring(self) -> KeyRing:
+        if self._loader is not None and time.monotonic() - self._loaded_at > RING_MAX_AGE:
+            return self.reload()
+        return self._ring
 
     def issue(self, *, user_id: int, role: str, session_id: str, now: datetime.datetime | None = None) -> str:
+        ring = self.ring()
         moment = now or datetime.datetime.now(datetime.UTC)
         claims = {
             "sub": str(user_id),
@@ -66,13 +113,25 @@ class TokenSigner:
             "nbf": moment,
             "exp": moment + datetime.timedelta(seconds=self.ttl),
         }
-        return jwt.encode(claims, self.keys[self.active_kid], algorithm=ALGORITHM, headers={"kid": self.active_kid})
+        return jwt.encode(claims, ring.keys[ring.active_kid], algorithm=ALGORITHM, headers={"kid": ring.active_kid})
+
+    def _key_for(self, kid: object) -> bytes | None:
+        if not isinstance(kid, str):
+            return None
+        key = self.ring().keys.get(kid)
+        may_reload = self._loader is not None and time.monotonic() - self._last_miss > UNKNOWN_KID_RELOAD_INTERVAL
+        if key is None and may_reload:
+            self._last_miss = time.monotonic()  # another worker may have rotated: look once, not per request
+            key = self.reload().keys.get(kid)
+        return key
 
     def verify(self, token: str) -> Principal:
         """Return the principal or raise :class:`Unauthorized` with a reason safe to show."""
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            key = self.keys.get(kid) if isinstance(kid, str) else None
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != ALGORITHM:
+                raise Unauthorized("The access token uses an unsupported algorithm.")
+            key = self._key_for(header.get("kid"))
             if key is None:
                 raise Unauthorized("The access token was signed with an unknown key.")
             claims = jwt.decode(
@@ -82,10 +141,12 @@ class TokenSigner:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": list(REQUIRED_CLAIMS)},
-                leeway=5,
+                leeway=self.leeway,
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("The access token is not valid yet.") from None
         except jwt.PyJWTError:
             raise Unauthorized("The access token is invalid.") from None
         if claims.get("typ") != "access":

@@ -1,4 +1,5 @@
-"""Users & auth: accounts, password login, sessions and the token checks every other module relies on."""
+"""Users & auth: accounts, addresses, login sessions, the token key ring and the checks every other
+module relies on."""
 
 from __future__ import annotations
 
@@ -7,29 +8,42 @@ from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Module
 from ecommerce.kernel.security.passwords import PasswordHasher
-from ecommerce.modules.users import service
+from ecommerce.modules.users import service, sessions
 from ecommerce.modules.users.events import UserRegistered
+from ecommerce.modules.users.keyring import KeyStore
 from ecommerce.modules.users.models import MODELS, database, events
 from ecommerce.modules.users.seed import seed
 
 if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
     from ecommerce.kernel.bootstrap import Kernel
 
 
 def _setup(kernel: Kernel) -> None:
+    keys = KeyStore(kernel.secret, kernel.settings.key_rotation_grace)
+    kernel.tokens.use_loader(keys.load)
     service.configure(
         service.Config(
             hasher=PasswordHasher.from_settings(kernel.settings),
             tokens=kernel.tokens,
+            keys=keys,
             refresh_ttl=kernel.settings.refresh_token_ttl,
         )
     )
-    kernel.principal_checks.append(service.check_principal)
+    kernel.principal_checks.append(sessions.check_principal)
+
+
+def _cli(sub: argparse._SubParsersAction[Any]) -> None:
+    from ecommerce.modules.users.cli import add_commands
+
+    add_commands(sub)
 
 
 module = Module(
     name="users",
-    description="Accounts, login sessions and access-token checks",
+    description="Accounts, addresses, login sessions and access-token checks",
     database=database,
     events=events,
     models=MODELS,
@@ -37,5 +51,6 @@ module = Module(
     blueprint="ecommerce.modules.users.http:build_blueprint",
     publishes=[UserRegistered],
     seed=seed,
+    cli=_cli,
     setup=_setup,
 )

@@ -9,8 +9,8 @@ import datetime
 from dataclasses import dataclass
 
 from ecommerce.kernel.errors import NotFound
-from ecommerce.modules.users import service
-from ecommerce.modules.users.models import User
+from ecommerce.modules.users import addresses, service
+from ecommerce.modules.users.models import Address, User
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,42 @@ class UserView:
     created_at: datetime.datetime
 
 
-def _view(user: User) -> UserView:
+@dataclass(frozen=True)
+class AddressView:
+    """An address as it is now; orders keep this snapshot, so later edits never rewrite history."""
+
+    id: int
+    user_id: int
+    street: str
+    city: str
+    state: str | None
+    postal_code: str | None
+    country: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "street": self.street,
+            "city": self.city,
+            "state": self.state,
+            "postal_code": self.postal_code,
+            "country": self.country,
+        }
+
+
+def user_view(user: User) -> UserView:
     return UserView(user.id, user.email, user.phone, user.role, user.status, user.created_at)
+
+
+def address_view(address: Address) -> AddressView:
+    return AddressView(
+        address.id, address.user_id, address.street, address.city, address.state, address.postal_code, address.country
+    )
 
 
 def get_user(user_id: int) -> UserView:
     """The user with this id; raises :class:`~ecommerce.kernel.errors.NotFound`."""
-    return _view(service.get_user(user_id))
+    return user_view(service.get_user(user_id))
 
 
 def find_user(user_id: int) -> UserView | None:
@@ -41,9 +70,14 @@ def find_user(user_id: int) -> UserView | None:
 
 def register(email: str, password: str, phone: str | None = None) -> UserView:
     """Create a customer account (the same rules as ``POST /auth/register``)."""
-    return _view(service.register(email, password, phone))
+    return user_view(service.register(email, password, phone))
 
 
 def is_active(user_id: int) -> bool:
     found = find_user(user_id)
     return found is not None and found.status == service.ACTIVE
+
+
+def address_snapshot(user_id: int, address_id: int) -> AddressView:
+    """The address if it belongs to ``user_id``; :class:`NotFound` otherwise (also for someone else's)."""
+    return address_view(addresses.get(user_id, address_id))

@@ -1,47 +1,50 @@
-"""HTTP routes of the users module: ``/auth/*`` and ``/users/me`` (the only file here that knows Sanic)."""
+"""HTTP routes of the users module: ``/auth/*``, ``/users/me``, addresses, and user admin.
+
+The only file of the module that knows Sanic: it parses, calls a use case through ``run_sync`` and
+renders. Auth responses carry ``Cache-Control: no-store``.
+"""
 
 from __future__ import annotations
 
-import datetime
+from typing import Any
 
-from pydantic import Field
-from sanic import Blueprint, HTTPResponse, Request, json
+from sanic import Blueprint, HTTPResponse, Request, empty, json
 
 from ecommerce.kernel.clock import isoformat
-from ecommerce.kernel.http import ApiModel, authenticated, endpoint, parse_body, principal, run_sync
-from ecommerce.modules.users import api, service
+from ecommerce.kernel.http import (
+    admin_only,
+    authenticated,
+    endpoint,
+    page_request,
+    page_response,
+    parse_body,
+    principal,
+    run_sync,
+    strict_throttle,
+)
+from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
+from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.modules.users import addresses, api, service, sessions
+from ecommerce.modules.users.models import User
+from ecommerce.modules.users.schemas import (
+    AddressIn,
+    AddressOut,
+    AddressPage,
+    AddressPatch,
+    LoginIn,
+    ProfilePatch,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserAdminPatch,
+    UserOut,
+    UserPage,
+)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-class RegisterIn(ApiModel):
-    email: str = Field(max_length=254, examples=["ada@example.com"])
-    password: str = Field(max_length=1024, examples=["correct horse battery staple"])
-    phone: str | None = Field(default=None, max_length=32, examples=["+14155550123"])
-
-
-class LoginIn(ApiModel):
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=1024)
-
-
-class UserOut(ApiModel):
-    id: int
-    email: str
-    phone: str | None
-    role: str
-    status: str
-    created_at: datetime.datetime
-
-
-class TokenOut(ApiModel):
-    access_token: str
-    refresh_token: str
-    token_type: str = "Bearer"
-    expires_in: int
-
-
-def user_json(user: api.UserView) -> dict[str, object]:
+def user_json(user: api.UserView) -> dict[str, Any]:
     return {
         "id": user.id,
         "email": user.email,
@@ -52,37 +55,160 @@ def user_json(user: api.UserView) -> dict[str, object]:
     }
 
 
+def tokens_json(pair: sessions.TokenPair) -> dict[str, Any]:
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+    }
+
+
+def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> api.UserView:
+    """One use case for PATCH /users/me: phone and/or password, in that order."""
+    sent = data.model_fields_set
+    if "phone" in sent:
+        service.update_phone(user_id, data.phone)
+    if data.password is not None or data.current_password is not None:
+        service.change_password(user_id, data.current_password or "", data.password or "", keep_session=session_id)
+    return api.get_user(user_id)
+
+
+def _users_page(page: PageRequest) -> Page[api.UserView]:
+    after = int(page.cursor.get("id", 0)) if page.cursor else 0
+    rows = list(User.select().where(User.id > after).order_by(User.id).limit(page.limit + 1))
+    return Page.from_rows([api.user_view(r) for r in rows], page.limit, lambda last: {"id": last.id})
+
+
+def _admin_update(user_id: int, data: UserAdminPatch) -> api.UserView:
+    service.get_user(user_id)
+    if data.status is not None:
+        service.set_status(user_id, data.status)
+    if data.role is not None:
+        service.set_role(user_id, data.role)
+    return api.user_view(User.get_by_id(user_id))
+
+
 def build_blueprint() -> Blueprint:
     bp = Blueprint("users")
 
+    # --- auth -------------------------------------------------------------------------------------
     @bp.post("/auth/register")
-    @endpoint(summary="Create an account", tag="auth", body=RegisterIn, response=UserOut, status=201, errors=[409, 413])
+    @endpoint(summary="Create an account", tag="auth", body=RegisterIn, response=UserOut, status=201,
+              errors=[409, 413, 429])
+    @strict_throttle
     async def register(request: Request) -> HTTPResponse:
         data = parse_body(request, RegisterIn)
         user = await run_sync(api.register, data.email, data.password, data.phone)
         return json(user_json(user), status=201, headers=NO_STORE)
 
     @bp.post("/auth/login")
-    @endpoint(summary="Log in: access and refresh tokens", tag="auth", body=LoginIn, response=TokenOut, errors=[401])
+    @endpoint(summary="Log in: access and refresh tokens", tag="auth", body=LoginIn, response=TokenOut,
+              errors=[401, 429])
+    @strict_throttle
     async def login(request: Request) -> HTTPResponse:
         data = parse_body(request, LoginIn)
         pair = await run_sync(
-            service.login, data.email, data.password,
-            ip=request.remote_addr or request.ip, user_agent=request.headers.get("user-agent"),
+            sessions.login, data.email, data.password,
+            ip=request.ctx.client_ip, user_agent=request.headers.get("user-agent"),
         )
-        body = {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "token_type": pair.token_type,
-            "expires_in": pair.expires_in,
-        }
-        return json(body, headers=NO_STORE)
+        return json(tokens_json(pair), headers=NO_STORE)
 
+    @bp.post("/auth/refresh")
+    @endpoint(summary="Spend a refresh token for a new pair (a reused token revokes the session)", tag="auth",
+              body=RefreshIn, response=TokenOut, errors=[401, 429])
+    @strict_throttle
+    async def refresh(request: Request) -> HTTPResponse:
+        data = parse_body(request, RefreshIn)
+        pair = await run_sync(sessions.refresh, data.refresh_token)
+        return json(tokens_json(pair), headers=NO_STORE)
+
+    @bp.post("/auth/logout")
+    @endpoint(summary="End this session: its refresh token and this access token stop working", tag="auth",
+              status=204, auth=True)
+    @authenticated
+    async def logout(request: Request) -> HTTPResponse:
+        await run_sync(sessions.logout, principal(request))
+        return empty(headers=NO_STORE)
+
+    # --- me ---------------------------------------------------------------------------------------
     @bp.get("/users/me")
     @endpoint(summary="The caller's profile", tag="users", response=UserOut, auth=True)
     @authenticated
     async def me(request: Request) -> HTTPResponse:
         user = await run_sync(api.get_user, principal(request).user_id)
         return json(user_json(user), headers=NO_STORE)
+
+    @bp.patch("/users/me")
+    @endpoint(summary="Change phone or password (a new password ends the other sessions)", tag="users",
+              body=ProfilePatch, response=UserOut, auth=True)
+    @authenticated
+    async def update_me(request: Request) -> HTTPResponse:
+        data = parse_body(request, ProfilePatch)
+        who = principal(request)
+        user = await run_sync(_update_me, who.user_id, who.session_id, data)
+        return json(user_json(user), headers=NO_STORE)
+
+    # --- addresses --------------------------------------------------------------------------------
+    def address_json(address: Any) -> dict[str, Any]:
+        return api.address_view(address).as_dict()
+
+    @bp.get("/users/me/addresses")
+    @endpoint(summary="My addresses", tag="users", response=AddressPage, auth=True, query=PAGE_QUERY)
+    @authenticated
+    async def list_addresses(request: Request) -> HTTPResponse:
+        page = await run_sync(addresses.list_page, principal(request).user_id, page_request(request))
+        return json(page_response(page, address_json))
+
+    @bp.post("/users/me/addresses")
+    @endpoint(summary="Add an address", tag="users", body=AddressIn, response=AddressOut, status=201,
+              auth=True, errors=[409])
+    @authenticated
+    async def create_address(request: Request) -> HTTPResponse:
+        data = parse_body(request, AddressIn)
+        address = await run_sync(addresses.create, principal(request).user_id, data.model_dump())
+        return json(address_json(address), status=201)
+
+    @bp.get("/users/me/addresses/<address_id:int>")
+    @endpoint(summary="One of my addresses", tag="users", response=AddressOut, auth=True, errors=[404])
+    @authenticated
+    async def get_address(request: Request, address_id: int) -> HTTPResponse:
+        address = await run_sync(addresses.get, principal(request).user_id, address_id)
+        return json(address_json(address))
+
+    @bp.patch("/users/me/addresses/<address_id:int>")
+    @endpoint(summary="Change one of my addresses", tag="users", body=AddressPatch, response=AddressOut,
+              auth=True, errors=[404])
+    @authenticated
+    async def update_address(request: Request, address_id: int) -> HTTPResponse:
+        data = parse_body(request, AddressPatch)
+        fields = data.model_dump(include=data.model_fields_set)
+        address = await run_sync(addresses.update, principal(request).user_id, address_id, fields)
+        return json(address_json(address))
+
+    @bp.delete("/users/me/addresses/<address_id:int>")
+    @endpoint(summary="Delete one of my addresses", tag="users", status=204, auth=True, errors=[404])
+    @authenticated
+    async def delete_address(request: Request, address_id: int) -> HTTPResponse:
+        await run_sync(addresses.delete, principal(request).user_id, address_id)
+        return empty()
+
+    # --- admin ------------------------------------------------------------------------------------
+    @bp.get("/admin/users")
+    @endpoint(summary="All users (admin)", tag="admin", response=UserPage, auth=True, errors=[403],
+              query=PAGE_QUERY)
+    @admin_only
+    async def list_users(request: Request) -> HTTPResponse:
+        page = await run_sync(_users_page, page_request(request))
+        return json(page_response(page, user_json))
+
+    @bp.patch("/admin/users/<user_id:int>")
+    @endpoint(summary="Suspend, delete, reactivate or change the role of a user (admin)", tag="admin",
+              body=UserAdminPatch, response=UserOut, auth=True, errors=[403, 404])
+    @admin_only
+    async def update_user(request: Request, user_id: int) -> HTTPResponse:
+        data = parse_body(request, UserAdminPatch)
+        user = await run_sync(_admin_update, user_id, data)
+        return json(user_json(user))
 
     return bp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BlobField,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -44,12 +45,13 @@ class AuthSession(BaseModel):
     id = CharField(max_length=32, primary_key=True)  # random; the JWT's ``sid``
     user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE", column_name="user_id")
     token_type = CharField(max_length=16, default="refresh")
-    refresh_token_hash = CharField(max_length=64, unique=True)  # sha256 hex: lookups without storing the token
+    refresh_token_hash = CharField(max_length=64, unique=True)  # the login's first token (chain: RefreshToken)
     issued_time = DateTimeField(default=utcnow)
     expiry_time = DateTimeField()
     ip = CharField(max_length=45, null=True)
     user_agent = CharField(max_length=255, null=True)
     revoked_at = DateTimeField(null=True)
+    user_id: int
 
     class Meta:
         table_name = "auth_session"
@@ -68,4 +70,46 @@ class BlockedAuth(BaseModel):
         table_name = "blocked_auth"
 
 
-MODELS = [User, AuthSession, BlockedAuth]
+class RefreshToken(BaseModel):
+    """One link of a session's refresh-token chain. Spent tokens are kept to detect reuse."""
+
+    id = AutoField()
+    session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
+    token_hash = CharField(max_length=64, unique=True)  # sha256 hex of the opaque token
+    session_id: str  # the foreign key's raw value (declared for type checkers)
+    issued_at = DateTimeField(default=utcnow)
+    spent_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "refresh_tokens"
+
+
+class SigningKey(BaseModel):
+    """The access-token key ring. Key material is encrypted with a key derived from the app secret."""
+
+    kid = CharField(max_length=32, primary_key=True)
+    encrypted_key = BlobField()
+    created_at = DateTimeField(default=utcnow)
+    retired_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "signing_keys"
+
+
+class Address(BaseModel):
+    id = AutoField()
+    user = ForeignKeyField(User, backref="addresses", on_delete="CASCADE", column_name="user_id")
+    street = CharField(max_length=200)
+    city = CharField(max_length=100)
+    state = CharField(max_length=100, null=True)
+    postal_code = CharField(max_length=20, null=True)
+    country = CharField(max_length=2)  # ISO 3166-1 alpha-2, upper case
+    user_id: int
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "addresses"
+
+
+MODELS = [User, AuthSession, BlockedAuth, RefreshToken, SigningKey, Address]

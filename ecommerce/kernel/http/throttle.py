@@ -1,0 +1,110 @@
+"""Request throttling at the gateway (the seed's DDoS answer), on the ``limits`` library.
+
+- every API request counts against its client IP (``rate_limit``);
+- login, register and refresh also count against a much stricter per-IP limit (``auth_rate_limit``);
+- authenticated requests also count against the user (``user_rate_limit``).
+
+Moving windows, kept in memory by default (per worker) or in Redis (``redis_url``) so the limit holds
+across workers and instances. Throttled requests get 429 with ``Retry-After`` and ``RateLimit-*``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from limits import RateLimitItem, parse_many
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from sanic import HTTPResponse, Request
+
+from ecommerce.kernel.errors import TooManyRequests
+from ecommerce.kernel.settings import Settings
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The tightest limit that applied to a request, for the ``RateLimit-*`` response headers."""
+
+    limit: int
+    remaining: int
+    reset_after: int
+
+
+class Throttle:
+    def __init__(self, settings: Settings) -> None:
+        uri = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
+        options: dict[str, Any] = {"implementation": "redispy"} if settings.redis_url else {}
+        self.storage = storage_from_string(uri, **options)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.namespace = settings.rate_limit_namespace
+        self.rates = {
+            "ip": parse_many(settings.rate_limit),
+            "auth": parse_many(settings.auth_rate_limit),
+            "user": parse_many(settings.user_rate_limit),
+        }
+
+    async def hit(self, scope: str, identity: str) -> Verdict:
+        """Count one request; raise :class:`TooManyRequests` if any limit of ``scope`` is exceeded."""
+        tightest: Verdict | None = None
+        for item in self.rates[scope]:
+            keys = (self.namespace, scope, identity)
+            allowed = await self.limiter.hit(item, *keys)
+            verdict = await self._verdict(item, keys)
+            if not allowed:
+                raise TooManyRequests(
+                    f"Too many requests; retry in {verdict.reset_after} s.",
+                    retry_after=max(verdict.reset_after, 1),
+                    limit=item.amount,
+                )
+            if tightest is None or verdict.remaining < tightest.remaining:
+                tightest = verdict
+        assert tightest is not None
+        return tightest
+
+    async def _verdict(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict:
+        stats = await self.limiter.get_window_stats(item, *keys)
+        reset_after = max(0, math.ceil(stats.reset_time - time.time()))
+        return Verdict(item.amount, max(stats.remaining, 0), reset_after)
+
+    async def close(self) -> None:
+        reset = getattr(self.storage, "close", None)
+        if reset is not None:
+            await reset()
+
+
+def remember(request: Request, verdict: Verdict) -> None:
+    current: Verdict | None = getattr(request.ctx, "rate_limit", None)
+    if current is None or verdict.remaining < current.remaining:
+        request.ctx.rate_limit = verdict
+
+
+def headers(verdict: Verdict) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(verdict.limit),
+        "RateLimit-Remaining": str(verdict.remaining),
+        "RateLimit-Reset": str(verdict.reset_after),
+    }
+
+
+async def hit(request: Request, scope: str, identity: str) -> None:
+    throttle: Throttle | None = getattr(request.app.ctx, "throttle", None)
+    if throttle is not None:
+        remember(request, await throttle.hit(scope, identity))
+
+
+def strict(handler: Handler) -> Handler:
+    """The stricter per-IP limit for credential endpoints (login, register, refresh)."""
+
+    @functools.wraps(handler)
+    async def limited(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        await hit(request, "auth", request.ctx.client_ip)
+        return await handler(request, *args, **kwargs)
+
+    return limited  # type: ignore[return-value]

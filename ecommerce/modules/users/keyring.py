@@ -1,0 +1,76 @@
+"""The access-token key ring, kept in ``signing_keys`` so every worker and instance shares it.
+
+Why in the database, encrypted: key material never sits in plain text at rest (AES-GCM under a key
+derived from the application secret, the ``kid`` bound as associated data), and a rotation made by
+``ecommerce auth rotate-key`` on one machine reaches every worker within a minute (or at once, when a
+worker sees a token with an unknown ``kid``).
+
+Rotation: the newest key signs; older keys keep verifying for ``key_rotation_grace`` seconds after a
+newer one appears (longer than an access token lives), then they are retired.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import os
+import secrets
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.security.tokens import KeyRing, derive_key
+from ecommerce.modules.users.models import SigningKey, database
+
+
+class KeyStore:
+    def __init__(self, secret: str, grace_seconds: int) -> None:
+        self._aead = AESGCM(derive_key(secret, "users:signing-keys"))
+        self.grace = datetime.timedelta(seconds=grace_seconds)
+
+    def _seal(self, kid: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, key, kid.encode())
+
+    def _open(self, kid: str, sealed: bytes) -> bytes:
+        return self._aead.decrypt(bytes(sealed[:12]), bytes(sealed[12:]), kid.encode())
+
+    def _new_kid(self) -> str:
+        return utcnow().strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
+
+    def rotate(self) -> str:
+        """Add a new signing key (it signs from now on); retire keys past their grace period."""
+        kid = self._new_kid()
+        with database.atomic():
+            SigningKey.create(kid=kid, encrypted_key=self._seal(kid, secrets.token_bytes(32)), created_at=utcnow())
+        self.retire_expired()
+        return kid
+
+    def retire_expired(self) -> list[str]:
+        """Retire every key whose successor was created more than the grace period ago."""
+        now = utcnow()
+        live = list(SigningKey.select().where(SigningKey.retired_at.is_null()).order_by(SigningKey.created_at))
+        retired = []
+        for older, newer in itertools.pairwise(live):
+            if newer.created_at + self.grace <= now:
+                SigningKey.update(retired_at=now).where(SigningKey.kid == older.kid).execute()
+                retired.append(older.kid)
+        return retired
+
+    def load(self) -> KeyRing:
+        """The live keys; creates the first key on first use (idempotent across racing workers)."""
+        rows = list(
+            SigningKey.select().where(SigningKey.retired_at.is_null()).order_by(SigningKey.created_at, SigningKey.kid)
+        )
+        if not rows:
+            kid = "initial"
+            SigningKey.insert(
+                kid=kid, encrypted_key=self._seal(kid, secrets.token_bytes(32)), created_at=utcnow()
+            ).on_conflict_ignore().execute()
+            rows = [SigningKey.get(SigningKey.kid == kid)]
+        keys = {row.kid: self._open(row.kid, row.encrypted_key) for row in rows}
+        return KeyRing(keys, rows[-1].kid)
+
+    def live_keys(self) -> list[tuple[str, datetime.datetime, bool]]:
+        rows = list(SigningKey.select().order_by(SigningKey.created_at))
+        return [(row.kid, row.created_at, row.retired_at is None) for row in rows]

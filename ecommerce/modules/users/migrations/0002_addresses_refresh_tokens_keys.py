@@ -1,0 +1,64 @@
+"""addresses, refresh_tokens (rotation chain with reuse detection), signing_keys (the JWT key ring)."""
+
+from peewee import AutoField, BlobField, CharField, Database, DateTimeField, ForeignKeyField, Model
+from playhouse.migrate import SchemaMigrator
+
+
+def up(migrator: SchemaMigrator, db: Database) -> None:
+    class User(Model):
+        id = AutoField()
+
+        class Meta:
+            database = db
+            table_name = "users"
+
+    class AuthSession(Model):
+        id = CharField(max_length=32, primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "auth_session"
+
+    class RefreshToken(Model):
+        id = AutoField()
+        session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
+        token_hash = CharField(max_length=64, unique=True)  # the lookup on every refresh
+        issued_at = DateTimeField()
+        spent_at = DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "refresh_tokens"
+
+    class SigningKey(Model):
+        kid = CharField(max_length=32, primary_key=True)
+        encrypted_key = BlobField()
+        created_at = DateTimeField()
+        retired_at = DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "signing_keys"
+
+    class Address(Model):
+        id = AutoField()
+        # Indexed (foreign key): "my addresses" is the only listing, keyset-paginated by id.
+        user = ForeignKeyField(User, on_delete="CASCADE", column_name="user_id")
+        street = CharField(max_length=200)
+        city = CharField(max_length=100)
+        state = CharField(max_length=100, null=True)
+        postal_code = CharField(max_length=20, null=True)
+        country = CharField(max_length=2)
+        created_at = DateTimeField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "addresses"
+
+    db.create_tables([RefreshToken, SigningKey, Address], safe=False)
+
+
+def down(migrator: SchemaMigrator, db: Database) -> None:
+    for table in ("addresses", "signing_keys", "refresh_tokens"):
+        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
