@@ -6,7 +6,6 @@ A configuration mistake is one line on stderr and exit status 2 — never a trac
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ecommerce import __version__
-from ecommerce.kernel.settings import VARIABLES, Settings, SettingsError
+from ecommerce.kernel.settings import VARIABLES, Settings, SettingsError, redact_url
 
 EXIT_CONFIG = 2
 
@@ -101,7 +100,7 @@ def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
         module = modules[name]
         state = "enabled" if settings.module_enabled(name) else "disabled"
         print(f"{name} ({state}) - {module.description}")
-        print(f"  database:  {settings.database_url_for(name)}")
+        print(f"  database:  {redact_url(settings.database_url_for(name))}")
         print(f"  tables:    {', '.join(module.tables) or '-'}")
         print(f"  publishes: {', '.join(e.key() for e in module.publishes) or '-'}")
         print(f"  consumes:  {', '.join(consumed.get(name, [])) or '-'}")
@@ -131,7 +130,13 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in sorted(vars(settings).items()):
-        shown = "(set)" if key == "secret_key" and value else value
+        shown: object = value
+        if key == "secret_key" and value:
+            shown = "(set)"
+        elif key in ("database_url", "redis_url") and value:
+            shown = redact_url(value)
+        elif key == "module_database_urls":
+            shown = {module: redact_url(url) for module, url in value.items()}
         print(f"{key} = {shown}")
     print("\nvariables: " + ", ".join(VARIABLES) + ", ECOMMERCE_DATABASE_URL_<MODULE>, ECOMMERCE_CONFIG")
     return 0
@@ -153,6 +158,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"demo {module}: {line}")
     finally:
         kernel.close()
+    host = args.host or settings.host
+    port = args.port or settings.port
     loader = AppLoader(factory=partial(create_app, settings=settings))
     app = loader.load()
     single = args.workers == 1
@@ -161,11 +168,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     ssl = {"cert": args.tls_cert, "key": args.tls_key} if args.tls_cert else None
     app.prepare(
-        host=args.host, port=args.port, workers=args.workers, single_process=single, motd=args.motd, ssl=ssl
+        host=host, port=port, workers=args.workers, single_process=single, motd=args.motd, ssl=ssl
     )
     scheme = "https" if ssl else "http"
-    print(f"serving on {scheme}://{args.host}:{args.port} (API docs: {scheme}://{args.host}:{args.port}/docs)",
-          flush=True)
+    print(f"serving on {scheme}://{host}:{port} (API docs: {scheme}://{host}:{port}/docs)", flush=True)
     if single:
         Sanic.serve_single(primary=app)
     else:
@@ -179,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="migrate, then serve the HTTP API")
-    serve.add_argument("--host", default=os.environ.get("ECOMMERCE_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("ECOMMERCE_PORT", "8000")))
+    serve.add_argument("--host", help="interface to bind (default: ECOMMERCE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: ECOMMERCE_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="Sanic worker processes (default 1)")
     serve.add_argument("--demo", action="store_true", help="load demo data (idempotent)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")

@@ -47,6 +47,14 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL runs so ``-m 'not postgres'`` selects the SQLite ones only."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """One fresh PostgreSQL database for the whole run, dropped at the end."""
@@ -63,8 +71,6 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=databases.BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
-    if name == "postgres":
-        request.node.add_marker(pytest.mark.postgres)
     return name
 
 

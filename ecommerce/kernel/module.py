@@ -50,6 +50,10 @@ class Module:
     setup: Callable[[Kernel], None] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.events.module != self.name or self.events.database is not self.database:
+            raise ValueError(f"module {self.name!r}: its EventTables must be EventTables({self.name!r}, database)")
+
     @property
     def tables(self) -> list[str]:
         return [m._meta.table_name for m in self.models]

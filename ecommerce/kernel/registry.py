@@ -32,13 +32,13 @@ class Registry:
     """The enabled modules of one application, in dependency order."""
 
     def __init__(self, modules: dict[str, Module], settings: Settings) -> None:
-        requested = set(settings.modules or ()) | set(settings.disabled_modules)
-        unknown = sorted(requested - set(modules))
-        if unknown:
-            raise SettingsError(
-                f"ECOMMERCE_MODULES: unknown module(s) {', '.join(unknown)} "
-                f"(installed: {', '.join(sorted(modules))})"
-            )
+        for variable, names in (("ECOMMERCE_MODULES", settings.modules or ()),
+                                ("ECOMMERCE_DISABLED_MODULES", settings.disabled_modules)):
+            unknown = sorted(set(names) - set(modules))
+            if unknown:
+                raise SettingsError(
+                    f"{variable}: unknown module(s) {', '.join(unknown)} (installed: {', '.join(sorted(modules))})"
+                )
         enabled = {name: m for name, m in modules.items() if settings.module_enabled(name)}
         for module in enabled.values():
             missing = [dep for dep in module.requires if dep not in enabled]

@@ -33,6 +33,8 @@ class Settings:
     """Every knob of the application. Build with :meth:`from_env`; tests build it directly."""
 
     env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
     data_dir: Path = Path("data")
     database_url: str | None = None
     module_database_urls: Mapping[str, str] = field(default_factory=dict)
@@ -275,6 +277,8 @@ def _secret(source: str, value: Any) -> str:
 
 _FIELDS: tuple[_Field, ...] = (
     _Field("env", _text(ENVIRONMENTS)),
+    _Field("host", _text()),
+    _Field("port", _number(int, 1, 65535)),
     _Field("data_dir", _path),
     _Field("database_url", _database_url),
     _Field("modules", _names),
@@ -309,6 +313,15 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("log_level", _text(LOG_LEVELS, upper=True)),
     _Field("log_format", _text(LOG_FORMATS)),
 )
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for printing and logs)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
 
 #: Documented variables (README and ``ecommerce config`` list these).
 VARIABLES: tuple[str, ...] = tuple(f"{PREFIX}{spec.key.upper()}" for spec in _FIELDS)

@@ -51,13 +51,19 @@ def test_version(tmp_path: Path) -> None:
         ({"ECOMMERCE_ENV": "staging"}, "ECOMMERCE_ENV"),
         ({"ECOMMERCE_RUN_RELAY": "maybe"}, "ECOMMERCE_RUN_RELAY"),
         ({"ECOMMERCE_MODULES": "users,nope"}, "ECOMMERCE_MODULES"),
+        ({"ECOMMERCE_DISABLED_MODULES": "nope"}, "ECOMMERCE_DISABLED_MODULES"),
+        ({"ECOMMERCE_PORT": "abc"}, "ECOMMERCE_PORT"),
+        ({"ECOMMERCE_REDIS_URL": "http://x"}, "ECOMMERCE_REDIS_URL"),
+        ({"ECOMMERCE_AUTH_RATE_LIMIT": "lots"}, "ECOMMERCE_AUTH_RATE_LIMIT"),
+        ({"ECOMMERCE_TRUSTED_PROXIES": "10.0.0.300"}, "ECOMMERCE_TRUSTED_PROXIES"),
+        ({"ECOMMERCE_CORS_ORIGINS": "shop.example.com"}, "ECOMMERCE_CORS_ORIGINS"),
         ({"ECOMMERCE_SECRET_KEY": "short"}, "ECOMMERCE_SECRET_KEY"),
         ({"ECOMMERCE_ENV": "production"}, "ECOMMERCE_SECRET_KEY"),
         ({"ECOMMERCE_CONFIG": "/does/not/exist.toml"}, "ECOMMERCE_CONFIG"),
     ],
 )
 def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path, variables: dict[str, str], named: str) -> None:
-    result = run(tmp_path, "serve", "--port", "1", **variables)
+    result = run(tmp_path, "serve", **variables)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -64,3 +64,17 @@ def test_errors_carry_the_request_id(client: httpx.Client) -> None:
     response = client.get("/api/v1/users/me", headers={"X-Request-ID": "abc-1"})
     assert_problem(response, 401)
     assert response.headers["x-request-id"] == "abc-1"
+
+
+def test_problem_types_are_documented_at_their_uri(client: httpx.Client) -> None:
+    body = client.get("/api/v1/users/me").json()
+    described = client.get(body["type"])
+    assert described.status_code == 200
+    assert described.json() == {"type": body["type"], "title": body["title"], "status": 401}
+    assert_problem(client.get("/problems/no-such-thing"), 404)
+
+
+def test_api_responses_are_not_cached_by_default(client: httpx.Client) -> None:
+    response = client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever-x"})
+    assert response.status_code == 401
+    assert response.headers["cache-control"] == "no-store"

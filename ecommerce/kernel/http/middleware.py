@@ -63,6 +63,9 @@ def install(app: Sanic, metrics: HttpMetrics, settings: Settings) -> None:
         response.headers.setdefault(
             "Content-Security-Policy", DOCS_CSP if request.path.startswith("/docs") else API_CSP
         )
+        if request.path.startswith(THROTTLED_PREFIX):
+            # API responses are personal unless a route says otherwise (catalog reads may set their own).
+            response.headers.setdefault("Cache-Control", "no-store")
         if forwarded_https(request, trusted):
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         verdict = getattr(request.ctx, "rate_limit", None)

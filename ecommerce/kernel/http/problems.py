@@ -28,6 +28,17 @@ _SANIC_SLUGS = {
 }
 
 
+def problem_types() -> dict[str, tuple[int, str]]:
+    """Every problem ``type`` this API can answer with: slug -> (status, title)."""
+    found: dict[str, tuple[int, str]] = {slug: (status, title) for status, (slug, title) in _SANIC_SLUGS.items()}
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        cls = pending.pop()
+        found[cls.slug] = (cls.status, cls.title)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
 def problem(
     status: int,
     slug: str,

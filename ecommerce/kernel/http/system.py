@@ -6,6 +6,8 @@ from sanic import Blueprint, HTTPResponse, Request, json, raw
 from sanic_ext import openapi
 
 from ecommerce.kernel.concurrency import run_sync
+from ecommerce.kernel.errors import NotFound
+from ecommerce.kernel.http.problems import problem_types
 from ecommerce.kernel.http.metrics import HttpMetrics
 
 
@@ -35,6 +37,15 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
         results = await run_sync(check)
         ready = all(value == "ok" for value in results.values())
         return json({"status": "ok" if ready else "unavailable", "modules": results}, status=200 if ready else 503)
+
+    @bp.get("/problems/<slug:str>")
+    @openapi.definition(summary="What a problem type means (the 'type' of every error response)", tag="system")
+    async def problem_type(request: Request, slug: str) -> HTTPResponse:
+        known = problem_types()
+        if slug not in known:
+            raise NotFound(f"No problem type {slug!r}.")
+        status, title = known[slug]
+        return json({"type": f"/problems/{slug}", "title": title, "status": status})
 
     @bp.get("/metrics")
     @openapi.definition(summary="Prometheus metrics of this worker", tag="system")
