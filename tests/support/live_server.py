@@ -15,14 +15,15 @@ from sanic import Sanic
 
 
 class LiveServer:
-    def __init__(self, app: Sanic) -> None:
+    def __init__(self, app: Sanic, ssl: Any = None) -> None:
         self.app = app
+        self.ssl = ssl
         self.loop = asyncio.new_event_loop()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if ssl else 'http'}://127.0.0.1:{self.port}"
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._server: Any = None
@@ -40,7 +41,7 @@ class LiveServer:
         asyncio.set_event_loop(self.loop)
         try:
             self._server = self.loop.run_until_complete(
-                self.app.create_server(sock=self.sock, return_asyncio_server=True, access_log=False)
+                self.app.create_server(sock=self.sock, return_asyncio_server=True, access_log=False, ssl=self.ssl)
             )
             self.loop.run_until_complete(self._server.startup())
             self.loop.run_until_complete(self._server.before_start())

@@ -7,8 +7,8 @@ from sanic_ext import openapi
 
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import NotFound
-from ecommerce.kernel.http.problems import problem_types
 from ecommerce.kernel.http.metrics import HttpMetrics
+from ecommerce.kernel.http.problems import problem_types
 
 
 def build_blueprint(metrics: HttpMetrics) -> Blueprint:

@@ -74,7 +74,9 @@ class RefreshToken(BaseModel):
     """One link of a session's refresh-token chain. Spent tokens are kept to detect reuse."""
 
     id = AutoField()
-    session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
+    session = ForeignKeyField(
+        AuthSession, on_delete="CASCADE", column_name="auth_session_id", object_id_name="session_id"
+    )
     token_hash = CharField(max_length=64, unique=True)  # sha256 hex of the opaque token
     session_id: str  # the foreign key's raw value (declared for type checkers)
     issued_at = DateTimeField(default=utcnow)
