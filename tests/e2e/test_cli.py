@@ -162,3 +162,44 @@ def test_serve_demo_answers_the_readme_walkthrough(tmp_path: Path, workers: str)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def run_with_input(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecommerce", *args],
+        cwd=tmp_path, env=env(tmp_path), input=text, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    created = run_with_input(tmp_path, "boss-password-4411\n", "users", "create-admin", "Boss@Example.com")
+    assert created.returncode == 0, created.stderr
+    assert "created admin boss@example.com" in created.stdout
+    again = run_with_input(tmp_path, "boss-password-4411\n", "users", "create-admin", "boss@example.com")
+    assert again.returncode == 1 and "--promote" in again.stderr
+    weak = run_with_input(tmp_path, "password\n", "users", "create-admin", "weak@example.com")
+    assert weak.returncode == 1 and "password" in weak.stderr and "Traceback" not in weak.stderr
+
+    from ecommerce.kernel.bootstrap import Kernel
+    from ecommerce.kernel.settings import Settings
+    from ecommerce.modules.users import api, sessions
+
+    kernel = Kernel(Settings(data_dir=tmp_path / "data", argon2_time_cost=1, argon2_memory_cost=8))
+    try:
+        pair = kernel.runner.call(sessions.login, "boss@example.com", "boss-password-4411")
+        assert kernel.runner.call(kernel.authenticate, pair.access_token).is_admin
+        kernel.runner.call(api.register, "later@example.com", "later-password-4411")
+    finally:
+        kernel.close()
+    promoted = run(tmp_path, "users", "create-admin", "later@example.com", "--promote")
+    assert promoted.returncode == 0 and "now an admin" in promoted.stdout
+
+
+def test_rotate_key_and_purge(tmp_path: Path) -> None:
+    first = run(tmp_path, "auth", "rotate-key")
+    assert first.returncode == 0, first.stderr
+    assert "new signing key" in first.stdout and first.stdout.count(" live") == 1
+    second = run(tmp_path, "auth", "rotate-key")
+    assert second.stdout.count(" live") == 2  # the previous key keeps verifying during the grace period
+    purged = run(tmp_path, "auth", "purge")
+    assert purged.returncode == 0 and purged.stdout.startswith("purged 0 blocked token(s)")
