@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ecommerce import __version__
-
-
-def env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECOMMERCE_")}
-    clean.update(
-        ECOMMERCE_DATA_DIR=str(tmp_path / "data"),
-        ECOMMERCE_ARGON2_TIME_COST="1",
-        ECOMMERCE_ARGON2_MEMORY_COST="8",
-        ECOMMERCE_LOG_LEVEL="WARNING",
-    )
-    clean.update(extra)
-    return clean
+from tests.support.processes import cli_env, serving
 
 
 def run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ecommerce", *args],
-        cwd=tmp_path, env=env(tmp_path, **extra), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, env=cli_env(tmp_path, **extra), capture_output=True, text=True, timeout=120,
     )
 
 
@@ -121,53 +106,23 @@ def test_seed_and_events(tmp_path: Path) -> None:
     assert run(tmp_path, "events", "status").stdout.splitlines()[1].split() == ["users", "0", "0", "2"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_serve_demo_answers_the_readme_walkthrough(tmp_path: Path, workers: str) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecommerce", "serve", "--demo", "--port", str(port), "--workers", workers],
-        cwd=tmp_path, env=env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
-        with httpx.Client(base_url=base, timeout=10) as c:
-            assert c.get("/readyz").status_code == 200
-            assert "http_requests_total" in c.get("/metrics").text
-            assert "/api/v1/users/me" in c.get("/docs/openapi.json").json()["paths"]
-            demo = {"email": "customer@example.com", "password": "customer-password-123"}
-            login = c.post("/api/v1/auth/login", json=demo)
-            assert login.status_code == 200, login.text
-            me = c.get("/api/v1/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
-            assert me.json()["email"] == "customer@example.com"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(tmp_path, "--demo", "--workers", workers) as base, httpx.Client(base_url=base, timeout=10) as c:
+        assert c.get("/healthz").status_code == 200
+        assert "http_requests_total" in c.get("/metrics").text
+        assert "/api/v1/users/me" in c.get("/docs/openapi.json").json()["paths"]
+        demo = {"email": "customer@example.com", "password": "customer-password-123"}
+        login = c.post("/api/v1/auth/login", json=demo)
+        assert login.status_code == 200, login.text
+        me = c.get("/api/v1/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert me.json()["email"] == "customer@example.com"
 
 
 def run_with_input(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ecommerce", *args],
-        cwd=tmp_path, env=env(tmp_path), input=text, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, env=cli_env(tmp_path), input=text, capture_output=True, text=True, timeout=120,
     )
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,6 +11,7 @@ import pytest
 
 from tests.security.conftest import Shop
 from tests.support.api import assert_problem
+from tests.support.processes import serving
 from tests.support.services import require_redis
 
 LOGIN = "/api/v1/auth/login"
@@ -83,31 +79,6 @@ def test_redis_backed_limit_in_process(shop_factory: Any) -> None:
     assert [shop.client.post(LOGIN, json=BAD_LOGIN).status_code for _ in range(3)] == [401, 401, 429]
 
 
-def _serve(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMMERCE_")}
-    env.update(
-        ECOMMERCE_DATA_DIR=str(tmp_path / "data"), ECOMMERCE_ARGON2_TIME_COST="1", ECOMMERCE_ARGON2_MEMORY_COST="8",
-        ECOMMERCE_LOG_LEVEL="WARNING", ECOMMERCE_SECRET_KEY="s" * 40, **extra,
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "ecommerce", "serve", "--workers", "2", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )
-
-
-def _wait(base: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server did not come up")
-
-
 def _burst(base: str, count: int) -> list[int]:
     codes = []
     for _ in range(count):
@@ -123,22 +94,8 @@ def test_limit_across_two_server_workers(tmp_path: Path, storage: str) -> None:
     extra = {"ECOMMERCE_AUTH_RATE_LIMIT": "5/minute", "ECOMMERCE_RATE_LIMIT_NAMESPACE": uuid.uuid4().hex}
     if storage == "redis":
         extra["ECOMMERCE_REDIS_URL"] = require_redis()
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = _serve(tmp_path, port, **extra)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(base, proc)
+    with serving(tmp_path, "--workers", "2", **extra) as base:
         codes = _burst(base, 12)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     if storage == "redis":
         assert codes.count(401) == 5 and codes.count(429) == 7, codes
     else:
