@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ecommerce.kernel import concurrency
+from ecommerce.kernel.cache import build_cache
 from ecommerce.kernel.concurrency import SyncRunner
 from ecommerce.kernel.database import Databases
 from ecommerce.kernel.events import Consumer, Relay, RelayReport
@@ -54,6 +55,8 @@ class Kernel:
         )
         #: Extra checks on every authenticated request (e.g. "session not revoked"); modules add them.
         self.principal_checks: list[PrincipalCheck] = []
+        #: Shared read cache (in-process, or Redis when configured); modules namespace their keys.
+        self.cache = build_cache(settings.redis_url, settings.rate_limit_namespace, settings.cache_ttl)
         self.databases = Databases()
         for module in self.registry:
             self.databases.bind(module.name, module.database, settings)

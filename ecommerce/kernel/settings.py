@@ -60,6 +60,7 @@ class Settings:
     auth_rate_limit: str = "10/minute"
     user_rate_limit: str = "600/minute"
     rate_limit_namespace: str = "ecommerce"
+    cache_ttl: int = 60
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     run_relay: bool = True
@@ -303,6 +304,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("auth_rate_limit", _rate),
     _Field("user_rate_limit", _rate),
     _Field("rate_limit_namespace", _text()),
+    _Field("cache_ttl", _number(int, 1, 24 * 3600)),
     _Field("trusted_proxies", _networks),
     _Field("cors_origins", _origins),
     _Field("run_relay", _flag),

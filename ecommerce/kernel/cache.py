@@ -1,0 +1,78 @@
+"""A small cache with one interface and two stores (the seed's "regularly accessed data in a cache").
+
+- in-process TTL cache (default): fast, but each worker has its own copy, so after a write another
+  worker may serve the old value until its TTL runs out — the staleness bound is the TTL;
+- Redis (``ECOMMERCE_REDIS_URL``): shared by every worker and instance, so deleting a key on write is
+  seen by the next read anywhere.
+
+Values are JSON-serialisable data (dicts, lists, numbers, strings), never model objects.
+Synchronous on purpose: it is called from use cases, which run in the thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Protocol
+
+from cachetools import TTLCache
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> Any | None: ...
+    def set(self, key: str, value: Any, ttl: int) -> None: ...
+    def delete(self, *keys: str) -> None: ...
+    def clear(self) -> None: ...
+
+
+class MemoryCache:
+    def __init__(self, maxsize: int = 10_000, ttl: int = 60) -> None:
+        self._data: TTLCache[str, str] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            raw = self._data.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        # One TTL for the whole store (cachetools); callers' ttl is honoured by Redis only.
+        raw = json.dumps(value, separators=(",", ":"))  # a copy: callers cannot mutate what is cached
+        with self._lock:
+            self._data[key] = raw
+
+    def delete(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._data.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class RedisCache:
+    def __init__(self, url: str, namespace: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = f"{namespace}:cache:"
+
+    def get(self, key: str) -> Any | None:
+        raw = self._redis.get(self._prefix + key)
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        self._redis.set(self._prefix + key, json.dumps(value, separators=(",", ":")), ex=ttl)
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self._redis.delete(*(self._prefix + key for key in keys))
+
+    def clear(self) -> None:
+        for key in self._redis.scan_iter(self._prefix + "*"):
+            self._redis.delete(key)
+
+
+def build_cache(redis_url: str | None, namespace: str, ttl: int) -> Cache:
+    return RedisCache(redis_url, namespace) if redis_url else MemoryCache(ttl=ttl)

@@ -1,0 +1,54 @@
+"""Catalog and inventory: products, categories, brands, warehouses, stock per warehouse and
+reservations that never oversell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecommerce.kernel.events import Envelope, Subscription
+from ecommerce.kernel.module import Module
+from ecommerce.modules.catalog import caching
+from ecommerce.modules.catalog.events import ProductCreated, ProductDeleted, ProductUpdated, StockChanged
+from ecommerce.modules.catalog.models import MODELS, database, events
+from ecommerce.modules.catalog.seed import seed
+
+if TYPE_CHECKING:
+    import argparse
+
+    from ecommerce.kernel.bootstrap import Kernel
+
+
+def _setup(kernel: Kernel) -> None:
+    caching.configure(kernel.cache, kernel.settings.cache_ttl)
+
+
+def _forget(envelope: Envelope[Any]) -> None:
+    """Changes made elsewhere (another instance, the CSV import) reach this process's cache too."""
+    caching.forget_products(envelope.event.product_id)
+
+
+def _cli(sub: argparse._SubParsersAction[Any]) -> None:
+    from ecommerce.modules.catalog.cli import add_commands
+
+    add_commands(sub)
+
+
+module = Module(
+    name="catalog",
+    description="Products, categories, brands, warehouses, stock and reservations",
+    database=database,
+    events=events,
+    models=MODELS,
+    migrations=Path(__file__).parent / "migrations",
+    blueprint="ecommerce.modules.catalog.http:build_blueprint",
+    publishes=[ProductCreated, ProductUpdated, ProductDeleted, StockChanged],
+    subscriptions=[
+        Subscription(ProductUpdated, _forget, name="catalog.cache.product-updated"),
+        Subscription(ProductDeleted, _forget, name="catalog.cache.product-deleted"),
+        Subscription(StockChanged, _forget, name="catalog.cache.stock-changed"),
+    ],
+    seed=seed,
+    cli=_cli,
+    setup=_setup,
+)

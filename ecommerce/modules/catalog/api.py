@@ -1,0 +1,61 @@
+"""The catalog's public facade, used by orders (and by scripts).
+
+Plain functions and frozen DTOs; nothing here hands out a peewee model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ecommerce.modules.catalog import products, reservations
+from ecommerce.modules.catalog.reservations import InsufficientStock
+
+__all__ = ["InsufficientStock", "ProductSnapshot", "Reserved", "commit", "release", "reserve", "snapshot"]
+
+
+@dataclass(frozen=True)
+class ProductSnapshot:
+    """What an order line records: the name and unit price at the time of ordering."""
+
+    product_id: int
+    name: str
+    sku: str
+    unit_price: int  # minor units
+    currency: str
+
+
+@dataclass(frozen=True)
+class Reserved:
+    product_id: int
+    warehouse_id: int
+    quantity: int
+
+
+def snapshot(product_ids: Sequence[int]) -> dict[int, ProductSnapshot]:
+    """Current name and price of each existing product, in one query; deleted or unknown ids are absent."""
+    return {
+        row["id"]: ProductSnapshot(row["id"], row["name"], row["identification"], row["price"], row["currency"])
+        for row in products.snapshot(list(product_ids))
+    }
+
+
+def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None
+            ) -> list[Reserved]:
+    """Hold ``(product_id, quantity)`` lines under ``reference``, all or none.
+
+    ``near`` is the buyer's (latitude, longitude): the nearest warehouses with stock are used first.
+    Raises :class:`InsufficientStock` (409) naming the short products. Idempotent per reference.
+    """
+    plan = reservations.reserve(reference, lines, near)
+    return [Reserved(a.product_id, a.warehouse_id, a.quantity) for a in plan]
+
+
+def release(reference: str) -> bool:
+    """Return held units to stock; a second call changes nothing (returns False)."""
+    return reservations.release(reference)
+
+
+def commit(reference: str) -> bool:
+    """Held units leave stock for good (the order was paid); a second call changes nothing."""
+    return reservations.commit(reference)

@@ -1,0 +1,45 @@
+"""What the catalog caches, under which keys, and when it forgets.
+
+Product detail and the category tree are the hottest reads of the shop. Writes delete the keys right
+after they commit (so the writing worker — and every worker, with Redis — sees the change on its next
+read); the module also listens to its own events to forget keys when the change came from elsewhere
+(the CSV import, another instance). With the in-process cache and several workers, a worker that did
+not make the change may serve the old value until the TTL expires: that TTL is the staleness bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ecommerce.kernel.cache import Cache, MemoryCache
+
+TREE_KEY = "catalog:category-tree"
+_cache: Cache = MemoryCache()
+_ttl = 60
+
+
+def configure(cache: Cache, ttl: int) -> None:
+    global _cache, _ttl
+    _cache, _ttl = cache, ttl
+
+
+def product_key(product_id: int) -> str:
+    return f"catalog:product:{product_id}"
+
+
+def get_or_load(key: str, load: Callable[[], Any]) -> Any:
+    found = _cache.get(key)
+    if found is None:
+        found = load()
+        if found is not None:
+            _cache.set(key, found, _ttl)
+    return found
+
+
+def forget_products(*product_ids: int) -> None:
+    _cache.delete(*(product_key(pid) for pid in product_ids))
+
+
+def forget_tree() -> None:
+    _cache.delete(TREE_KEY)

@@ -1,0 +1,51 @@
+"""``ecommerce catalog import FILE.csv``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.catalog import importer
+
+
+def import_products(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"ecommerce: no such file: {path}", file=sys.stderr)
+        return 2
+    kernel = Kernel(settings)
+    try:
+        kernel.migrate()
+        tqdm.set_lock(threading.RLock())  # see ecommerce.cli._bar: keep multiprocessing out of it
+        with tqdm(total=importer.count_rows(path), desc="importing", unit="row", file=sys.stderr,
+                  disable=None) as bar:
+            def advance(rows: int) -> None:
+                bar.update(rows)
+
+            try:
+                report = kernel.runner.call(importer.import_csv, path, advance)
+            except ValueError as exc:
+                print(f"ecommerce: {exc}", file=sys.stderr)
+                return 2
+    finally:
+        kernel.close()
+    for line, reason in report.errors:
+        print(f"line {line}: {reason}", file=sys.stderr)
+    print(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")
+    return 1 if report.errors else 0
+
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    catalog = sub.add_parser("catalog", help="products and stock").add_subparsers(dest="catalog_command",
+                                                                                    required=True)
+    imp = catalog.add_parser("import", help="upsert products (and stock) from a CSV file, by SKU")
+    imp.add_argument("file", help="CSV: identification,name,description,price,currency,brand,category"
+                                  "[,warehouse,quantity]")
+    imp.set_defaults(handler=import_products)

@@ -1,0 +1,204 @@
+"""HTTP routes of the catalog: public reads, admin writes (the only file of the module that knows Sanic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, HTTPResponse, Request, empty, json
+
+from ecommerce.kernel.http import admin_only, endpoint, page_request, page_response, parse_body, run_sync
+from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
+from ecommerce.kernel.http.validation import parse_query
+from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.modules.catalog import products, stock, taxonomy
+from ecommerce.modules.catalog.schemas import (
+    BrandList,
+    BrandOut,
+    CategoryIn,
+    CategoryList,
+    CategoryOut,
+    CategoryPatch,
+    NameIn,
+    ProductIn,
+    ProductOut,
+    ProductPage,
+    ProductPatch,
+    ProductQuery,
+    StockIn,
+    StockOut,
+    WarehouseIn,
+    WarehouseList,
+    WarehouseOut,
+)
+
+FILTERS = [
+    {"name": "category", "schema": str, "description": "Category id or slug (sub-categories included)"},
+    {"name": "brand", "schema": int, "description": "Brand id"},
+    {"name": "min_price", "schema": int, "description": "Minimum price in minor units"},
+    {"name": "max_price", "schema": int, "description": "Maximum price in minor units"},
+    {"name": "in_stock", "schema": bool, "description": "Only products that can be bought now"},
+    {"name": "q", "schema": str, "description": "Text in the name, or an exact SKU"},
+    {"name": "sort", "schema": str, "description": "price, -price, name or -created_at (default)"},
+    *PAGE_QUERY,
+]
+
+
+def _list_products(query: ProductQuery, page: PageRequest) -> Page[dict[str, Any]]:
+    filters = products.ProductFilters(
+        category_ids=taxonomy.resolve_category(query.category) if query.category else None,
+        brand_id=query.brand,
+        min_price=query.min_price,
+        max_price=query.max_price,
+        in_stock=query.in_stock,
+        q=query.q,
+        sort=query.sort,
+    )
+    return products.list_page(filters, page)
+
+
+def build_blueprint() -> Blueprint:
+    bp = Blueprint("catalog")
+
+    # --- products ---------------------------------------------------------------------------------
+    @bp.get("/products")
+    @endpoint(summary="Products, filtered and sorted, keyset-paginated", tag="catalog", response=ProductPage,
+              query=FILTERS)
+    async def list_products(request: Request) -> HTTPResponse:
+        query = parse_query(request, ProductQuery)
+        page = await run_sync(_list_products, query, page_request(request))
+        return json(page_response(page, lambda item: item))
+
+    @bp.get("/products/<product_id:int>")
+    @endpoint(summary="A product with its availability per warehouse", tag="catalog", response=ProductOut,
+              errors=[404])
+    async def get_product(request: Request, product_id: int) -> HTTPResponse:
+        return json(await run_sync(products.detail, product_id))
+
+    @bp.post("/products")
+    @endpoint(summary="Create a product (admin)", tag="catalog", body=ProductIn, response=ProductOut, status=201,
+              auth=True, errors=[403, 409])
+    @admin_only
+    async def create_product(request: Request) -> HTTPResponse:
+        data = parse_body(request, ProductIn)
+        return json(await run_sync(products.create, data.model_dump()), status=201)
+
+    @bp.patch("/products/<product_id:int>")
+    @endpoint(summary="Change a product (admin)", tag="catalog", body=ProductPatch, response=ProductOut,
+              auth=True, errors=[403, 404, 409])
+    @admin_only
+    async def update_product(request: Request, product_id: int) -> HTTPResponse:
+        data = parse_body(request, ProductPatch)
+        changes = data.model_dump(include=data.model_fields_set)
+        return json(await run_sync(products.update, product_id, changes))
+
+    @bp.delete("/products/<product_id:int>")
+    @endpoint(summary="Delete a product (admin; soft delete)", tag="catalog", status=204, auth=True,
+              errors=[403, 404, 409])
+    @admin_only
+    async def delete_product(request: Request, product_id: int) -> HTTPResponse:
+        await run_sync(products.delete, product_id)
+        return empty()
+
+    # --- categories and brands --------------------------------------------------------------------
+    @bp.get("/categories")
+    @endpoint(summary="Every category with its parent and children (a tree)", tag="catalog",
+              response=CategoryList)
+    async def list_categories(request: Request) -> HTTPResponse:
+        return json({"items": await run_sync(taxonomy.category_tree)})
+
+    @bp.post("/categories")
+    @endpoint(summary="Create a category (admin)", tag="catalog", body=CategoryIn, response=CategoryOut,
+              status=201, auth=True, errors=[403, 409])
+    @admin_only
+    async def create_category(request: Request) -> HTTPResponse:
+        data = parse_body(request, CategoryIn)
+        category = await run_sync(taxonomy.create_category, data.name, data.parent_id)
+        return json({"id": category.id, "name": category.name, "slug": category.slug,
+                     "parent_id": category.parent_id, "children": []}, status=201)
+
+    @bp.patch("/categories/<category_id:int>")
+    @endpoint(summary="Rename or move a category (admin)", tag="catalog", body=CategoryPatch, response=CategoryOut,
+              auth=True, errors=[403, 404, 409])
+    @admin_only
+    async def update_category(request: Request, category_id: int) -> HTTPResponse:
+        data = parse_body(request, CategoryPatch)
+        sent = data.model_fields_set
+
+        def change() -> list[dict[str, Any]]:
+            taxonomy.update_category(category_id, data.name, data.parent_id if "parent_id" in sent else ...,
+                                     rename="name" in sent)
+            return taxonomy.category_tree()
+
+        tree = await run_sync(change)
+        return json(next(c for c in tree if c["id"] == category_id))
+
+    @bp.delete("/categories/<category_id:int>")
+    @endpoint(summary="Delete a category without sub-categories (admin)", tag="catalog", status=204, auth=True,
+              errors=[403, 404, 409])
+    @admin_only
+    async def delete_category(request: Request, category_id: int) -> HTTPResponse:
+        await run_sync(taxonomy.delete_category, category_id)
+        return empty()
+
+    @bp.get("/brands")
+    @endpoint(summary="Every brand", tag="catalog", response=BrandList)
+    async def list_brands(request: Request) -> HTTPResponse:
+        brands = await run_sync(taxonomy.list_brands)
+        return json({"items": [{"id": b.id, "name": b.name} for b in brands]})
+
+    @bp.post("/brands")
+    @endpoint(summary="Create a brand (admin)", tag="catalog", body=NameIn, response=BrandOut, status=201,
+              auth=True, errors=[403, 409])
+    @admin_only
+    async def create_brand(request: Request) -> HTTPResponse:
+        brand = await run_sync(taxonomy.create_brand, parse_body(request, NameIn).name)
+        return json({"id": brand.id, "name": brand.name}, status=201)
+
+    @bp.patch("/brands/<brand_id:int>")
+    @endpoint(summary="Rename a brand (admin)", tag="catalog", body=NameIn, response=BrandOut, auth=True,
+              errors=[403, 404, 409])
+    @admin_only
+    async def update_brand(request: Request, brand_id: int) -> HTTPResponse:
+        brand = await run_sync(taxonomy.update_brand, brand_id, parse_body(request, NameIn).name)
+        return json({"id": brand.id, "name": brand.name})
+
+    @bp.delete("/brands/<brand_id:int>")
+    @endpoint(summary="Delete a brand (admin)", tag="catalog", status=204, auth=True, errors=[403, 404])
+    @admin_only
+    async def delete_brand(request: Request, brand_id: int) -> HTTPResponse:
+        await run_sync(taxonomy.delete_brand, brand_id)
+        return empty()
+
+    # --- warehouses and stock ---------------------------------------------------------------------
+    @bp.get("/warehouses")
+    @endpoint(summary="Warehouses (admin)", tag="inventory", response=WarehouseList, auth=True, errors=[403])
+    @admin_only
+    async def list_warehouses(request: Request) -> HTTPResponse:
+        return json({"items": await run_sync(stock.list_warehouses)})
+
+    @bp.post("/warehouses")
+    @endpoint(summary="Create a warehouse (admin)", tag="inventory", body=WarehouseIn, response=WarehouseOut,
+              status=201, auth=True, errors=[403, 409])
+    @admin_only
+    async def create_warehouse(request: Request) -> HTTPResponse:
+        data = parse_body(request, WarehouseIn)
+        created = await run_sync(stock.create_warehouse, data.name, data.location.model_dump())
+        return json(created, status=201)
+
+    @bp.delete("/warehouses/<warehouse_id:int>")
+    @endpoint(summary="Delete a warehouse without reserved stock (admin)", tag="inventory", status=204, auth=True,
+              errors=[403, 404, 409])
+    @admin_only
+    async def delete_warehouse(request: Request, warehouse_id: int) -> HTTPResponse:
+        await run_sync(stock.delete_warehouse, warehouse_id)
+        return empty()
+
+    @bp.put("/warehouses/<warehouse_id:int>/stock/<product_id:int>")
+    @endpoint(summary="Set the quantity of a product in a warehouse (admin)", tag="inventory", body=StockIn,
+              response=StockOut, auth=True, errors=[403, 404, 409])
+    @admin_only
+    async def set_stock(request: Request, warehouse_id: int, product_id: int) -> HTTPResponse:
+        data = parse_body(request, StockIn)
+        return json(await run_sync(stock.set_stock, warehouse_id, product_id, data.quantity))
+
+    return bp

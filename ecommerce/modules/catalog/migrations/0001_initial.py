@@ -1,0 +1,132 @@
+"""The catalog: categories, brands, locations, warehouses, product, inventory, reservations.
+
+A frozen copy of the models at this step. Every index below serves a named query:
+- product (price, id), (name, id), (created_at, id): the three keyset sorts of GET /products — the
+  cursor condition ``(col, id) > (v, last_id)`` is one index range scan, never an OFFSET;
+- product brand_id, category_id (foreign keys): the brand and category filters;
+- product identification (unique): SKU lookups by the CSV import, and the rule "one SKU, one product";
+- inventory (product_id, warehouse_id) unique: availability of a product (detail page, in_stock filter,
+  reservations) and "one stock row per product and warehouse"; warehouse_id: stock of a warehouse;
+- reservations reference (unique): idempotent reserve/release/commit by the caller's reference;
+- reservation_lines reservation_id: the lines of a reservation on release and commit.
+"""
+
+from peewee import (
+    SQL,
+    AutoField,
+    CharField,
+    Check,
+    Database,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+from playhouse.migrate import SchemaMigrator
+
+
+def up(migrator: SchemaMigrator, db: Database) -> None:
+    class Base(Model):
+        class Meta:
+            database = db
+
+    class Category(Base):
+        id = AutoField()
+        name = CharField(max_length=100)
+        slug = CharField(max_length=120, unique=True)
+        parent = ForeignKeyField("self", null=True, on_delete="RESTRICT", column_name="parent_id")
+        created_at = DateTimeField()
+
+        class Meta:
+            table_name = "categories"
+
+    class Brand(Base):
+        id = AutoField()
+        name = CharField(max_length=100, unique=True)
+        created_at = DateTimeField()
+
+        class Meta:
+            table_name = "brands"
+
+    class Location(Base):
+        id = AutoField()
+        city = CharField(max_length=100)
+        country = CharField(max_length=2)
+        latitude = FloatField(null=True)
+        longitude = FloatField(null=True)
+
+        class Meta:
+            table_name = "locations"
+
+    class Warehouse(Base):
+        id = AutoField()
+        name = CharField(max_length=100, unique=True)
+        location = ForeignKeyField(Location, on_delete="RESTRICT", column_name="location_id")
+        created_at = DateTimeField()
+
+        class Meta:
+            table_name = "warehouses"
+
+    class Product(Base):
+        id = AutoField()
+        name = CharField(max_length=200)
+        description = TextField(default="")
+        price = IntegerField(constraints=[Check("price >= 0")])
+        currency = CharField(max_length=3)
+        identification = CharField(max_length=64, unique=True)
+        brand = ForeignKeyField(Brand, null=True, on_delete="SET NULL", column_name="brand_id")
+        category = ForeignKeyField(Category, null=True, on_delete="SET NULL", column_name="category_id")
+        created_at = DateTimeField()
+        updated_at = DateTimeField()
+        deleted_at = DateTimeField(null=True)
+
+        class Meta:
+            table_name = "product"
+
+    class Inventory(Base):
+        id = AutoField()
+        product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
+        warehouse = ForeignKeyField(Warehouse, on_delete="CASCADE", column_name="warehouse_id")
+        quantity = IntegerField(default=0)
+        reserved = IntegerField(default=0)
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "inventory"
+            # The invariant of the module, enforced by the database as the last line of defence.
+            constraints = [SQL("CHECK (reserved >= 0 AND quantity >= reserved)")]
+
+    class Reservation(Base):
+        id = AutoField()
+        reference = CharField(max_length=100, unique=True)
+        status = CharField(max_length=16, default="held")
+        created_at = DateTimeField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "reservations"
+
+    class ReservationLine(Base):
+        id = AutoField()
+        reservation = ForeignKeyField(Reservation, on_delete="CASCADE", column_name="reservation_id")
+        product_id = IntegerField()
+        warehouse_id = IntegerField()
+        inventory_id = IntegerField()
+        quantity = IntegerField(constraints=[Check("quantity > 0")])
+
+        class Meta:
+            table_name = "reservation_lines"
+
+    Product.add_index(Product.price, Product.id, name="product_price_id")
+    Product.add_index(Product.name, Product.id, name="product_name_id")
+    Product.add_index(Product.created_at, Product.id, name="product_created_id")
+    Inventory.add_index(Inventory.product, Inventory.warehouse, unique=True, name="inventory_product_warehouse")
+    db.create_tables([Category, Brand, Location, Warehouse, Product, Inventory, Reservation, ReservationLine])
+
+
+def down(migrator: SchemaMigrator, db: Database) -> None:
+    for table in ("reservation_lines", "reservations", "inventory", "product", "warehouses", "locations",
+                  "brands", "categories"):
+        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')

@@ -1,0 +1,137 @@
+"""The catalog module's tables (private: other modules use ``catalog.api``).
+
+Money is integer minor units plus an ISO 4217 currency. Stock lives per warehouse in ``inventory``
+(``quantity`` on hand, ``reserved`` promised to unpaid orders); ``quantity - reserved`` is what can be sold
+and the database itself refuses to let it go negative (CHECK constraints in the migration).
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events import EventTables
+
+MODULE = "catalog"
+database = DatabaseProxy()
+events = EventTables(MODULE, database)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Category(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=100)
+    slug = CharField(max_length=120, unique=True)
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT", column_name="parent_id")
+    created_at = DateTimeField(default=utcnow)
+    parent_id: int | None
+
+    class Meta:
+        table_name = "categories"
+
+
+class Brand(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=100, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "brands"
+
+
+class Location(BaseModel):
+    id = AutoField()
+    city = CharField(max_length=100)
+    country = CharField(max_length=2)
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+
+    class Meta:
+        table_name = "locations"
+
+
+class Warehouse(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=100, unique=True)
+    location = ForeignKeyField(Location, on_delete="RESTRICT", column_name="location_id")
+    created_at = DateTimeField(default=utcnow)
+    location_id: int
+
+    class Meta:
+        table_name = "warehouses"
+
+
+class Product(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=200)
+    description = TextField(default="")
+    price = IntegerField()  # minor units (cents)
+    currency = CharField(max_length=3)
+    identification = CharField(max_length=64, unique=True)  # the SKU
+    brand = ForeignKeyField(Brand, null=True, on_delete="SET NULL", column_name="brand_id")
+    category = ForeignKeyField(Category, null=True, on_delete="SET NULL", column_name="category_id")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    deleted_at = DateTimeField(null=True)  # soft delete: orders and carts keep pointing at real ids
+    brand_id: int | None
+    category_id: int | None
+
+    class Meta:
+        table_name = "product"
+
+
+class Inventory(BaseModel):
+    id = AutoField()
+    product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
+    warehouse = ForeignKeyField(Warehouse, on_delete="CASCADE", column_name="warehouse_id")
+    quantity = IntegerField(default=0)
+    reserved = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+    product_id: int
+    warehouse_id: int
+
+    class Meta:
+        table_name = "inventory"
+
+
+class Reservation(BaseModel):
+    """Stock promised under a caller's reference (an order): held, then released or committed."""
+
+    id = AutoField()
+    reference = CharField(max_length=100, unique=True)
+    status = CharField(max_length=16, default="held")  # held | released | committed
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "reservations"
+
+
+class ReservationLine(BaseModel):
+    id = AutoField()
+    reservation = ForeignKeyField(Reservation, backref="lines", on_delete="CASCADE", column_name="reservation_id")
+    product_id = IntegerField()
+    warehouse_id = IntegerField()
+    inventory_id = IntegerField()
+    quantity = IntegerField()
+    reservation_id: int
+
+    class Meta:
+        table_name = "reservation_lines"
+
+
+MODELS = [Category, Brand, Location, Warehouse, Product, Inventory, Reservation, ReservationLine]

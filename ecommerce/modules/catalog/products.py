@@ -1,0 +1,226 @@
+"""Products: admin writes, the cached detail read, and the filtered, keyset-paginated listing.
+
+The listing is one query per page whatever its size (brand and category joined, availability as a
+correlated sum over ``inventory``): no N+1. Pagination is keyset on ``(sort column, id)``, served by
+the composite indexes of migration 0001, so page 1 and page 10 000 cost the same.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import JOIN, Expression, IntegrityError, Tuple, fn
+
+from ecommerce.kernel.clock import isoformat, utcnow
+from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.modules.catalog import caching, rules, stock
+from ecommerce.modules.catalog.events import ProductCreated, ProductDeleted, ProductUpdated
+from ecommerce.modules.catalog.models import Brand, Category, Inventory, Product, database, events
+
+SORTS = {"price": (Product.price, "asc"), "-price": (Product.price, "desc"), "name": (Product.name, "asc"),
+         "-created_at": (Product.created_at, "desc")}
+DEFAULT_SORT = "-created_at"
+FIELDS = ("name", "description", "price", "currency", "identification", "brand_id", "category_id")
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    category_ids: list[int] | None = None
+    brand_id: int | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+    q: str | None = None
+    sort: str = DEFAULT_SORT
+
+
+def _check_refs(data: dict[str, Any]) -> None:
+    errors = []
+    if data.get("brand_id") is not None and Brand.get_or_none(Brand.id == data["brand_id"]) is None:
+        errors.append(FieldError("brand_id", "No such brand."))
+    if data.get("category_id") is not None and Category.get_or_none(Category.id == data["category_id"]) is None:
+        errors.append(FieldError("category_id", "No such category."))
+    if errors:
+        raise ValidationFailed("The product refers to something that does not exist.", errors=errors)
+
+
+def _columns(data: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in data.items() if k in FIELDS}
+    if "brand_id" in out:
+        out["brand"] = out.pop("brand_id")
+    if "category_id" in out:
+        out["category"] = out.pop("category_id")
+    return out
+
+
+def create(data: dict[str, Any]) -> dict[str, Any]:
+    clean = rules.check_product({k: v for k, v in data.items() if k in FIELDS})
+    clean.setdefault("description", "")
+    _check_refs(clean)
+    now = utcnow()
+    try:
+        with database.atomic():
+            product = Product.create(created_at=now, updated_at=now, **_columns(clean))
+            events.publish(ProductCreated(product_id=product.id, sku=product.identification,
+                                          product_name=product.name, price=product.price, currency=product.currency))
+    except IntegrityError:
+        raise Conflict("A product with this SKU (identification) already exists.") from None
+    return detail(product.id)
+
+
+def update(product_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    clean = rules.check_product({k: v for k, v in data.items() if k in FIELDS}, partial=True)
+    _check_refs(clean)
+    if not clean:
+        return detail(product_id)
+    try:
+        with database.atomic():
+            changed = (
+                Product.update(updated_at=utcnow(), **_columns(clean))
+                .where((Product.id == product_id) & Product.deleted_at.is_null())
+                .execute()
+            )
+            if changed != 1:
+                raise NotFound("No such product.")
+            events.publish(ProductUpdated(product_id=product_id, changed=sorted(clean)))
+    except IntegrityError:
+        raise Conflict("A product with this SKU (identification) already exists.") from None
+    caching.forget_products(product_id)
+    return detail(product_id)
+
+
+def delete(product_id: int) -> None:
+    """Soft delete: the product disappears from the shop; orders that mention its id still make sense."""
+    with database.atomic():
+        if Inventory.select().where((Inventory.product == product_id) & (Inventory.reserved > 0)).exists():
+            raise Conflict("Units of this product are reserved for unpaid orders.")
+        changed = (
+            Product.update(deleted_at=utcnow(), updated_at=utcnow())
+            .where((Product.id == product_id) & Product.deleted_at.is_null())
+            .execute()
+        )
+        if changed != 1:
+            raise NotFound("No such product.")
+        events.publish(ProductDeleted(product_id=product_id))
+    caching.forget_products(product_id)
+
+
+def _load_detail(product_id: int) -> dict[str, Any] | None:
+    row = (
+        Product.select(Product, Brand.name.alias("brand_name"), Category.name.alias("category_name"))
+        .join(Brand, JOIN.LEFT_OUTER).switch(Product).join(Category, JOIN.LEFT_OUTER)
+        .where((Product.id == product_id) & Product.deleted_at.is_null())
+        .dicts()
+        .first()
+    )
+    if row is None:
+        return None
+    item = _render(row)
+    item["availability"] = stock.availability(product_id)
+    return item
+
+
+def detail(product_id: int) -> dict[str, Any]:
+    key = caching.product_key(product_id)
+    found: dict[str, Any] | None = caching.get_or_load(key, lambda: _load_detail(product_id))
+    if found is None:
+        raise NotFound("No such product.")
+    return found
+
+
+def _render(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "price": row["price"],
+        "currency": row["currency"],
+        "identification": row["identification"],
+        "brand_id": row["brand"],
+        "brand": row.get("brand_name"),
+        "category_id": row["category"],
+        "category": row.get("category_name"),
+        "created_at": isoformat(row["created_at"]),
+    }
+
+
+def _keyset(sort: str, cursor: dict[str, Any]) -> Expression:
+    if cursor.get("s") != sort or "id" not in cursor or "v" not in cursor:
+        raise ValidationFailed("The cursor belongs to another sort order.", errors=[FieldError("cursor", "Stale")])
+    column: Any
+    column, direction = SORTS[sort]
+    value = cursor["v"]
+    try:
+        if column is Product.created_at:
+            value = datetime.datetime.fromisoformat(value)
+        key = (value, int(cursor["id"]))
+    except (TypeError, ValueError):
+        raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")]) from None
+    if direction == "asc":
+        return Tuple(column, Product.id) > Tuple(*key)
+    return Tuple(column, Product.id) < Tuple(*key)
+
+
+def list_page(filters: ProductFilters, page: PageRequest) -> Page[dict[str, Any]]:
+    available = (
+        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
+        .where(Inventory.product == Product.id)
+    )
+    query = (
+        Product.select(Product, Brand.name.alias("brand_name"), Category.name.alias("category_name"),
+                       available.alias("available"))
+        .join(Brand, JOIN.LEFT_OUTER).switch(Product).join(Category, JOIN.LEFT_OUTER)
+        .where(Product.deleted_at.is_null())
+    )
+    if filters.category_ids is not None:
+        query = query.where(Product.category.in_(filters.category_ids))
+    if filters.brand_id is not None:
+        query = query.where(Product.brand == filters.brand_id)
+    if filters.min_price is not None:
+        query = query.where(Product.price >= filters.min_price)
+    if filters.max_price is not None:
+        query = query.where(Product.price <= filters.max_price)
+    if filters.in_stock:
+        in_stock = Inventory.select(Inventory.id).where(
+            (Inventory.product == Product.id) & (Inventory.quantity > Inventory.reserved)
+        )
+        query = query.where(fn.EXISTS(in_stock))
+    if filters.q:
+        query = query.where(Product.name.contains(filters.q) | (Product.identification == filters.q))
+    column: Any
+    column, direction = SORTS[filters.sort]
+    if page.cursor:
+        query = query.where(_keyset(filters.sort, page.cursor))
+    order = [column.asc(), Product.id.asc()] if direction == "asc" else [column.desc(), Product.id.desc()]
+    rows: list[Any] = list(query.order_by(*order).limit(page.limit + 1).dicts())
+    items = []
+    for row in rows:
+        item = _render(row)
+        item["availability"] = {"total": int(row["available"] or 0)}
+        item["_sort"] = row[column.name]
+        items.append(item)
+
+    def position(item: dict[str, Any]) -> dict[str, Any]:
+        value = item["_sort"]
+        return {"s": filters.sort, "v": value.isoformat() if isinstance(value, datetime.datetime) else value,
+                "id": item["id"]}
+
+    result = Page.from_rows(items, page.limit, position)
+    for item in result.items:
+        item.pop("_sort", None)
+    return result
+
+
+def snapshot(product_ids: list[int]) -> list[dict[str, Any]]:
+    """Name and price of many products in one query (for carts and orders); deleted ones are absent."""
+    if not product_ids:
+        return []
+    rows: Any = (
+        Product.select(Product.id, Product.name, Product.price, Product.currency, Product.identification)
+        .where(Product.id.in_(sorted(set(product_ids))) & Product.deleted_at.is_null())
+        .dicts()
+    )
+    return [dict(row) for row in rows]

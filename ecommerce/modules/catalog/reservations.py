@@ -1,0 +1,215 @@
+"""Reserving stock for orders without ever overselling.
+
+``reserve(reference, lines)`` is all-or-nothing over every line and warehouse:
+
+1. plan: for each product, take units from warehouses with free stock — nearest first when the
+   buyer's coordinates are known, otherwise the warehouse with most free stock first;
+2. apply the plan in a fixed order (inventory row id) with one *conditional* update per row,
+   ``UPDATE inventory SET reserved = reserved + n WHERE id = ? AND quantity - reserved >= n``.
+   The database re-checks the condition under the row lock, so two checkouts can never both take the
+   last unit (no check-then-act), and the fixed order means two checkouts never wait on each other in
+   opposite orders (no deadlock);
+3. if any update finds the stock gone (a concurrent checkout won it), the whole transaction rolls back
+   and the plan is made again from fresh numbers; if a plan cannot be made, nothing is reserved and
+   :class:`InsufficientStock` names the short products.
+
+``release`` and ``commit`` move a reservation from ``held`` with a conditional status update, so calling
+either twice changes stock once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ecommerce.modules.catalog import caching, stock
+from ecommerce.modules.catalog.models import (
+    Inventory,
+    Location,
+    Product,
+    Reservation,
+    ReservationLine,
+    Warehouse,
+    database,
+)
+
+MAX_ATTEMPTS = 5
+HELD, RELEASED, COMMITTED = "held", "released", "committed"
+
+
+class InsufficientStock(Conflict):
+    """Not enough free stock for at least one line; ``short`` maps product id -> units missing."""
+
+    slug, title = "insufficient-stock", "Insufficient stock"
+
+    def __init__(self, short: dict[int, int]) -> None:
+        names = ", ".join(f"product {pid} (short by {n})" for pid, n in sorted(short.items()))
+        super().__init__(f"Not enough stock for {names}.")
+        self.short = short
+
+
+class _Raced(Exception):
+    """A planned row lost its free stock to a concurrent reservation: plan again."""
+
+
+@dataclass(frozen=True)
+class Allocation:
+    product_id: int
+    warehouse_id: int
+    inventory_id: int
+    quantity: int
+
+
+def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+def _normalise(lines: Sequence[tuple[int, int]]) -> dict[int, int]:
+    wanted: dict[int, int] = {}
+    for product_id, quantity in lines:
+        if not isinstance(quantity, int) or quantity < 1:
+            raise ValidationFailed("Quantities must be positive.", errors=[FieldError("quantity", "At least 1.")])
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
+    if not wanted:
+        raise ValidationFailed("Nothing to reserve.", errors=[FieldError("lines", "At least one line.")])
+    return wanted
+
+
+def _plan(wanted: dict[int, int], near: tuple[float, float] | None) -> list[Allocation]:
+    rows: list[Any] = list(
+        Inventory.select(Inventory.id, Inventory.product, Inventory.warehouse, Inventory.quantity,
+                         Inventory.reserved, Location.latitude, Location.longitude)
+        .join(Warehouse).join(Location)
+        .switch(Inventory).join(Product)
+        .where(Inventory.product.in_(list(wanted)) & (Inventory.quantity > Inventory.reserved)
+               & Product.deleted_at.is_null())
+        .tuples()
+    )
+    by_product: dict[int, list[tuple[float, int, int, int]]] = {}
+    for inv_id, product_id, warehouse_id, quantity, reserved, lat, lon in rows:
+        free = quantity - reserved
+        if near is not None and lat is not None and lon is not None:
+            rank = _distance(near[0], near[1], lat, lon)
+        else:
+            rank = float(-free) if near is None else math.inf
+        by_product.setdefault(product_id, []).append((rank, inv_id, warehouse_id, free))
+    plan: list[Allocation] = []
+    short: dict[int, int] = {}
+    for product_id, need in sorted(wanted.items()):
+        for _rank, inv_id, warehouse_id, free in sorted(by_product.get(product_id, [])):
+            if need == 0:
+                break
+            take = min(need, free)
+            plan.append(Allocation(product_id, warehouse_id, inv_id, take))
+            need -= take
+        if need:
+            short[product_id] = need
+    if short:
+        raise InsufficientStock(short)
+    return plan
+
+
+def _apply(reference: str, plan: list[Allocation]) -> int:
+    now = utcnow()
+    reservation = Reservation.create(reference=reference, status=HELD, created_at=now, updated_at=now)
+    for alloc in sorted(plan, key=lambda a: a.inventory_id):  # the fixed lock order
+        taken = (
+            Inventory.update(reserved=Inventory.reserved + alloc.quantity, updated_at=now)
+            .where((Inventory.id == alloc.inventory_id) & (Inventory.quantity - Inventory.reserved >= alloc.quantity))
+            .execute()
+        )
+        if taken != 1:
+            raise _Raced()
+        ReservationLine.create(reservation=reservation.id, product_id=alloc.product_id,
+                               warehouse_id=alloc.warehouse_id, inventory_id=alloc.inventory_id,
+                               quantity=alloc.quantity)
+    stock.announce({a.product_id for a in plan})
+    return int(reservation.id)
+
+
+def _existing(reference: str, wanted: dict[int, int]) -> list[Allocation]:
+    reservation = Reservation.get(Reservation.reference == reference)
+    lines = list(ReservationLine.select().where(ReservationLine.reservation == reservation.id))
+    totals: dict[int, int] = {}
+    for line in lines:
+        totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
+    if totals != wanted or reservation.status != HELD:
+        raise Conflict(f"Reference {reference!r} was already used for another reservation.")
+    return [Allocation(x.product_id, x.warehouse_id, x.inventory_id, x.quantity) for x in lines]
+
+
+def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None
+            ) -> list[Allocation]:
+    """Hold stock for every line or for none. Idempotent: the same reference and lines return the
+    existing reservation."""
+    wanted = _normalise(lines)
+    for _ in range(MAX_ATTEMPTS):
+        if Reservation.select().where(Reservation.reference == reference).exists():
+            return _existing(reference, wanted)
+        plan = _plan(wanted, near)
+        try:
+            with database.atomic():
+                _apply(reference, plan)
+        except _Raced:
+            continue
+        except IntegrityError:  # the same reference, reserved concurrently
+            continue
+        caching.forget_products(*wanted)
+        return plan
+    raise Conflict("Stock is changing too fast; try again.")
+
+
+def _finish(reference: str, to: str) -> bool:
+    """Move a held reservation to ``to``; returns False (and changes nothing) if it already left ``held``."""
+    now = utcnow()
+    with database.atomic():
+        moved = (
+            Reservation.update(status=to, updated_at=now)
+            .where((Reservation.reference == reference) & (Reservation.status == HELD))
+            .execute()
+        )
+        if moved != 1:
+            found = Reservation.get_or_none(Reservation.reference == reference)
+            if found is None:
+                raise NotFound(f"No reservation {reference!r}.")
+            if found.status != to:
+                raise Conflict(f"Reservation {reference!r} is already {found.status}.")
+            return False
+        reservation = Reservation.get(Reservation.reference == reference)
+        lines = list(ReservationLine.select().where(ReservationLine.reservation == reservation.id))
+        for line in lines:
+            changes = {"reserved": Inventory.reserved - line.quantity, "updated_at": now}
+            if to == COMMITTED:
+                changes["quantity"] = Inventory.quantity - line.quantity  # the units leave the warehouse
+            Inventory.update(**changes).where(Inventory.id == line.inventory_id).execute()
+        products = {line.product_id for line in lines}
+        stock.announce(products)
+    caching.forget_products(*products)
+    return True
+
+
+def release(reference: str) -> bool:
+    """Give held units back (order cancelled or expired). True if this call released them."""
+    return _finish(reference, RELEASED)
+
+
+def commit(reference: str) -> bool:
+    """The order was paid: held units leave stock for good. True if this call committed them."""
+    return _finish(reference, COMMITTED)
+
+
+def status(reference: str) -> str:
+    found = Reservation.get_or_none(Reservation.reference == reference)
+    if found is None:
+        raise NotFound(f"No reservation {reference!r}.")
+    return str(found.status)

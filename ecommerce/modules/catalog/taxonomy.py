@@ -1,0 +1,131 @@
+"""Categories (a tree) and brands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import IntegrityError
+
+from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ecommerce.modules.catalog import caching
+from ecommerce.modules.catalog.models import Brand, Category, Product, database
+from ecommerce.modules.catalog.rules import slugify
+
+
+def _name(value: Any, field: str = "name") -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 100:
+        raise ValidationFailed("Invalid name.", errors=[FieldError(field, "1 to 100 characters.")])
+    return value.strip()
+
+
+def category_tree() -> list[dict[str, Any]]:
+    """Every category with its parent and children ids, cached (one query on a miss)."""
+
+    def load() -> list[dict[str, Any]]:
+        rows = list(Category.select(Category.id, Category.name, Category.slug, Category.parent).order_by(Category.name))
+        children: dict[int | None, list[int]] = {}
+        for row in rows:
+            children.setdefault(row.parent_id, []).append(row.id)
+        return [
+            {"id": r.id, "name": r.name, "slug": r.slug, "parent_id": r.parent_id, "children": children.get(r.id, [])}
+            for r in rows
+        ]
+
+    tree: list[dict[str, Any]] = caching.get_or_load(caching.TREE_KEY, load)
+    return tree
+
+
+def resolve_category(ref: str) -> list[int]:
+    """A category given by id or slug, with all its descendants (filtering by "Shoes" finds "Running shoes")."""
+    tree = category_tree()
+    by_id = {c["id"]: c for c in tree}
+    start = next((c for c in tree if str(c["id"]) == ref or c["slug"] == ref), None)
+    if start is None:
+        raise ValidationFailed("Unknown category.", errors=[FieldError("category", f"No category {ref!r}.")])
+    found, stack = [], [start["id"]]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(by_id[current]["children"])
+    return found
+
+
+def create_category(name: Any, parent_id: Any = None) -> Category:
+    clean = _name(name)
+    if parent_id is not None and Category.get_or_none(Category.id == parent_id) is None:
+        raise ValidationFailed("Unknown parent.", errors=[FieldError("parent_id", "No such category.")])
+    try:
+        with database.atomic():
+            category = Category.create(name=clean, slug=slugify(clean), parent=parent_id)
+    except IntegrityError:
+        raise Conflict("A category with this name already exists.") from None
+    caching.forget_tree()
+    return category
+
+
+def update_category(category_id: int, name: Any = None, parent_id: Any = ..., *, rename: bool) -> Category:
+    category = Category.get_or_none(Category.id == category_id)
+    if category is None:
+        raise NotFound("No such category.")
+    changes: dict[str, Any] = {}
+    if rename:
+        changes.update(name=_name(name), slug=slugify(_name(name)))
+    if parent_id is not ...:
+        if parent_id is not None:
+            ancestors = {category_id}
+            cursor = parent_id
+            while cursor is not None:  # refuse cycles: a category cannot move under its own subtree
+                if cursor in ancestors:
+                    raise ValidationFailed("That would make a cycle.", errors=[FieldError("parent_id", "Cycle.")])
+                parent = Category.get_or_none(Category.id == cursor)
+                if parent is None:
+                    raise ValidationFailed("Unknown parent.", errors=[FieldError("parent_id", "No such category.")])
+                ancestors.add(cursor)
+                cursor = parent.parent_id
+        changes["parent"] = parent_id
+    if changes:
+        try:
+            Category.update(**changes).where(Category.id == category_id).execute()
+        except IntegrityError:
+            raise Conflict("A category with this name already exists.") from None
+        caching.forget_tree()
+    return Category.get_by_id(category_id)
+
+
+def delete_category(category_id: int) -> None:
+    with database.atomic():
+        if Category.select().where(Category.parent == category_id).exists():
+            raise Conflict("The category has sub-categories; move or delete them first.")
+        Product.update(category=None).where(Product.category == category_id).execute()
+        if Category.delete().where(Category.id == category_id).execute() != 1:
+            raise NotFound("No such category.")
+    caching.forget_tree()
+
+
+def list_brands() -> list[Brand]:
+    return list(Brand.select().order_by(Brand.name))
+
+
+def create_brand(name: Any) -> Brand:
+    try:
+        with database.atomic():
+            return Brand.create(name=_name(name))
+    except IntegrityError:
+        raise Conflict("A brand with this name already exists.") from None
+
+
+def update_brand(brand_id: int, name: Any) -> Brand:
+    try:
+        updated = Brand.update(name=_name(name)).where(Brand.id == brand_id).execute()
+    except IntegrityError:
+        raise Conflict("A brand with this name already exists.") from None
+    if updated != 1:
+        raise NotFound("No such brand.")
+    return Brand.get_by_id(brand_id)
+
+
+def delete_brand(brand_id: int) -> None:
+    with database.atomic():
+        Product.update(brand=None).where(Product.brand == brand_id).execute()
+        if Brand.delete().where(Brand.id == brand_id).execute() != 1:
+            raise NotFound("No such brand.")
