@@ -115,7 +115,7 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     kernel = _kernel(settings)
     try:
         if args.action == "relay":
-            report = kernel.relay_once()
+            report = kernel.relay_until_idle()
             print(f"delivered {report.delivered}, retried {report.retried}, failed {report.failed}")
             for error in report.errors:
                 print(f"  {error}", file=sys.stderr)

@@ -110,6 +110,16 @@ class Kernel:
     def relay_once(self, now: datetime.datetime | None = None) -> RelayReport:
         return self.runner.call(self.relay.run_once, now)
 
+    def relay_until_idle(self, max_passes: int = 10_000) -> RelayReport:
+        """Relay pass after pass until nothing due is left (``ecommerce events relay``)."""
+        total = RelayReport()
+        for _ in range(max_passes):
+            report = self.relay_once()
+            total += report
+            if report.delivered + report.retried + report.failed == 0:
+                break
+        return total
+
     def outbox_state(self) -> list[OutboxState]:
         def count(module: Module) -> OutboxState:
             Outbox = module.events.Outbox

@@ -1,0 +1,137 @@
+"""Reservations never oversell, are all-or-nothing, and release/commit exactly once — on every layout."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.errors import Conflict
+from ecommerce.modules.catalog import api
+from ecommerce.modules.catalog.models import Inventory
+from tests.support.catalog import product, stocked, warehouse
+
+
+def inventory(kernel: Kernel, product_id: int) -> list[tuple[int, int, int]]:
+    """(warehouse id, quantity, reserved) rows of a product."""
+    return kernel.runner.call(lambda: sorted(
+        Inventory.select(Inventory.warehouse, Inventory.quantity, Inventory.reserved)
+        .where(Inventory.product == product_id).tuples()
+    ))
+
+
+def run_concurrently(count: int, work: object) -> list[str]:
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(n: int) -> None:
+        barrier.wait()
+        try:
+            work(n)  # type: ignore[operator]
+            result = "ok"
+        except api.InsufficientStock:
+            result = "insufficient"
+        except Exception as exc:  # anything else is a bug: report it by type
+            result = type(exc).__name__
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_fifty_concurrent_checkouts_for_ten_units(kernel: Kernel) -> None:
+    product_id, warehouse_id = stocked(kernel, 10)
+    outcomes = run_concurrently(50, lambda n: kernel.runner.call(api.reserve, f"order-{n}", [(product_id, 1)]))
+    assert Counter(outcomes) == {"ok": 10, "insufficient": 40}
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 10)]
+
+
+def test_two_line_reservation_with_a_short_line_reserves_nothing(kernel: Kernel) -> None:
+    plenty, _ = stocked(kernel, 100)
+    scarce, _ = stocked(kernel, 1)
+    with pytest.raises(api.InsufficientStock) as caught:
+        kernel.runner.call(api.reserve, "order-short", [(plenty, 5), (scarce, 2)])
+    assert caught.value.short == {scarce: 1}
+    assert inventory(kernel, plenty)[0][2] == 0 and inventory(kernel, scarce)[0][2] == 0
+
+
+def test_release_and_commit_change_stock_once(kernel: Kernel) -> None:
+    product_id, warehouse_id = stocked(kernel, 10)
+    kernel.runner.call(api.reserve, "order-r", [(product_id, 3)])
+    kernel.runner.call(api.reserve, "order-c", [(product_id, 4)])
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 7)]
+    assert kernel.runner.call(api.release, "order-r") is True
+    assert kernel.runner.call(api.release, "order-r") is False
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 4)]
+    assert kernel.runner.call(api.commit, "order-c") is True
+    assert kernel.runner.call(api.commit, "order-c") is False
+    assert inventory(kernel, product_id) == [(warehouse_id, 6, 0)]
+    with pytest.raises(Conflict):
+        kernel.runner.call(api.commit, "order-r")  # released cannot become committed
+
+
+def test_concurrent_duplicate_release_changes_stock_once(kernel: Kernel) -> None:
+    product_id, warehouse_id = stocked(kernel, 10)
+    kernel.runner.call(api.reserve, "order-dup", [(product_id, 5)])
+    outcomes = run_concurrently(8, lambda n: kernel.runner.call(api.release, "order-dup"))
+    assert outcomes == ["ok"] * 8
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 0)]
+
+
+def test_reserve_is_idempotent_per_reference(kernel: Kernel) -> None:
+    product_id, warehouse_id = stocked(kernel, 10)
+    first = kernel.runner.call(api.reserve, "order-i", [(product_id, 2)])
+    again = kernel.runner.call(api.reserve, "order-i", [(product_id, 2)])
+    assert first == again
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 2)]
+    with pytest.raises(Conflict):
+        kernel.runner.call(api.reserve, "order-i", [(product_id, 3)])
+
+
+def test_lines_split_over_warehouses_nearest_first(kernel: Kernel) -> None:
+    berlin = warehouse(kernel, "Berlin", 52.52, 13.40)
+    lagos = warehouse(kernel, "Lagos", 6.52, 3.37)
+    item = product(kernel)["id"]
+    from ecommerce.modules.catalog import stock
+
+    kernel.runner.call(stock.set_stock, berlin, item, 3)
+    kernel.runner.call(stock.set_stock, lagos, item, 5)
+    near_lagos = kernel.runner.call(api.reserve, "order-near", [(item, 6)], (6.45, 3.39))
+    assert [(r.warehouse_id, r.quantity) for r in near_lagos] == [(lagos, 5), (berlin, 1)]
+    near_berlin = kernel.runner.call(api.reserve, "order-near-2", [(item, 2)], (52.5, 13.4))
+    assert [(r.warehouse_id, r.quantity) for r in near_berlin] == [(berlin, 2)]
+
+
+def test_crossing_multi_product_checkouts_do_not_deadlock(kernel: Kernel) -> None:
+    a, wa = stocked(kernel, 30)
+    b, wb = stocked(kernel, 30)
+
+    def work(n: int) -> None:
+        lines = [(a, 1), (b, 1)] if n % 2 else [(b, 1), (a, 1)]
+        kernel.runner.call(api.reserve, f"cross-{n}", lines)
+
+    outcomes = run_concurrently(24, work)
+    assert Counter(outcomes) == {"ok": 24}
+    assert inventory(kernel, a) == [(wa, 30, 24)] and inventory(kernel, b) == [(wb, 30, 24)]
+
+
+def test_snapshot_in_one_query_without_deleted_products(kernel: Kernel) -> None:
+    from playhouse.test_utils import count_queries
+
+    from ecommerce.modules.catalog import products
+
+    items = [product(kernel, price=500 + n) for n in range(5)]
+    kernel.runner.call(products.delete, items[0]["id"])
+    with count_queries() as counted:
+        found = kernel.runner.call(api.snapshot, [i["id"] for i in items] + [999999])
+    assert counted.count == 1
+    assert set(found) == {i["id"] for i in items[1:]}
+    assert found[items[1]["id"]].unit_price == 501
