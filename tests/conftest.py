@@ -19,6 +19,7 @@ from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
 from tests.support import databases
 from tests.support.live_server import LiveServer
+from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
 
 _app_names = itertools.count(1)
 #: Modules that exist only in the test suite (their schemas are reset too).

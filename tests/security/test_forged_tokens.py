@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.security.conftest import Shop
+from tests.support.shop import Shop
 from tests.support.api import assert_problem, bearer
 
 ME = "/api/v1/users/me"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ecommerce.modules.users import service
-from tests.security.conftest import Shop
+from tests.support.shop import Shop
 from tests.support.api import assert_problem, login
 from tests.support.live_server import LiveServer
 

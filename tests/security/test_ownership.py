@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.security.conftest import Shop
+from tests.support.shop import Shop
 from tests.support.api import assert_problem
 
 ADDRESS = {"street": "1 Main St", "city": "Springfield", "state": "IL", "postal_code": "62701", "country": "us"}

@@ -6,7 +6,7 @@ import pytest
 
 from ecommerce.modules.users import service
 from ecommerce.modules.users.models import User
-from tests.security.conftest import Shop
+from tests.support.shop import Shop
 from tests.support.api import PASSWORD, assert_problem, new_email, register
 
 LOGIN = "/api/v1/auth/login"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.security.conftest import Shop
+from tests.support.shop import Shop
 from tests.support.api import assert_problem
 from tests.support.processes import serving
 from tests.support.services import require_redis

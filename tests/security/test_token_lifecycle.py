@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 
 from ecommerce.modules.users import service
-from tests.security.conftest import Shop
+from tests.support.shop import Shop
 from tests.support.api import PASSWORD, assert_problem, bearer, login
 
 ME = "/api/v1/users/me"

@@ -62,7 +62,7 @@ class ProductPage(ApiModel):
 
 class ProductQuery(ApiModel):
     category: str | None = Field(default=None, max_length=120, description="Category id or slug (with sub-categories)")
-    brand: StrictInt | None = Field(default=None, description="Brand id")
+    brand: int | None = Field(default=None, ge=1, description="Brand id")
     min_price: int | None = Field(default=None, ge=0)
     max_price: int | None = Field(default=None, ge=0)
     in_stock: bool = False

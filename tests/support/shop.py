@@ -1,4 +1,4 @@
-"""Fixtures for the attacker's suite: a live app whose kernel the tests can reach into."""
+"""A live app whose kernel tests can reach into (fixtures ``shop`` and ``shop_factory``)."""
 
 from __future__ import annotations
 
