@@ -12,10 +12,13 @@ Synchronous on purpose: it is called from use cases, which run in the thread poo
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from typing import Any, Protocol
 
 from cachetools import TTLCache
+
+log = logging.getLogger("ecommerce.cache")
 
 
 class Cache(Protocol):
@@ -52,22 +55,43 @@ class MemoryCache:
 
 
 class RedisCache:
+    """Shared cache. If Redis is down, reads miss and writes are skipped (logged): the database still
+    answers, only slower. A failed *delete* is logged as an error — that key may be stale until its TTL."""
+
     def __init__(self, url: str, namespace: str) -> None:
         import redis
 
+        self._errors = (redis.RedisError,)
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = f"{namespace}:cache:"
 
     def get(self, key: str) -> Any | None:
-        raw = self._redis.get(self._prefix + key)
+        try:
+            raw = self._redis.get(self._prefix + key)
+        except self._errors as exc:
+            log.warning("cache unavailable", extra={"error": repr(exc)})
+            return None
         return None if raw is None else json.loads(raw)
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        self._redis.set(self._prefix + key, json.dumps(value, separators=(",", ":")), ex=ttl)
+        try:
+            self._redis.set(self._prefix + key, json.dumps(value, separators=(",", ":")), ex=ttl)
+        except self._errors as exc:
+            log.warning("cache unavailable", extra={"error": repr(exc)})
 
     def delete(self, *keys: str) -> None:
-        if keys:
+        if not keys:
+            return
+        try:
             self._redis.delete(*(self._prefix + key for key in keys))
+        except self._errors as exc:
+            log.error("cache invalidation failed; keys stale until their TTL", extra={"keys": keys, "error": repr(exc)})
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except self._errors:
+            return False
 
     def clear(self) -> None:
         for key in self._redis.scan_iter(self._prefix + "*"):

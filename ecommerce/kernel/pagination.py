@@ -57,6 +57,16 @@ class PageRequest:
         return cls(min(size, MAX_LIMIT), decode_cursor(cursor) if cursor else None)
 
 
+    def after_id(self) -> int:
+        """The ``id`` a keyset page continues after (0 on the first page); a bad cursor is a 400."""
+        if not self.cursor:
+            return 0
+        value = self.cursor.get("id")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")])
+        return value
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: Sequence[T]

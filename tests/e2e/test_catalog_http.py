@@ -9,9 +9,9 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from ecommerce.modules.users import service as users_service
-from tests.support.shop import Shop
 from tests.support.api import assert_problem, login
 from tests.support.catalog import brand, category, product, stocked
+from tests.support.shop import Shop
 
 PRODUCTS = "/api/v1/products"
 

@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.support.shop import Shop
 from tests.support.api import assert_problem, bearer
+from tests.support.shop import Shop
 
 ME = "/api/v1/users/me"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import ssl
@@ -15,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ecommerce.modules.users import service
-from tests.support.shop import Shop
 from tests.support.api import assert_problem, login
 from tests.support.live_server import LiveServer
+from tests.support.shop import Shop
 
 
 def test_two_megabyte_body_on_an_authenticated_route_is_413(shop: Shop) -> None:
@@ -38,8 +39,19 @@ def test_page_size_is_capped_at_100(shop: Shop) -> None:
     rest = shop.client.get("/api/v1/admin/users", params={"cursor": page["next_cursor"]}, headers=headers).json()
     assert len(rest["items"]) == 6 and rest["next_cursor"] is None
     assert not {u["id"] for u in page["items"]} & {u["id"] for u in rest["items"]}
-    for bad in ({"limit": "abc"}, {"limit": 0}, {"limit": -5}, {"cursor": "not-a-cursor!!"}, {"cursor": "W10"}):
+    forged = base64.urlsafe_b64encode(b'{"id":"x"}').decode()
+    for bad in ({"limit": "abc"}, {"limit": 0}, {"limit": -5}, {"cursor": "not-a-cursor!!"}, {"cursor": "W10"},
+                {"cursor": forged}):
         assert_problem(shop.client.get("/api/v1/admin/users", params=bad, headers=headers), 400)
+
+
+def test_a_redis_outage_does_not_take_the_api_down(shop_factory: Any) -> None:
+    shop: Shop = shop_factory(redis_url="redis://127.0.0.1:1/0")  # nothing listens there
+    _, tokens = shop.account()
+    assert shop.client.get("/api/v1/users/me", headers=shop.headers(tokens)).status_code == 200
+    assert shop.client.get("/api/v1/products").status_code == 200
+    ready = shop.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["redis"] == "unavailable"
 
 
 def test_security_headers_on_api_responses(shop: Shop) -> None:

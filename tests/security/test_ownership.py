@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support.shop import Shop
 from tests.support.api import assert_problem
+from tests.support.shop import Shop
 
 ADDRESS = {"street": "1 Main St", "city": "Springfield", "state": "IL", "postal_code": "62701", "country": "us"}
 
@@ -76,3 +76,13 @@ def test_a_customer_on_admin_routes_gets_403_and_changes_nothing(shop: Shop) -> 
     admin = login(shop.client, admin_user["email"])
     listed = shop.client.get("/api/v1/admin/users", headers=shop.headers(admin)).json()["items"]
     assert {u["id"]: u["status"] for u in listed}[victim["id"]] == "active"
+
+    victim_path = f"/api/v1/admin/users/{victim['id']}"
+    half_bad = shop.client.patch(victim_path, json={"status": "suspended", "role": "emperor"},
+                                 headers=shop.headers(admin))
+    assert_problem(half_bad, 400, "role")
+    assert shop.client.patch(victim_path, json={"status": "deleted"}, headers=shop.headers(admin)).json()["status"] == (
+        "deleted"
+    )
+    back = shop.client.patch(victim_path, json={"status": "active"}, headers=shop.headers(admin))
+    assert back.status_code == 200 and back.json()["status"] == "active"  # a deleted account can be restored

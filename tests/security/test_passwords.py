@@ -6,8 +6,8 @@ import pytest
 
 from ecommerce.modules.users import service
 from ecommerce.modules.users.models import User
-from tests.support.shop import Shop
 from tests.support.api import PASSWORD, assert_problem, new_email, register
+from tests.support.shop import Shop
 
 LOGIN = "/api/v1/auth/login"
 

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support.shop import Shop
 from tests.support.api import assert_problem
 from tests.support.processes import serving
 from tests.support.services import require_redis
+from tests.support.shop import Shop
 
 LOGIN = "/api/v1/auth/login"
 BAD_LOGIN = {"email": "nobody@example.com", "password": "wrong-password-1"}

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import jwt
 
+from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.modules.users import service
-from tests.support.shop import Shop
+from ecommerce.modules.users.keyring import KeyStore
+from ecommerce.modules.users.models import AuthSession, RefreshToken, SigningKey
+from ecommerce.modules.users.sessions import hash_token
 from tests.support.api import PASSWORD, assert_problem, bearer, login
+from tests.support.shop import Shop
 
 ME = "/api/v1/users/me"
 REFRESH = "/api/v1/auth/refresh"
@@ -90,12 +94,55 @@ def test_key_rotation_logs_nobody_out(shop: Shop) -> None:
     assert shop.client.get(ME, headers=shop.headers(after)).status_code == 200
 
 
-def test_a_worker_learns_a_key_rotated_elsewhere(shop_factory: object) -> None:
+def test_a_worker_learns_a_key_rotated_elsewhere(shop: Shop) -> None:
+    """Another instance rotates the key and signs with it. This server loaded its ring moments ago and
+    has never seen that kid: it reloads the ring once and accepts the token."""
+    _, old = shop.account()
+    claims = jwt.decode(old["access_token"], options={"verify_signature": False})
+    store = service.config().keys
+    kid = shop.kernel.runner.call(store.rotate)  # written to the shared table, as another instance would
+    new_key = shop.kernel.runner.call(store._readable)[kid]
+    assert kid not in shop.kernel.tokens.ring().keys
+    token = jwt.encode({**claims, "jti": "elsewhere"}, new_key, algorithm="HS256", headers={"kid": kid})
+    assert shop.client.get(ME, headers=bearer(token)).status_code == 200
+    assert shop.client.get(ME, headers=shop.headers(old)).status_code == 200
+
+
+def test_keys_retire_after_the_grace_period(kernel: Kernel) -> None:
+    store = KeyStore(kernel.secret, grace_seconds=0)
+    first = kernel.runner.call(store.load).active_kid
+    second = kernel.runner.call(store.rotate)
+    ring = kernel.runner.call(store.load)
+    assert list(ring.keys) == [second] and first != second
+
+
+def test_a_new_secret_makes_old_tokens_401_not_500(shop_factory: object) -> None:
     first = shop_factory()  # type: ignore[operator]
-    _, old = first.account()
-    kid = first.kernel.runner.call(service.config().keys.rotate)  # "another instance" rotates
-    fresh = first.kernel.tokens
-    fresh._loaded_at = float("-inf")  # that instance's own ring is now up to date
-    _, new = first.account()
-    assert jwt.get_unverified_header(new["access_token"])["kid"] == kid
-    assert first.client.get(ME, headers=first.headers(old)).status_code == 200
+    user, old = first.account()
+    second = shop_factory(secret_key="a-completely-different-secret-" + "y" * 20)  # type: ignore[operator]
+    assert_problem(second.client.get(ME, headers=second.headers(old)), 401)
+    fresh = login(second.client, user["email"])  # a new key is made under the new secret
+    assert second.client.get(ME, headers=second.headers(fresh)).status_code == 200
+
+
+def test_a_demoted_admin_loses_admin_rights_at_once(shop: Shop) -> None:
+    user, _ = shop.account()
+    shop.kernel.runner.call(service.set_role, user["id"], "admin")
+    tokens = login(shop.client, user["email"])
+    assert shop.client.get("/api/v1/admin/users", headers=shop.headers(tokens)).status_code == 200
+    shop.kernel.runner.call(service.set_role, user["id"], "customer")
+    assert_problem(shop.client.get("/api/v1/admin/users", headers=shop.headers(tokens)), 401)
+
+
+def test_sessions_record_ip_and_type_and_secrets_are_stored_hashed(shop: Shop) -> None:
+    _, tokens = shop.account()
+    sid = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+    session = shop.kernel.runner.call(AuthSession.get_by_id, sid)
+    assert session.ip == "127.0.0.1" and session.token_type == "refresh"
+    assert session.issued_time < session.expiry_time
+    stored = shop.kernel.runner.call(lambda: [r.token_hash for r in RefreshToken.select()])
+    assert tokens["refresh_token"] not in stored and hash_token(tokens["refresh_token"]) in stored
+    ring = shop.kernel.tokens.ring()
+    sealed = shop.kernel.runner.call(lambda: {k.kid: bytes(k.encrypted_key) for k in SigningKey.select()})
+    for kid, key in ring.keys.items():
+        assert key not in sealed[kid]

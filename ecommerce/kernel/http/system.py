@@ -36,7 +36,11 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
 
         results = await run_sync(check)
         ready = all(value == "ok" for value in results.values())
-        return json({"status": "ok" if ready else "unavailable", "modules": results}, status=200 if ready else 503)
+        body: dict[str, object] = {"status": "ok" if ready else "unavailable", "modules": results}
+        if kernel.settings.redis_url:
+            # Reported, not required: throttling fails open and the cache falls back to the database.
+            body["redis"] = "ok" if await request.app.ctx.throttle.ping() else "unavailable"
+        return json(body, status=200 if ready else 503)
 
     @bp.get("/problems/<slug:str>")
     @openapi.definition(summary="What a problem type means (the 'type' of every error response)", tag="system")

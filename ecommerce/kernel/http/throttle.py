@@ -11,6 +11,8 @@ across workers and instances. Throttled requests get 429 with ``Retry-After`` an
 from __future__ import annotations
 
 import functools
+import inspect
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +28,7 @@ from ecommerce.kernel.errors import TooManyRequests
 from ecommerce.kernel.settings import Settings
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
+log = logging.getLogger("ecommerce.throttle")
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,21 @@ class Throttle:
             "user": parse_many(settings.user_rate_limit),
         }
 
-    async def hit(self, scope: str, identity: str) -> Verdict:
-        """Count one request; raise :class:`TooManyRequests` if any limit of ``scope`` is exceeded."""
+    async def hit(self, scope: str, identity: str) -> Verdict | None:
+        """Count one request; raise :class:`TooManyRequests` if any limit of ``scope`` is exceeded.
+
+        If the store (Redis) is unreachable the request is let through and the failure logged: an
+        outage of the limiter must not become an outage of the shop. ``None`` then means "not counted".
+        """
         tightest: Verdict | None = None
         for item in self.rates[scope]:
             keys = (self.namespace, scope, identity)
-            allowed = await self.limiter.hit(item, *keys)
-            verdict = await self._verdict(item, keys)
+            try:
+                allowed = await self.limiter.hit(item, *keys)
+                verdict = await self._verdict(item, keys)
+            except Exception as exc:  # the storage's own errors vary by backend
+                log.error("rate limiter unavailable; request not throttled", extra={"error": repr(exc)})
+                return None
             if not allowed:
                 raise TooManyRequests(
                     f"Too many requests; retry in {verdict.reset_after} s.",
@@ -65,13 +76,19 @@ class Throttle:
                 )
             if tightest is None or verdict.remaining < tightest.remaining:
                 tightest = verdict
-        assert tightest is not None
         return tightest
 
     async def _verdict(self, item: RateLimitItem, keys: tuple[str, ...]) -> Verdict:
         stats = await self.limiter.get_window_stats(item, *keys)
         reset_after = max(0, math.ceil(stats.reset_time - time.time()))
         return Verdict(item.amount, max(stats.remaining, 0), reset_after)
+
+    async def ping(self) -> bool:
+        try:
+            result = self.storage.check()
+            return bool(await result) if inspect.isawaitable(result) else bool(result)
+        except Exception:
+            return False
 
     async def close(self) -> None:
         reset = getattr(self.storage, "close", None)
@@ -96,7 +113,9 @@ def headers(verdict: Verdict) -> dict[str, str]:
 async def hit(request: Request, scope: str, identity: str) -> None:
     throttle: Throttle | None = getattr(request.app.ctx, "throttle", None)
     if throttle is not None:
-        remember(request, await throttle.hit(scope, identity))
+        verdict = await throttle.hit(scope, identity)
+        if verdict is not None:
+            remember(request, verdict)
 
 
 def strict(handler: Handler) -> Handler:

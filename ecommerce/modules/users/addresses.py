@@ -37,7 +37,7 @@ def get(user_id: int, address_id: int) -> Address:
 
 def list_page(user_id: int, page: PageRequest) -> Page[Address]:
     """Keyset pagination by id: stable while addresses are added concurrently."""
-    after = int(page.cursor.get("id", 0)) if page.cursor else 0
+    after = page.after_id()
     rows = list(
         Address.select()
         .where((Address.user == user_id) & (Address.id > after))

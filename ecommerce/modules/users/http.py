@@ -75,18 +75,13 @@ def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> api.UserVie
 
 
 def _users_page(page: PageRequest) -> Page[api.UserView]:
-    after = int(page.cursor.get("id", 0)) if page.cursor else 0
+    after = page.after_id()
     rows = list(User.select().where(User.id > after).order_by(User.id).limit(page.limit + 1))
     return Page.from_rows([api.user_view(r) for r in rows], page.limit, lambda last: {"id": last.id})
 
 
 def _admin_update(user_id: int, data: UserAdminPatch) -> api.UserView:
-    service.get_user(user_id)
-    if data.status is not None:
-        service.set_status(user_id, data.status)
-    if data.role is not None:
-        service.set_role(user_id, data.role)
-    return api.user_view(User.get_by_id(user_id))
+    return api.user_view(service.admin_update(user_id, status=data.status, role=data.role))
 
 
 def build_blueprint() -> Blueprint:

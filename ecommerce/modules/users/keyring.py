@@ -12,20 +12,27 @@ newer one appears (longer than an access token lives), then they are retired.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import itertools
+import logging
 import os
 import secrets
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.security.tokens import KeyRing, derive_key
 from ecommerce.modules.users.models import SigningKey, database
 
+log = logging.getLogger("ecommerce.users")
+
 
 class KeyStore:
     def __init__(self, secret: str, grace_seconds: int) -> None:
         self._aead = AESGCM(derive_key(secret, "users:signing-keys"))
+        # Names the first key per secret, so workers racing to create it agree on one row.
+        self._aead_id = derive_key(secret, "users:signing-keys:id")
         self.grace = datetime.timedelta(seconds=grace_seconds)
 
     def _seal(self, kid: str, key: bytes) -> bytes:
@@ -57,19 +64,32 @@ class KeyStore:
                 retired.append(older.kid)
         return retired
 
-    def load(self) -> KeyRing:
-        """The live keys; creates the first key on first use (idempotent across racing workers)."""
-        rows = list(
+    def _readable(self) -> dict[str, bytes]:
+        """Live keys this secret can decrypt, oldest first. Keys sealed under a previous
+        ``ECOMMERCE_SECRET_KEY`` are skipped: their tokens get 401, the app keeps working."""
+        keys: dict[str, bytes] = {}
+        live = (
             SigningKey.select().where(SigningKey.retired_at.is_null()).order_by(SigningKey.created_at, SigningKey.kid)
         )
-        if not rows:
-            kid = "initial"
+        for row in live:
+            try:
+                keys[row.kid] = self._open(row.kid, row.encrypted_key)
+            except InvalidTag:
+                log.warning("signing key %s cannot be decrypted with this secret; ignoring it", row.kid)
+        return keys
+
+    def load(self) -> KeyRing:
+        """The live keys (retiring those past their grace period); creates a key when none is usable,
+        idempotently across racing workers."""
+        self.retire_expired()
+        keys = self._readable()
+        if not keys:
+            kid = f"initial-{hashlib.sha256(self._aead_id).hexdigest()[:8]}"
             SigningKey.insert(
                 kid=kid, encrypted_key=self._seal(kid, secrets.token_bytes(32)), created_at=utcnow()
             ).on_conflict_ignore().execute()
-            rows = [SigningKey.get(SigningKey.kid == kid)]
-        keys = {row.kid: self._open(row.kid, row.encrypted_key) for row in rows}
-        return KeyRing(keys, rows[-1].kid)
+            keys = self._readable()
+        return KeyRing(keys, list(keys)[-1])
 
     def live_keys(self) -> list[tuple[str, datetime.datetime, bool]]:
         rows = list(SigningKey.select().order_by(SigningKey.created_at))

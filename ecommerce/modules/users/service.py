@@ -113,6 +113,25 @@ def set_role(user_id: int, role: str) -> User:
     return User.get_by_id(user_id)
 
 
+def admin_update(user_id: int, *, status: str | None = None, role: str | None = None) -> User:
+    """Status and role together, validated before anything changes (deleted users can be reactivated)."""
+    errors = []
+    if status is not None and status not in STATUSES:
+        errors.append(FieldError("status", f"One of {', '.join(STATUSES)}"))
+    if role is not None and role not in ROLES:
+        errors.append(FieldError("role", f"One of {', '.join(ROLES)}"))
+    if errors:
+        raise ValidationFailed("Invalid change.", errors=errors)
+    changes: dict[str, object] = {"updated_at": utcnow()}
+    if status is not None:
+        changes["status"] = status
+    if role is not None:
+        changes["role"] = role
+    if User.update(**changes).where(User.id == user_id).execute() != 1:
+        raise NotFound("No such user.")
+    return User.get_by_id(user_id)
+
+
 def create_admin(email: str, password: str) -> User:
     return register(email, password, role="admin")
 

@@ -118,7 +118,7 @@ def check_principal(principal: Principal) -> None:
     """Per-request check behind the stateless JWT: one indexed query."""
     blocked = BlockedAuth.select(BlockedAuth.id).where(BlockedAuth.jti == principal.token_id)
     row = (
-        AuthSession.select(AuthSession.revoked_at, AuthSession.expiry_time, User.status, fn.EXISTS(blocked))
+        AuthSession.select(AuthSession.revoked_at, AuthSession.expiry_time, User.status, User.role, fn.EXISTS(blocked))
         .join(User)
         .where((AuthSession.id == principal.session_id) & (AuthSession.user == principal.user_id))
         .tuples()
@@ -126,11 +126,13 @@ def check_principal(principal: Principal) -> None:
     )
     if row is None:
         raise Unauthorized("The session does not exist.")
-    revoked_at, expiry_time, status, is_blocked = row
+    revoked_at, expiry_time, status, role, is_blocked = row
     if is_blocked or revoked_at is not None or expiry_time <= utcnow():
         raise Unauthorized("The session has ended; log in again.")
     if status != ACTIVE:
         raise Unauthorized("The account is not active.")
+    if role != principal.role:  # a demoted admin loses admin rights now, not when the token expires
+        raise Unauthorized("Your role has changed; log in again.")
 
 
 def purge_expired(now: datetime.datetime | None = None) -> dict[str, int]:
