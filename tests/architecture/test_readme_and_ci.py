@@ -21,3 +21,22 @@ def test_ci_runs_the_readme_test_command_with_postgres_required() -> None:
     assert RUN_TESTS in ci
     assert 'eval "$test_command"' in ci
     assert "ECOMMERCE_REQUIRE_POSTGRES=1" in ci
+
+
+def test_the_readme_python_example_runs(tmp_path: Path) -> None:
+    """The "Using a module from Python" snippet works as written, on a freshly seeded demo database."""
+    import subprocess
+    import sys
+
+    from tests.support.processes import cli_env
+
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme.split("```python", 1)[1].split("```", 1)[0]
+    env = cli_env(tmp_path)
+    seeded = subprocess.run([sys.executable, "-m", "ecommerce", "seed"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    result = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "grace@example.com" in result.stdout and "ProductSnapshot" in result.stdout

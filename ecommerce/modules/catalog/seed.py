@@ -96,10 +96,13 @@ def seed(context: SeedContext) -> list[str]:
                     )
                     events.publish(ProductCreated(product_id=product.id, sku=product.identification,
                                                   product_name=product.name, price=price, currency="USD"))
+                    # The first product of each category is always in stock everywhere (the README's
+                    # examples reserve product 1); the rest get a realistic mix, sold-out included.
                     stock_rows = [
-                        {"product": product.id, "warehouse": w, "quantity": rng.choice([0, 3, 12, 40, 150]),
+                        {"product": product.id, "warehouse": w,
+                         "quantity": 40 if n == 0 else rng.choice([0, 3, 12, 40, 150]),
                          "reserved": 0, "updated_at": now}
-                        for w in warehouses if rng.random() < 0.8
+                        for w in warehouses if n == 0 or rng.random() < 0.8
                     ]
                     if stock_rows:
                         Inventory.insert_many(stock_rows).execute()
