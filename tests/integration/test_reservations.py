@@ -110,6 +110,18 @@ def test_lines_split_over_warehouses_nearest_first(kernel: Kernel) -> None:
     assert [(r.warehouse_id, r.quantity) for r in near_berlin] == [(berlin, 2)]
 
 
+def test_warehouses_in_the_buyers_country_come_first(kernel: Kernel) -> None:
+    from ecommerce.modules.catalog import stock
+
+    item = product(kernel)["id"]
+    home = kernel.runner.call(stock.create_warehouse, "Home", {"city": "Paris", "country": "FR"})["id"]
+    away = kernel.runner.call(stock.create_warehouse, "Away", {"city": "Rome", "country": "IT"})["id"]
+    kernel.runner.call(stock.set_stock, home, item, 2)
+    kernel.runner.call(stock.set_stock, away, item, 50)  # fuller, but abroad
+    taken = kernel.runner.call(api.reserve, "order-fr", [(item, 3)], None, "fr")
+    assert [(r.warehouse_id, r.quantity) for r in taken] == [(home, 2), (away, 1)]
+
+
 def test_crossing_multi_product_checkouts_do_not_deadlock(kernel: Kernel) -> None:
     a, wa = stocked(kernel, 30)
     b, wb = stocked(kernel, 30)

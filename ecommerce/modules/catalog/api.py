@@ -40,14 +40,15 @@ def snapshot(product_ids: Sequence[int]) -> dict[int, ProductSnapshot]:
     }
 
 
-def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None
-            ) -> list[Reserved]:
+def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None,
+            country: str | None = None) -> list[Reserved]:
     """Hold ``(product_id, quantity)`` lines under ``reference``, all or none.
 
-    ``near`` is the buyer's (latitude, longitude): the nearest warehouses with stock are used first.
+    ``country`` (ISO 3166-1 alpha-2 of the shipping address) puts warehouses in that country first;
+    ``near`` (latitude, longitude) then prefers the nearest ones.
     Raises :class:`InsufficientStock` (409) naming the short products. Idempotent per reference.
     """
-    plan = reservations.reserve(reference, lines, near)
+    plan = reservations.reserve(reference, lines, near, country)
     return [Reserved(a.product_id, a.warehouse_id, a.quantity) for a in plan]
 
 

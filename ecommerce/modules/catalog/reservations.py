@@ -2,8 +2,8 @@
 
 ``reserve(reference, lines)`` is all-or-nothing over every line and warehouse:
 
-1. plan: for each product, take units from warehouses with free stock — nearest first when the
-   buyer's coordinates are known, otherwise the warehouse with most free stock first;
+1. plan: for each product, take units from warehouses with free stock — those in the buyer's country
+   first, then the nearest when the buyer's coordinates are known, otherwise the fullest;
 2. apply the plan in a fixed order (inventory row id) with one *conditional* update per row,
    ``UPDATE inventory SET reserved = reserved + n WHERE id = ? AND quantity - reserved >= n``.
    The database re-checks the condition under the row lock, so two checkouts can never both take the
@@ -85,23 +85,26 @@ def _normalise(lines: Sequence[tuple[int, int]]) -> dict[int, int]:
     return wanted
 
 
-def _plan(wanted: dict[int, int], near: tuple[float, float] | None) -> list[Allocation]:
+def _plan(wanted: dict[int, int], near: tuple[float, float] | None, country: str | None = None
+          ) -> list[Allocation]:
     rows: list[Any] = list(
         Inventory.select(Inventory.id, Inventory.product, Inventory.warehouse, Inventory.quantity,
-                         Inventory.reserved, Location.latitude, Location.longitude)
+                         Inventory.reserved, Location.latitude, Location.longitude, Location.country)
         .join(Warehouse).join(Location)
         .switch(Inventory).join(Product)
         .where(Inventory.product.in_(list(wanted)) & (Inventory.quantity > Inventory.reserved)
                & Product.deleted_at.is_null())
         .tuples()
     )
-    by_product: dict[int, list[tuple[float, int, int, int]]] = {}
-    for inv_id, product_id, warehouse_id, quantity, reserved, lat, lon in rows:
+    by_product: dict[int, list[tuple[tuple[int, float], int, int, int]]] = {}
+    for inv_id, product_id, warehouse_id, quantity, reserved, lat, lon, where in rows:
         free = quantity - reserved
         if near is not None and lat is not None and lon is not None:
-            rank = _distance(near[0], near[1], lat, lon)
+            distance = _distance(near[0], near[1], lat, lon)
         else:
-            rank = float(-free) if near is None else math.inf
+            distance = float(-free) if near is None else math.inf
+        # Same country first (no customs, shorter trip), then nearest (or fullest) warehouse.
+        rank = (0 if country is None or where == country.upper() else 1, distance)
         by_product.setdefault(product_id, []).append((rank, inv_id, warehouse_id, free))
     plan: list[Allocation] = []
     short: dict[int, int] = {}
@@ -148,15 +151,15 @@ def _existing(reference: str, wanted: dict[int, int]) -> list[Allocation]:
     return [Allocation(x.product_id, x.warehouse_id, x.inventory_id, x.quantity) for x in lines]
 
 
-def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None
-            ) -> list[Allocation]:
+def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None,
+            country: str | None = None) -> list[Allocation]:
     """Hold stock for every line or for none. Idempotent: the same reference and lines return the
     existing reservation."""
     wanted = _normalise(lines)
     for _ in range(MAX_ATTEMPTS):
         if Reservation.select().where(Reservation.reference == reference).exists():
             return _existing(reference, wanted)
-        plan = _plan(wanted, near)
+        plan = _plan(wanted, near, country)
         try:
             with database.atomic():
                 _apply(reference, plan)
