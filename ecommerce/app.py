@@ -94,13 +94,20 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
             else None
         )
 
+        # Each module's periodic jobs (idempotent by contract: every worker runs them).
+        loop = asyncio.get_running_loop()
+        app.ctx.job_tasks = [
+            loop.create_task(_job_loop(job.name, job.run, job.every)) for m in kernel.modules for job in m.jobs
+        ] if settings.run_relay else []
+
     @app.before_server_stop
     async def stop_relay(app: Sanic) -> None:
-        task = getattr(app.ctx, "relay_task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks = [getattr(app.ctx, "relay_task", None), *getattr(app.ctx, "job_tasks", [])]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     @app.after_server_stop
     async def close_kernel(app: Sanic) -> None:
@@ -108,6 +115,15 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         kernel.close()
 
     return app
+
+
+async def _job_loop(name: str, run: Callable[[], object], every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_sync(run)
+        except Exception:
+            log.exception("background job failed", extra={"job": name})
 
 
 async def _relay_loop(kernel: Kernel, interval: float) -> None:

@@ -17,7 +17,7 @@ from peewee import Database
 from playhouse.migrations import Runner
 
 from ecommerce.kernel.database import ensure_schema
-from ecommerce.kernel.events.schema import KERNEL_STEPS
+from ecommerce.kernel.kernel_tables import KERNEL_STEPS
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,16 @@ class SeedContext:
 
 
 @dataclass(frozen=True)
+class Job:
+    """Background work the app runs every ``every`` seconds in each worker: it must be idempotent
+    (several workers run it) and is also reachable from the CLI."""
+
+    name: str
+    every: float
+    run: Callable[[], object]
+
+
+@dataclass(frozen=True)
 class Module:
     name: str
     description: str
@@ -46,6 +56,7 @@ class Module:
     seed: Callable[[SeedContext], list[str]] | None = None
     #: Adds ``ecommerce <name> ...`` sub-commands to the CLI.
     cli: Callable[[argparse._SubParsersAction[Any]], None] | None = None
+    jobs: Sequence[Job] = ()
     #: Called once the databases are bound (register hooks, warm caches...).
     setup: Callable[[Kernel], None] | None = None
     tags: dict[str, str] = field(default_factory=dict)

@@ -61,9 +61,10 @@ class Settings:
     user_rate_limit: str = "600/minute"
     rate_limit_namespace: str = "ecommerce"
     cache_ttl: int = 60
+    order_ttl: int = 30 * 60
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
-    run_relay: bool = True
+    run_relay: bool = True  # the background outbox relay and the modules' periodic jobs
     relay_interval: float = 1.0
     relay_batch_size: int = 100
     relay_max_attempts: int = 10
@@ -305,6 +306,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("user_rate_limit", _rate),
     _Field("rate_limit_namespace", _text()),
     _Field("cache_ttl", _number(int, 1, 24 * 3600)),
+    _Field("order_ttl", _number(int, 10, 30 * 24 * 3600)),
     _Field("trusted_proxies", _networks),
     _Field("cors_origins", _origins),
     _Field("run_relay", _flag),

@@ -6,8 +6,6 @@ step was written, whatever the models look like later.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from peewee import (
     AutoField,
     CharField,
@@ -59,6 +57,5 @@ def _create_event_tables_v1(db: Database, module: str) -> None:
     db.create_tables([Outbox, Inbox])
 
 
-KERNEL_STEPS: tuple[tuple[str, Callable[[Database, str], None]], ...] = (
-    ("0001_event_tables", _create_event_tables_v1),
-)
+def create_event_tables_v1(db: Database, module: str) -> None:
+    _create_event_tables_v1(db, module)

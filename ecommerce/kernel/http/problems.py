@@ -57,6 +57,19 @@ def problem(
     return json(body, status=status, headers=headers, content_type=PROBLEM_JSON)
 
 
+def app_error_body(exception: AppError, instance: str | None = None) -> dict[str, Any]:
+    """The problem-details body of an expected error (also stored for idempotent replays)."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + exception.slug, "title": exception.title, "status": exception.status,
+        "detail": exception.detail,
+    }
+    if exception.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in exception.errors]
+    if instance:
+        body["instance"] = instance
+    return body
+
+
 class ProblemErrorHandler(ErrorHandler):
     """Sanic's error handler, answering every failure as problem details."""
 
@@ -71,11 +84,8 @@ class ProblemErrorHandler(ErrorHandler):
                     headers["RateLimit-Limit"] = str(exception.limit)
                     headers["RateLimit-Remaining"] = "0"
                     headers["RateLimit-Reset"] = str(exception.retry_after)
-            errors = [{"field": e.field, "message": e.message} for e in exception.errors]
-            return problem(
-                exception.status, exception.slug, exception.title, exception.detail,
-                errors=errors, headers=headers, instance=path,
-            )
+            body = app_error_body(exception, path)
+            return json(body, status=exception.status, headers=headers, content_type=PROBLEM_JSON)
         if isinstance(exception, SanicException):
             status = int(getattr(exception, "status_code", 500) or 500)
             if status < 500:

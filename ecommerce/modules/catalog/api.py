@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ecommerce.modules.catalog import products, reservations
 from ecommerce.modules.catalog.reservations import InsufficientStock
 
-__all__ = ["InsufficientStock", "ProductSnapshot", "Reserved", "commit", "release", "reserve", "snapshot"]
+__all__ = ["InsufficientStock", "ProductSnapshot", "Reserved", "commit", "release", "reserve", "restock", "snapshot"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class ProductSnapshot:
     sku: str
     unit_price: int  # minor units
     currency: str
+    available: int  # units that can be sold now, over all warehouses
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class Reserved:
 def snapshot(product_ids: Sequence[int]) -> dict[int, ProductSnapshot]:
     """Current name and price of each existing product, in one query; deleted or unknown ids are absent."""
     return {
-        row["id"]: ProductSnapshot(row["id"], row["name"], row["identification"], row["price"], row["currency"])
+        row["id"]: ProductSnapshot(row["id"], row["name"], row["identification"], row["price"], row["currency"],
+                                   int(row["available"] or 0))
         for row in products.snapshot(list(product_ids))
     }
 
@@ -60,3 +62,8 @@ def release(reference: str) -> bool:
 def commit(reference: str) -> bool:
     """Held units leave stock for good (the order was paid); a second call changes nothing."""
     return reservations.commit(reference)
+
+
+def restock(reference: str) -> bool:
+    """Committed units come back (a paid order cancelled before shipping); a second call changes nothing."""
+    return reservations.restock(reference)

@@ -218,8 +218,13 @@ def snapshot(product_ids: list[int]) -> list[dict[str, Any]]:
     """Name and price of many products in one query (for carts and orders); deleted ones are absent."""
     if not product_ids:
         return []
+    available = (
+        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
+        .where(Inventory.product == Product.id)
+    )
     rows: Any = (
-        Product.select(Product.id, Product.name, Product.price, Product.currency, Product.identification)
+        Product.select(Product.id, Product.name, Product.price, Product.currency, Product.identification,
+                       available.alias("available"))
         .where(Product.id.in_(sorted(set(product_ids))) & Product.deleted_at.is_null())
         .dicts()
     )

@@ -40,7 +40,9 @@ from ecommerce.modules.catalog.models import (
 )
 
 MAX_ATTEMPTS = 5
-HELD, RELEASED, COMMITTED = "held", "released", "committed"
+HELD, RELEASED, COMMITTED, RETURNED = "held", "released", "committed", "returned"
+#: status a reservation must be in for each move
+SOURCE = {RELEASED: HELD, COMMITTED: HELD, RETURNED: COMMITTED}
 
 
 class InsufficientStock(Conflict):
@@ -173,12 +175,12 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
 
 
 def _finish(reference: str, to: str) -> bool:
-    """Move a held reservation to ``to``; returns False (and changes nothing) if it already left ``held``."""
+    """Move a reservation to ``to`` with a conditional update; False (nothing changed) if it is there already."""
     now = utcnow()
     with database.atomic():
         moved = (
             Reservation.update(status=to, updated_at=now)
-            .where((Reservation.reference == reference) & (Reservation.status == HELD))
+            .where((Reservation.reference == reference) & (Reservation.status == SOURCE[to]))
             .execute()
         )
         if moved != 1:
@@ -191,9 +193,13 @@ def _finish(reference: str, to: str) -> bool:
         reservation = Reservation.get(Reservation.reference == reference)
         lines = list(ReservationLine.select().where(ReservationLine.reservation == reservation.id))
         for line in lines:
-            changes = {"reserved": Inventory.reserved - line.quantity, "updated_at": now}
+            changes: dict[str, Any] = {"updated_at": now}
+            if to in (RELEASED, COMMITTED):
+                changes["reserved"] = Inventory.reserved - line.quantity
             if to == COMMITTED:
                 changes["quantity"] = Inventory.quantity - line.quantity  # the units leave the warehouse
+            if to == RETURNED:
+                changes["quantity"] = Inventory.quantity + line.quantity  # back on the shelf
             Inventory.update(**changes).where(Inventory.id == line.inventory_id).execute()
         products = {line.product_id for line in lines}
         stock.announce(products)
@@ -209,6 +215,12 @@ def release(reference: str) -> bool:
 def commit(reference: str) -> bool:
     """The order was paid: held units leave stock for good. True if this call committed them."""
     return _finish(reference, COMMITTED)
+
+
+def restock(reference: str) -> bool:
+    """A paid order was cancelled before shipping: its committed units go back to stock. True if this
+    call returned them."""
+    return _finish(reference, RETURNED)
 
 
 def status(reference: str) -> str:

@@ -1,0 +1,73 @@
+"""``@idempotent(store)``: the ``Idempotency-Key`` contract for a guarded route (see kernel/idempotency.py).
+
+Put it *under* ``@authenticated``: keys are scoped to the caller.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sanic import HTTPResponse, Request
+from sanic import json as json_response
+
+from ecommerce.kernel.concurrency import run_sync
+from ecommerce.kernel.errors import AppError, FieldError, ValidationFailed
+from ecommerce.kernel.http.auth import principal
+from ecommerce.kernel.http.problems import PROBLEM_JSON, app_error_body
+from ecommerce.kernel.idempotency import IdempotencyStore, request_hash
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
+HEADER = "idempotency-key"
+PARAMETER = {"name": "Idempotency-Key", "schema": str, "location": "header", "required": True,
+             "description": "1-255 characters; a retry with the same key and body replays the first response"}
+
+
+def _key(request: Request) -> str:
+    key = request.headers.get(HEADER, "")
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise ValidationFailed(
+            "This request needs an Idempotency-Key header (1-255 printable characters).",
+            errors=[FieldError("Idempotency-Key", "Required, 1-255 characters")],
+        )
+    return key
+
+
+def _body(request: Request) -> Any:
+    if not request.body:
+        return None
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        return request.body.hex()
+
+
+def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def once(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            key = _key(request)
+            scope = str(principal(request).user_id)
+            fingerprint = request_hash(request.method, request.path, _body(request))
+            stored = await run_sync(store.claim, scope, key, fingerprint)
+            if stored is not None:
+                content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"
+                return json_response(stored.body, status=stored.status, content_type=content_type,
+                                     headers={"Idempotent-Replayed": "true"})
+            try:
+                response = await handler(request, *args, **kwargs)
+            except AppError as exc:
+                await run_sync(store.finish, scope, key, exc.status, app_error_body(exc, request.path))
+                raise
+            except BaseException:
+                await run_sync(store.release, scope, key)
+                raise
+            body = json.loads(response.body) if response.body else None
+            await run_sync(store.finish, scope, key, response.status, body)
+            return response
+
+        return once  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,109 @@
+"""Idempotency keys: a retried request with the same key does its work once.
+
+The contract (API.md): same key + same body replays the first response; same key + another body is
+422; the same key while the first request is still running is 409. Keys are scoped per caller and kept
+24 hours. The first request *claims* the key with an insert that only one caller can win (unique index),
+never with a look-up followed by a write.
+
+A response is stored only when the request finished with a status below 500; after a crash or a 5xx
+the claim is dropped, so the client can simply retry. A claim left behind by a process that died is
+taken over after ``stale_after`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import AutoField, CharField, DatabaseProxy, DateTimeField, IntegerField, IntegrityError, Model, TextField
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import Conflict, Unprocessable
+
+TTL = datetime.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: Any
+
+
+def request_hash(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+class IdempotencyStore:
+    """The ``<module>_idempotency_keys`` table of one module."""
+
+    def __init__(self, module: str, database: DatabaseProxy, stale_after: float = 300.0) -> None:
+        class IdempotencyKey(Model):
+            id = AutoField()
+            scope = CharField(max_length=100)
+            key = CharField(max_length=255)
+            request_hash = CharField(max_length=64)
+            status = CharField(max_length=16)
+            response_status = IntegerField(null=True)
+            response_body = TextField(null=True)
+            created_at = DateTimeField()
+            expires_at = DateTimeField()
+
+            class Meta:
+                table_name = f"{module}_idempotency_keys"
+
+        IdempotencyKey._meta.set_database(database)
+        self.Key = IdempotencyKey
+        self.database = database
+        self.stale_after = datetime.timedelta(seconds=stale_after)
+
+    def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+        """Own the key (returns None: go ahead), or get the stored response to replay.
+
+        Raises :class:`Conflict` (409) while another request holds the key, :class:`Unprocessable` (422)
+        when the key was used with another request.
+        """
+        Key = self.Key
+        now = utcnow()
+        # Forget this caller's expired key first, so it can be used again.
+        Key.delete().where((Key.scope == scope) & (Key.key == key) & (Key.expires_at < now)).execute()
+        try:
+            with self.database.atomic():
+                Key.insert(scope=scope, key=key, request_hash=fingerprint, status="in_flight", created_at=now,
+                           expires_at=now + TTL).execute()
+            return None
+        except IntegrityError:
+            pass
+        row = Key.get_or_none((Key.scope == scope) & (Key.key == key))
+        if row is None:  # released between our insert and read: try once more
+            return self.claim(scope, key, fingerprint)
+        if row.request_hash != fingerprint:
+            raise Unprocessable("This Idempotency-Key was already used with a different request.")
+        if row.status == "done":
+            return StoredResponse(int(row.response_status or 200), json.loads(row.response_body or "null"))
+        taken_over = (
+            Key.update(created_at=now)
+            .where((Key.id == row.id) & (Key.status == "in_flight") & (Key.created_at < now - self.stale_after))
+            .execute()
+        )
+        if taken_over == 1:
+            return None  # its owner died long ago
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+
+    def finish(self, scope: str, key: str, status: int, body: Any) -> None:
+        Key = self.Key
+        if status >= 500:
+            self.release(scope, key)
+            return
+        Key.update(status="done", response_status=status, response_body=json.dumps(body, default=str)).where(
+            (Key.scope == scope) & (Key.key == key)
+        ).execute()
+
+    def release(self, scope: str, key: str) -> None:
+        self.Key.delete().where((self.Key.scope == scope) & (self.Key.key == key)).execute()
+
+    def purge_expired(self) -> int:
+        return int(self.Key.delete().where(self.Key.expires_at < utcnow()).execute())

@@ -1,0 +1,44 @@
+"""Cart and orders: a live-priced cart, idempotent checkout, the order state machine, expiry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecommerce.kernel.module import Job, Module
+from ecommerce.modules.orders import lifecycle
+from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
+from ecommerce.modules.orders.models import MODELS, database, events
+from ecommerce.modules.orders.reactions import SUBSCRIPTIONS
+
+if TYPE_CHECKING:
+    import argparse
+
+    from ecommerce.kernel.bootstrap import Kernel
+
+
+def _setup(kernel: Kernel) -> None:
+    lifecycle.configure(kernel.settings.order_ttl)
+
+
+def _cli(sub: argparse._SubParsersAction[Any]) -> None:
+    from ecommerce.modules.orders.cli import add_commands
+
+    add_commands(sub)
+
+
+module = Module(
+    name="orders",
+    description="Cart, checkout, the order state machine and expiry",
+    database=database,
+    events=events,
+    models=MODELS,
+    migrations=Path(__file__).parent / "migrations",
+    blueprint="ecommerce.modules.orders.http:build_blueprint",
+    publishes=[OrderPlaced, OrderStatusChanged],
+    subscriptions=SUBSCRIPTIONS,
+    requires=("users", "catalog"),
+    jobs=[Job("expire-unpaid-orders", 30.0, lifecycle.expire_due)],
+    cli=_cli,
+    setup=_setup,
+)

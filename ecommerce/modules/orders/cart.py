@@ -1,0 +1,130 @@
+"""The caller's cart, priced live through one batched ``catalog.api.snapshot`` call.
+
+Prices are never stored in the cart: what the customer sees is what the catalog says now. A line
+whose product was deleted stays visible as unavailable (and counts for nothing) rather than vanishing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import EXCLUDED, IntegrityError
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
+from ecommerce.modules.catalog import api as catalog
+from ecommerce.modules.orders.models import Cart, CartItem, database
+
+MAX_QUANTITY = 99
+MAX_LINES = 100
+
+
+def _quantity(quantity: Any) -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
+        raise ValidationFailed(
+            "Invalid quantity.", errors=[FieldError("quantity", f"An integer from 1 to {MAX_QUANTITY}.")]
+        )
+    return quantity
+
+
+def cart_id(user_id: int) -> int:
+    """The user's cart, created on first use (two first uses at once still make one cart)."""
+    now = utcnow()
+    Cart.insert(user_id=user_id, created_at=now, updated_at=now).on_conflict_ignore().execute()
+    return int(Cart.get(Cart.user_id == user_id).id)
+
+
+def lines(user_id: int) -> list[tuple[int, int]]:
+    cart = Cart.get_or_none(Cart.user_id == user_id)
+    if cart is None:
+        return []
+    rows = (
+        CartItem.select(CartItem.product_id, CartItem.quantity).where(CartItem.cart == cart.id).order_by(CartItem.id)
+    )
+    return [(row.product_id, row.quantity) for row in rows]
+
+
+def view(user_id: int) -> dict[str, Any]:
+    """The cart as the API shows it: each line priced now, unavailable lines flagged, one total."""
+    items = lines(user_id)
+    prices = catalog.snapshot([pid for pid, _ in items])
+    rendered: list[dict[str, Any]] = []
+    total = 0
+    currency: str | None = None
+    for product_id, quantity in items:
+        snap = prices.get(product_id)
+        if snap is None:
+            rendered.append({"product_id": product_id, "name": None, "quantity": quantity, "unit_price": None,
+                             "line_total": None, "available": False})
+            continue
+        line_total = snap.unit_price * quantity
+        total += line_total
+        currency = currency or snap.currency
+        rendered.append({"product_id": product_id, "name": snap.name, "quantity": quantity,
+                         "unit_price": snap.unit_price, "line_total": line_total,
+                         "available": snap.available >= quantity})
+    return {"items": rendered, "total": total, "currency": currency}
+
+
+def _known(product_id: Any) -> int:
+    if not isinstance(product_id, int) or isinstance(product_id, bool) or product_id < 1:
+        raise ValidationFailed("Invalid product.", errors=[FieldError("product_id", "A product id.")])
+    if product_id not in catalog.snapshot([product_id]):
+        raise NotFound(f"No product {product_id}.")
+    return product_id
+
+
+def add(user_id: int, product_id: Any, quantity: Any) -> dict[str, Any]:
+    """Add units of a product to its line (one upsert); a line holds at most 99 — the CHECK constraint
+    decides, so two concurrent adds cannot push a line past the limit."""
+    pid, qty = _known(product_id), _quantity(quantity)
+    cid = cart_id(user_id)
+    try:
+        with database.atomic():
+            (
+                CartItem.insert(cart=cid, product_id=pid, quantity=qty, added_at=utcnow())
+                .on_conflict(
+                    conflict_target=[CartItem.cart, CartItem.product_id],
+                    update={CartItem.quantity: CartItem.quantity + EXCLUDED.quantity},
+                )
+                .execute()
+            )
+            if CartItem.select().where(CartItem.cart == cid).count() > MAX_LINES:
+                raise ValidationFailed("The cart is full.",
+                                       errors=[FieldError("product_id", f"At most {MAX_LINES} lines.")])
+    except IntegrityError:
+        raise ValidationFailed(
+            "Too many units.", errors=[FieldError("quantity", f"A cart line holds at most {MAX_QUANTITY}.")]
+        ) from None
+    return view(user_id)
+
+
+def set_quantity(user_id: int, product_id: int, quantity: Any) -> dict[str, Any]:
+    qty = _quantity(quantity)
+    cart = Cart.get_or_none(Cart.user_id == user_id)
+    changed = 0
+    if cart is not None:
+        changed = (
+            CartItem.update(quantity=qty)
+            .where((CartItem.cart == cart.id) & (CartItem.product_id == product_id))
+            .execute()
+        )
+    if changed != 1:
+        raise NotFound(f"Product {product_id} is not in the cart.")
+    return view(user_id)
+
+
+def remove(user_id: int, product_id: int) -> dict[str, Any]:
+    cart = Cart.get_or_none(Cart.user_id == user_id)
+    removed = 0
+    if cart is not None:
+        removed = CartItem.delete().where((CartItem.cart == cart.id) & (CartItem.product_id == product_id)).execute()
+    if removed != 1:
+        raise NotFound(f"Product {product_id} is not in the cart.")
+    return view(user_id)
+
+
+def clear(user_id: int) -> None:
+    cart = Cart.get_or_none(Cart.user_id == user_id)
+    if cart is not None:
+        CartItem.delete().where(CartItem.cart == cart.id).execute()

@@ -1,0 +1,27 @@
+"""``ecommerce orders expire``: expire unpaid orders past their deadline now (the app also does it)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.orders import lifecycle
+
+
+def expire(args: argparse.Namespace, settings: Settings) -> int:
+    kernel = Kernel(settings)
+    try:
+        kernel.migrate()
+        count = kernel.runner.call(lifecycle.expire_due)
+    finally:
+        kernel.close()
+    print(f"expired {count} order(s)")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    orders = sub.add_parser("orders", help="orders").add_subparsers(dest="orders_command", required=True)
+    job = orders.add_parser("expire", help="expire unpaid orders past their deadline and release their stock")
+    job.set_defaults(handler=expire)

@@ -1,0 +1,144 @@
+"""HTTP routes of the orders module: the cart, checkout, my orders, admin fulfilment."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, json
+
+from ecommerce.kernel.http import (
+    admin_only,
+    authenticated,
+    endpoint,
+    page_request,
+    page_response,
+    parse_body,
+    principal,
+    run_sync,
+)
+from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
+from ecommerce.kernel.http.idempotency import idempotent
+from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
+from ecommerce.modules.orders import cart, lifecycle, queries
+from ecommerce.modules.orders.models import idempotency
+from ecommerce.modules.orders.schemas import (
+    CartItemIn,
+    CartOut,
+    CheckoutIn,
+    OrderOut,
+    OrderPage,
+    QuantityIn,
+    TransitionIn,
+)
+
+ADMIN_FILTERS = [
+    {"name": "status", "schema": str, "description": "Only orders in this state"},
+    {"name": "from", "schema": str, "description": "Created at or after (ISO 8601)"},
+    {"name": "to", "schema": str, "description": "Created before (ISO 8601)"},
+    *PAGE_QUERY,
+]
+
+
+def _checkout(user_id: int, address_id: int) -> dict[str, object]:
+    order_id = lifecycle.checkout(user_id, address_id)
+    return queries.detail(user_id, order_id)
+
+
+def _cancel(user_id: int, order_id: int) -> dict[str, object]:
+    lifecycle.cancel(user_id, order_id)
+    return queries.detail(user_id, order_id)
+
+
+def _admin_move(order_id: int, target: str) -> dict[str, object]:
+    lifecycle.admin_transition(order_id, target)
+    return queries.detail(None, order_id)
+
+
+def build_blueprint() -> Blueprint:
+    bp = Blueprint("orders")
+
+    # --- cart -------------------------------------------------------------------------------------
+    @bp.get("/cart")
+    @endpoint(summary="My cart, priced now", tag="cart", response=CartOut, auth=True)
+    @authenticated
+    async def get_cart(request: Request) -> HTTPResponse:
+        return json(await run_sync(cart.view, principal(request).user_id))
+
+    @bp.post("/cart/items")
+    @endpoint(summary="Add units of a product (added to its line)", tag="cart", body=CartItemIn, response=CartOut,
+              auth=True, errors=[404])
+    @authenticated
+    async def add_item(request: Request) -> HTTPResponse:
+        data = parse_body(request, CartItemIn)
+        return json(await run_sync(cart.add, principal(request).user_id, data.product_id, data.quantity))
+
+    @bp.patch("/cart/items/<product_id:int>")
+    @endpoint(summary="Set a line's quantity (1..99)", tag="cart", body=QuantityIn, response=CartOut, auth=True,
+              errors=[404])
+    @authenticated
+    async def set_item(request: Request, product_id: int) -> HTTPResponse:
+        data = parse_body(request, QuantityIn)
+        return json(await run_sync(cart.set_quantity, principal(request).user_id, product_id, data.quantity))
+
+    @bp.delete("/cart/items/<product_id:int>")
+    @endpoint(summary="Remove a line", tag="cart", response=CartOut, auth=True, errors=[404])
+    @authenticated
+    async def remove_item(request: Request, product_id: int) -> HTTPResponse:
+        return json(await run_sync(cart.remove, principal(request).user_id, product_id))
+
+    @bp.delete("/cart")
+    @endpoint(summary="Empty my cart", tag="cart", response=CartOut, auth=True)
+    @authenticated
+    async def empty_cart(request: Request) -> HTTPResponse:
+        user_id = principal(request).user_id
+        await run_sync(cart.clear, user_id)
+        return json(await run_sync(cart.view, user_id))
+
+    # --- orders -----------------------------------------------------------------------------------
+    @bp.post("/orders")
+    @endpoint(summary="Check out the cart (needs an Idempotency-Key)", tag="orders", body=CheckoutIn,
+              response=OrderOut, status=201, auth=True, errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
+    @authenticated
+    @idempotent(idempotency)
+    async def checkout(request: Request) -> HTTPResponse:
+        data = parse_body(request, CheckoutIn)
+        return json(await run_sync(_checkout, principal(request).user_id, data.address_id), status=201)
+
+    @bp.get("/orders")
+    @endpoint(summary="My orders, newest first", tag="orders", response=OrderPage, auth=True, query=PAGE_QUERY)
+    @authenticated
+    async def my_orders(request: Request) -> HTTPResponse:
+        page = await run_sync(queries.mine, principal(request).user_id, page_request(request))
+        return json(page_response(page, lambda order: order))
+
+    @bp.get("/orders/<order_id:int>")
+    @endpoint(summary="One of my orders", tag="orders", response=OrderOut, auth=True, errors=[404])
+    @authenticated
+    async def my_order(request: Request, order_id: int) -> HTTPResponse:
+        return json(await run_sync(queries.detail, principal(request).user_id, order_id))
+
+    @bp.post("/orders/<order_id:int>/cancel")
+    @endpoint(summary="Cancel before fulfilment (stock comes back; a paid order is refunded)", tag="orders",
+              response=OrderOut, auth=True, errors=[404, 409])
+    @authenticated
+    async def cancel(request: Request, order_id: int) -> HTTPResponse:
+        return json(await run_sync(_cancel, principal(request).user_id, order_id))
+
+    # --- admin ------------------------------------------------------------------------------------
+    @bp.get("/admin/orders")
+    @endpoint(summary="All orders, by status and date (admin)", tag="admin", response=OrderPage, auth=True,
+              errors=[403], query=ADMIN_FILTERS)
+    @admin_only
+    async def admin_orders(request: Request) -> HTTPResponse:
+        args = request.args
+        page = await run_sync(queries.admin_list, args.get("status"), args.get("from"), args.get("to"),
+                              page_request(request))
+        return json(page_response(page, lambda order: order))
+
+    @bp.post("/admin/orders/<order_id:int>/transitions")
+    @endpoint(summary="Move an order along the state machine (admin)", tag="admin", body=TransitionIn,
+              response=OrderOut, auth=True, errors=[403, 404, 409])
+    @admin_only
+    async def transition(request: Request, order_id: int) -> HTTPResponse:
+        data = parse_body(request, TransitionIn)
+        return json(await run_sync(_admin_move, order_id, data.to))
+
+    return bp

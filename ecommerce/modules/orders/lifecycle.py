@@ -1,0 +1,191 @@
+"""Checkout and everything that happens to an order afterwards.
+
+Checkout never holds a transaction across modules. It reserves stock in the catalog first (its own
+transaction), then writes the order, its items, the ``OrderPlaced`` event and the emptied cart in one
+orders transaction; if that fails, the reservation is released. Every later move goes through
+:func:`transition` — a conditional update from the state the order is known to be in — so two
+workers (or a retried event) can never apply the same move twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from typing import Any
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import Conflict, NotFound
+from ecommerce.modules.catalog import api as catalog
+from ecommerce.modules.orders import cart, states
+from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
+from ecommerce.modules.orders.models import Order, OrderItem, database, events
+from ecommerce.modules.users import api as users
+
+_order_ttl = datetime.timedelta(minutes=30)
+
+
+def configure(order_ttl_seconds: int) -> None:
+    global _order_ttl
+    _order_ttl = datetime.timedelta(seconds=order_ttl_seconds)
+
+
+def checkout(user_id: int, address_id: int) -> int:
+    """Turn the cart into an order ``pending_payment``; returns the order id.
+
+    Totals are computed here from the catalog's current prices: nothing price-like from the client is used.
+    """
+    address = users.address_snapshot(user_id, address_id)  # 404 if missing or someone else's
+    items = cart.lines(user_id)
+    if not items:
+        raise Conflict("The cart is empty.")
+    prices = catalog.snapshot([pid for pid, _ in items])
+    gone = [pid for pid, _ in items if pid not in prices]
+    if gone:
+        raise Conflict(f"Some products are no longer sold: {', '.join(map(str, gone))}. Remove them first.")
+    currencies = {prices[pid].currency for pid, _ in items}
+    if len(currencies) != 1:
+        raise Conflict("The cart mixes currencies; check out one currency at a time.")
+    reference = f"order-{uuid.uuid4().hex}"
+    catalog.reserve(reference, items, country=address.country)  # 409 insufficient-stock, nothing held
+    try:
+        return _place(user_id, address.id, address.as_dict(), reference, items, prices, currencies.pop())
+    except BaseException:
+        catalog.release(reference)
+        raise
+
+
+def _place(user_id: int, address_id: int, address: dict[str, Any], reference: str,
+           items: list[tuple[int, int]], prices: dict[int, Any], currency: str) -> int:
+    now = utcnow()
+    subtotal = sum(prices[pid].unit_price * qty for pid, qty in items)
+    with database.atomic():
+        order = Order.create(
+            user_id=user_id, address_id=address_id, order_status=states.PENDING, payment_status="unpaid",
+            currency=currency, subtotal=subtotal, total=subtotal, item_count=sum(q for _, q in items),
+            shipping_address=json.dumps(address), reservation=reference, created_at=now, updated_at=now,
+            expires_at=now + _order_ttl,
+        )
+        OrderItem.insert_many([
+            {"order": order.id, "product_id": pid, "product_name": prices[pid].name, "sku": prices[pid].sku,
+             "unit_price": prices[pid].unit_price, "quantity": qty, "line_total": prices[pid].unit_price * qty}
+            for pid, qty in items
+        ]).execute()
+        events.publish(OrderPlaced(
+            order_id=order.id, user_id=user_id, total=subtotal, currency=currency,
+            lines=[{"product_id": pid, "quantity": qty, "unit_price": prices[pid].unit_price} for pid, qty in items],
+        ))
+        cart.clear(user_id)
+    return int(order.id)
+
+
+def transition(order_id: int, target: str, *, payment_status: str | None = None,
+               refund_requested: bool = False, expected: str | None = None) -> Order:
+    """Move an order to ``target`` if the state machine allows it — exactly once.
+
+    Raises 404 for an unknown order and 409 naming both states for an illegal move.
+    """
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    current = expected or order.order_status
+    states.check(current, target)
+    changes: dict[str, Any] = {"order_status": target, "updated_at": utcnow()}
+    if payment_status is not None:
+        changes["payment_status"] = payment_status
+    with database.atomic():
+        moved = Order.update(**changes).where((Order.id == order_id) & (Order.order_status == current)).execute()
+        if moved != 1:
+            now_in = Order.get_by_id(order_id).order_status
+            raise Conflict(f"An order cannot go from {now_in} to {target}.")
+        events.publish(OrderStatusChanged(order_id=order_id, user_id=order.user_id, from_status=current,
+                                          to_status=target, refund_requested=refund_requested))
+    return Order.get_by_id(order_id)
+
+
+def release_stock(order: Order) -> None:
+    """Give an order's units back to the catalog, whatever was done with them so far (idempotent)."""
+    if order.payment_status in ("paid", "refunded", "partially_refunded"):
+        catalog.restock(order.reservation)
+    else:
+        catalog.release(order.reservation)
+
+
+def cancel(user_id: int, order_id: int) -> Order:
+    """The customer cancels before fulfilment; a paid order also asks payments for a refund."""
+    order = Order.get_or_none((Order.id == order_id) & (Order.user_id == user_id))
+    if order is None:
+        raise NotFound("No such order.")
+    if order.order_status not in states.CUSTOMER_CANCELLABLE:
+        raise Conflict(f"An order cannot go from {order.order_status} to {states.CANCELLED}.")
+    paid = order.order_status == states.PAID
+    moved = transition(order_id, states.CANCELLED, refund_requested=paid, expected=order.order_status)
+    release_stock(moved)
+    return moved
+
+
+def admin_transition(order_id: int, target: str) -> Order:
+    if target not in states.ADMIN_TARGETS:
+        raise Conflict(f"{target} is not set by hand (allowed: {', '.join(sorted(states.ADMIN_TARGETS))}).")
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    moved = transition(order_id, target, refund_requested=order.order_status == states.PAID and
+                       target == states.CANCELLED)
+    if target == states.CANCELLED:
+        release_stock(moved)
+    return moved
+
+
+def expire_due(now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Expire unpaid orders past their deadline and release their stock. Safe to run concurrently:
+    each order is claimed by a conditional update, and releasing is idempotent."""
+    moment = now or utcnow()
+    due = list(
+        Order.select(Order.id)
+        .where((Order.order_status == states.PENDING) & (Order.expires_at <= moment))
+        .order_by(Order.expires_at)
+        .limit(batch)
+    )
+    expired = 0
+    for row in due:
+        try:
+            order = transition(row.id, states.EXPIRED, expected=states.PENDING)
+        except Conflict:
+            continue  # paid, cancelled or expired by someone else meanwhile
+        catalog.release(order.reservation)
+        expired += 1
+    return expired
+
+
+def payment_succeeded(order_id: int) -> None:
+    """PaymentSucceeded: the order is paid and its reservation committed (stock leaves for good)."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.order_status != states.PENDING:
+        return  # already paid, or expired/cancelled meanwhile (payments refunds on its side)
+    try:
+        paid = transition(order_id, states.PAID, payment_status="paid", expected=states.PENDING)
+    except Conflict:
+        return
+    catalog.commit(paid.reservation)
+
+
+def payment_failed(order_id: int) -> None:
+    """PaymentFailed: the order stays payable until it expires; only its payment status says so."""
+    Order.update(payment_status="failed", updated_at=utcnow()).where(
+        (Order.id == order_id) & (Order.order_status == states.PENDING)
+    ).execute()
+
+
+def payment_refunded(order_id: int, fully: bool) -> None:
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return
+    status = "refunded" if fully else "partially_refunded"
+    if fully and order.order_status in (states.PAID, states.DELIVERED):
+        try:
+            transition(order_id, states.REFUNDED, payment_status=status, expected=order.order_status)
+            return
+        except Conflict:
+            pass
+    Order.update(payment_status=status, updated_at=utcnow()).where(Order.id == order_id).execute()

@@ -1,0 +1,83 @@
+"""The orders module's tables (private: other modules use ``orders.api``).
+
+No foreign keys into other modules: ``user_id``, ``address_id`` and ``product_id`` are plain integers,
+and what an order must remember (the address, product names and prices) is copied in as a snapshot.
+"""
+
+from __future__ import annotations
+
+from peewee import AutoField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.idempotency import IdempotencyStore
+
+MODULE = "orders"
+database = DatabaseProxy()
+events = EventTables(MODULE, database)
+idempotency = IdempotencyStore(MODULE, database)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Cart(BaseModel):
+    id = AutoField()
+    user_id = IntegerField(unique=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "cart"
+
+
+class CartItem(BaseModel):
+    id = AutoField()
+    cart = ForeignKeyField(Cart, backref="items", on_delete="CASCADE", column_name="cart_id")
+    product_id = IntegerField()
+    quantity = IntegerField()
+    added_at = DateTimeField(default=utcnow)
+    cart_id: int
+
+    class Meta:
+        table_name = "cart_items"
+
+
+class Order(BaseModel):
+    id = AutoField()
+    user_id = IntegerField()
+    address_id = IntegerField()
+    order_status = CharField(max_length=20)
+    payment_status = CharField(max_length=20)
+    currency = CharField(max_length=3)
+    subtotal = IntegerField()
+    total = IntegerField()
+    item_count = IntegerField()
+    shipping_address = TextField()  # JSON snapshot of the address at checkout
+    reservation = CharField(max_length=100, unique=True)  # the catalog reservation's reference
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)  # unpaid orders expire (and release their stock) after this
+
+    class Meta:
+        table_name = "orders"
+
+
+class OrderItem(BaseModel):
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="items", on_delete="CASCADE", column_name="order_id")
+    product_id = IntegerField()
+    product_name = CharField(max_length=200)
+    sku = CharField(max_length=64)
+    unit_price = IntegerField()
+    quantity = IntegerField()
+    line_total = IntegerField()
+    order_id: int
+
+    class Meta:
+        table_name = "order_items"
+
+
+MODELS = [Cart, CartItem, Order, OrderItem]

@@ -1,0 +1,89 @@
+"""Reading orders: mine (newest first, keyset by id), one with its items, and the admin list."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from ecommerce.kernel.clock import isoformat
+from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
+from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.modules.orders import states
+from ecommerce.modules.orders.models import Order, OrderItem
+
+
+def render(order: Order, items: list[OrderItem]) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "order_status": order.order_status,
+        "payment_status": order.payment_status,
+        "items": [
+            {"product_id": i.product_id, "name": i.product_name, "sku": i.sku, "quantity": i.quantity,
+             "unit_price": i.unit_price, "line_total": i.line_total}
+            for i in items
+        ],
+        "subtotal": order.subtotal,
+        "total": order.total,
+        "currency": order.currency,
+        "shipping_address": json.loads(order.shipping_address),
+        "created_at": isoformat(order.created_at),
+        "expires_at": isoformat(order.expires_at) if order.expires_at else None,
+    }
+
+
+def _with_items(orders: list[Order]) -> list[dict[str, Any]]:
+    """Orders and all their items in two queries, whatever the page size (no N+1)."""
+    by_order: dict[int, list[OrderItem]] = {o.id: [] for o in orders}
+    if orders:
+        for item in OrderItem.select().where(OrderItem.order.in_(list(by_order))).order_by(OrderItem.id):
+            by_order[item.order_id].append(item)
+    return [render(o, by_order[o.id]) for o in orders]
+
+
+def detail(user_id: int | None, order_id: int) -> dict[str, Any]:
+    """One order; ``user_id`` None means an admin may see any. Someone else's order is a 404."""
+    query = Order.select().where(Order.id == order_id)
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
+    order = query.first()
+    if order is None:
+        raise NotFound("No such order.")
+    return _with_items([order])[0]
+
+
+def mine(user_id: int, page: PageRequest) -> Page[dict[str, Any]]:
+    query = Order.select().where(Order.user_id == user_id)
+    if page.cursor:
+        query = query.where(Order.id < page.after_id())
+    rows = list(query.order_by(Order.id.desc()).limit(page.limit + 1))
+    result = Page.from_rows(rows, page.limit, lambda last: {"id": last.id})
+    return Page(_with_items(list(result.items)), result.next_cursor)
+
+
+def _date(value: str | None, field: str) -> datetime.datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        raise ValidationFailed("Invalid date.", errors=[FieldError(field, "An ISO 8601 date or time.")]) from None
+
+
+def admin_list(status: str | None, since: str | None, until: str | None, page: PageRequest) -> Page[dict[str, Any]]:
+    query = Order.select()
+    if status is not None:
+        if status not in states.STATES:
+            allowed = ", ".join(states.STATES)
+            raise ValidationFailed("Unknown status.", errors=[FieldError("status", f"One of {allowed}")])
+        query = query.where(Order.order_status == status)
+    start, end = _date(since, "from"), _date(until, "to")
+    if start is not None:
+        query = query.where(Order.created_at >= start)
+    if end is not None:
+        query = query.where(Order.created_at < end)
+    if page.cursor:
+        query = query.where(Order.id < page.after_id())
+    rows = list(query.order_by(Order.id.desc()).limit(page.limit + 1))
+    result = Page.from_rows(rows, page.limit, lambda last: {"id": last.id})
+    return Page(_with_items(list(result.items)), result.next_cursor)
