@@ -121,8 +121,9 @@ class Relay:
                 occurred_at=row.occurred_at,  # type: ignore[attr-defined]
                 event=sub.event.from_payload(json.loads(row.payload)),  # type: ignore[attr-defined]
             )
+            process = consumer.tables.process_once if sub.atomic else consumer.tables.process_idempotent
             try:
-                consumer.tables.process_once(envelope.event_id, sub.handler_name, partial(sub.handler, envelope))
+                process(envelope.event_id, sub.handler_name, partial(sub.handler, envelope))
             except Exception as exc:  # a handler's failure must not stop the others
                 log.warning(
                     "event handler failed",

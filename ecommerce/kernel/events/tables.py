@@ -107,6 +107,19 @@ class EventTables:
         _signal.published = True
         return event_id
 
+    def seen(self, event_id: str, handler: str) -> bool:
+        Inbox = self.Inbox
+        return bool(Inbox.select().where((Inbox.event_id == event_id) & (Inbox.handler == handler)).exists())
+
+    def process_idempotent(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
+        """For non-atomic handlers: skip if recorded, else run ``effect`` (outside any transaction of
+        ours), then record it. A crash in between means it runs again: ``effect`` must be idempotent."""
+        if self.seen(event_id, handler):
+            return False
+        effect()
+        self.Inbox.insert(event_id=event_id, handler=handler, processed_at=utcnow()).on_conflict_ignore().execute()
+        return True
+
     def process_once(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
         """Run ``effect`` unless ``handler`` already processed ``event_id``; True if it ran."""
         with self.database.atomic():

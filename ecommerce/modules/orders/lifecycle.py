@@ -158,16 +158,24 @@ def expire_due(now: datetime.datetime | None = None, batch: int = 500) -> int:
     return expired
 
 
+SHIPPABLE = (states.PAID, states.FULFILLED, states.SHIPPED, states.DELIVERED)
+
+
 def payment_succeeded(order_id: int) -> None:
-    """PaymentSucceeded: the order is paid and its reservation committed (stock leaves for good)."""
+    """PaymentSucceeded: the order is paid and its reservation committed (stock leaves for good).
+
+    Idempotent in both steps, so a redelivery after a crash between them finishes the job.
+    """
     order = Order.get_or_none(Order.id == order_id)
-    if order is None or order.order_status != states.PENDING:
-        return  # already paid, or expired/cancelled meanwhile (payments refunds on its side)
-    try:
-        paid = transition(order_id, states.PAID, payment_status="paid", expected=states.PENDING)
-    except Conflict:
+    if order is None:
         return
-    catalog.commit(paid.reservation)
+    if order.order_status == states.PENDING:
+        try:
+            order = transition(order_id, states.PAID, payment_status="paid", expected=states.PENDING)
+        except Conflict:
+            order = Order.get_by_id(order_id)  # expired or cancelled meanwhile: payments refunds on its side
+    if order.order_status in SHIPPABLE:
+        catalog.commit(order.reservation)
 
 
 def payment_failed(order_id: int) -> None:

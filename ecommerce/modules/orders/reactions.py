@@ -34,9 +34,11 @@ def on_status_changed(envelope: Envelope[Any]) -> None:
             lifecycle.release_stock(order)
 
 
+# Reactions that call the catalog are non-atomic (they cross into another module's database) and
+# idempotent by construction: conditional state changes and idempotent reserve/commit/release.
 SUBSCRIPTIONS = [
-    Subscription(PaymentSucceeded, on_payment_succeeded, name="orders.payment-succeeded"),
+    Subscription(PaymentSucceeded, on_payment_succeeded, name="orders.payment-succeeded", atomic=False),
     Subscription(PaymentFailed, on_payment_failed, name="orders.payment-failed"),
     Subscription(PaymentRefunded, on_payment_refunded, name="orders.payment-refunded"),
-    Subscription(OrderStatusChanged, on_status_changed, name="orders.release-stock"),
+    Subscription(OrderStatusChanged, on_status_changed, name="orders.release-stock", atomic=False),
 ]

@@ -1,0 +1,162 @@
+"""Orders against real databases: the checkout race, expiry once, every transition, payment reactions."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import Conflict
+from ecommerce.kernel.registry import discover
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.catalog import api as catalog
+from ecommerce.modules.catalog.models import Inventory
+from ecommerce.modules.orders import lifecycle, states
+from ecommerce.modules.orders.models import Order
+from tests.support import paysim_module
+from tests.support.catalog import stocked
+from tests.support.orders import fill, shopper
+
+
+@pytest.fixture
+def kernel(settings: Settings) -> Iterator[Kernel]:
+    k = Kernel(settings, modules={**discover(), "paysim": paysim_module.module})
+    k.migrate()
+    yield k
+    k.close()
+
+
+def stock_of(kernel: Kernel, product_id: int) -> tuple[int, int]:
+    return kernel.runner.call(
+        lambda: Inventory.select(Inventory.quantity, Inventory.reserved).where(Inventory.product == product_id)
+        .tuples().get()
+    )
+
+
+def order(kernel: Kernel, order_id: int) -> Order:
+    return kernel.runner.call(Order.get_by_id, order_id)
+
+
+def test_thirty_shoppers_for_the_last_ten_units(kernel: Kernel) -> None:
+    product_id, _ = stocked(kernel, 10)
+    shoppers = [shopper(kernel) for _ in range(30)]
+    for user_id, _ in shoppers:
+        fill(kernel, user_id, (product_id, 1))
+    barrier = threading.Barrier(30)
+    outcomes: list[str] = []
+
+    def buy(user_id: int, address_id: int) -> None:
+        barrier.wait()
+        try:
+            kernel.runner.call(lifecycle.checkout, user_id, address_id)
+            outcomes.append("order")
+        except catalog.InsufficientStock:
+            outcomes.append("409")
+        except Exception as exc:  # any other outcome is a bug
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=buy, args=s) for s in shoppers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Counter(outcomes) == {"order": 10, "409": 20}
+    assert kernel.runner.call(lambda: Order.select().count()) == 10
+    assert stock_of(kernel, product_id) == (10, 10)
+
+
+def pending_order(kernel: Kernel, quantity: int = 2) -> tuple[int, int]:
+    product_id, _ = stocked(kernel, 10)
+    user_id, address_id = shopper(kernel)
+    fill(kernel, user_id, (product_id, quantity))
+    return kernel.runner.call(lifecycle.checkout, user_id, address_id), product_id
+
+
+def test_expiry_releases_stock_exactly_once_with_concurrent_jobs(kernel: Kernel) -> None:
+    order_id, product_id = pending_order(kernel, 3)
+    assert stock_of(kernel, product_id) == (10, 3)
+    later = utcnow() + datetime.timedelta(hours=1)
+    barrier = threading.Barrier(4)
+    counts: list[int] = []
+
+    def job() -> None:
+        barrier.wait()
+        counts.append(kernel.runner.call(lifecycle.expire_due, later))
+
+    threads = [threading.Thread(target=job) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == [0, 0, 0, 1]
+    assert order(kernel, order_id).order_status == states.EXPIRED
+    assert stock_of(kernel, product_id) == (10, 0)
+    kernel.relay_until_idle()  # the safety-net reaction releases again: a no-op
+    assert stock_of(kernel, product_id) == (10, 0)
+    assert kernel.runner.call(lifecycle.expire_due, later) == 0
+
+
+def test_orders_not_yet_due_do_not_expire(kernel: Kernel) -> None:
+    order_id, _ = pending_order(kernel)
+    assert kernel.runner.call(lifecycle.expire_due) == 0
+    assert order(kernel, order_id).order_status == states.PENDING
+
+
+def test_every_transition_legal_and_illegal(kernel: Kernel) -> None:
+    """The whole table, both ways: each legal move works, each illegal one is a 409 naming both states."""
+    order_id, _ = pending_order(kernel)
+    checked = 0
+    for current, target in itertools.product(states.STATES, states.STATES):
+        kernel.runner.call(lambda c=current: Order.update(order_status=c).where(Order.id == order_id).execute())
+        if target in states.TRANSITIONS[current]:
+            assert kernel.runner.call(lifecycle.transition, order_id, target).order_status == target
+        else:
+            with pytest.raises(Conflict) as caught:
+                kernel.runner.call(lifecycle.transition, order_id, target)
+            assert f"from {current} to {target}" in caught.value.detail
+            assert order(kernel, order_id).order_status == current
+        checked += 1
+    assert checked == len(states.STATES) ** 2
+
+
+def test_payment_succeeded_pays_once_and_commits_stock(kernel: Kernel) -> None:
+    order_id, product_id = pending_order(kernel, 2)
+    placed = order(kernel, order_id)
+    kernel.runner.call(paysim_module.succeed, order_id, placed.user_id, placed.total)
+    kernel.runner.call(paysim_module.succeed, order_id, placed.user_id, placed.total, payment_id=2)  # a duplicate
+    kernel.relay_until_idle()
+    paid = order(kernel, order_id)
+    assert (paid.order_status, paid.payment_status) == (states.PAID, "paid")
+    assert stock_of(kernel, product_id) == (8, 0)  # the two units left the warehouse, once
+
+
+def test_payment_failed_keeps_the_order_payable(kernel: Kernel) -> None:
+    order_id, product_id = pending_order(kernel, 1)
+    placed = order(kernel, order_id)
+    kernel.runner.call(paysim_module.fail, order_id, placed.user_id)
+    kernel.relay_until_idle()
+    failed = order(kernel, order_id)
+    assert (failed.order_status, failed.payment_status) == (states.PENDING, "failed")
+    assert stock_of(kernel, product_id) == (10, 1)
+
+
+def test_cancelling_a_paid_order_restocks_and_asks_for_a_refund(kernel: Kernel) -> None:
+    from ecommerce.modules.orders.models import events
+
+    order_id, product_id = pending_order(kernel, 2)
+    placed = order(kernel, order_id)
+    kernel.runner.call(paysim_module.succeed, order_id, placed.user_id, placed.total)
+    kernel.relay_until_idle()
+    kernel.runner.call(lifecycle.cancel, placed.user_id, order_id)
+    assert stock_of(kernel, product_id) == (10, 0)
+    payloads = kernel.runner.call(lambda: [r.payload for r in events.Outbox.select().order_by(events.Outbox.id)])
+    assert '"to_status":"cancelled"' in payloads[-1] and '"refund_requested":true' in payloads[-1]
+    with pytest.raises(Conflict):
+        kernel.runner.call(lifecycle.cancel, placed.user_id, order_id)
+    assert stock_of(kernel, product_id) == (10, 0)
