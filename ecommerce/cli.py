@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     modules = sub.add_parser("modules", help="modules with their tables, routes and events")
     modules.set_defaults(handler=cmd_modules)
 
-    events = sub.add_parser("events", help="integration events: relay once, or outbox status")
+    events = sub.add_parser("events", help="integration events: relay everything due now, or outbox status")
     events.add_argument("action", choices=["relay", "status"])
     events.set_defaults(handler=cmd_events)
 

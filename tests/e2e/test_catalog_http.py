@@ -51,6 +51,13 @@ def test_admin_builds_a_catalog_and_everyone_reads_it(shop: Shop, admin: dict[st
     assert [b["name"] for b in c.get("/api/v1/brands").json()["items"]] == ["Acme"]
     assert_problem(c.post(PRODUCTS, json={**item, "price": 1}, headers=admin), 409)  # same SKU
 
+    renamed = c.patch(f"/api/v1/brands/{acme['id']}", json={"name": "Acme Corp"}, headers=admin)
+    assert renamed.json()["name"] == "Acme Corp"
+    assert c.get(f"{PRODUCTS}/{item['id']}").json()["brand"] == "Acme Corp"  # cached pages were dropped
+    moved = c.patch(f"/api/v1/warehouses/{berlin.json()['id']}", json={"name": "Berlin Nord"}, headers=admin)
+    assert moved.json()["name"] == "Berlin Nord" and moved.json()["location"]["city"] == "Berlin"
+    assert c.get(f"{PRODUCTS}/{item['id']}").json()["availability"]["warehouses"][0]["name"] == "Berlin Nord"
+
     changed = c.patch(f"{PRODUCTS}/{item['id']}", json={"price": 9999}, headers=admin)
     assert changed.json()["price"] == 9999
     assert c.get(f"{PRODUCTS}/{item['id']}").json()["price"] == 9999  # the cached detail was forgotten
@@ -72,6 +79,7 @@ WRITES = [
     ("GET", "/api/v1/warehouses", None),
     ("POST", "/api/v1/warehouses", {"name": "x", "location": {"city": "x", "country": "DE"}}),
     ("DELETE", "/api/v1/warehouses/1", None),
+    ("PATCH", "/api/v1/warehouses/1", {"name": "y"}),
     ("PUT", "/api/v1/warehouses/1/stock/1", {"quantity": 5}),
 ]
 
@@ -146,11 +154,18 @@ def test_paging_returns_each_product_once_while_products_are_added(shop: Shop, s
     assert existing <= set(seen)  # nothing that existed at the start was skipped
 
 
-def test_a_cursor_from_another_sort_is_400(shop: Shop) -> None:
+def test_a_cursor_from_another_sort_or_forged_is_400(shop: Shop) -> None:
+    import base64
+    import json
+
     for n in range(3):
         product(shop.kernel, price=n)
     cursor = shop.client.get(PRODUCTS, params={"limit": 1, "sort": "price"}).json()["next_cursor"]
     assert_problem(shop.client.get(PRODUCTS, params={"cursor": cursor, "sort": "name"}), 400)
+    for forged in ({"s": "price", "v": "abc", "id": 1}, {"s": "name", "v": 5, "id": 1},
+                   {"s": "price", "v": 1, "id": "x"}, {"s": "-created_at", "v": "not a date", "id": 1}):
+        token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+        assert_problem(shop.client.get(PRODUCTS, params={"cursor": token, "sort": forged["s"]}), 400)
 
 
 def test_listing_costs_the_same_number_of_queries_for_any_page_size(shop: Shop) -> None:

@@ -18,6 +18,7 @@ SKU-3,Sock,,499,usd,Sockco,Socks,Main,100
 SKU-4,,No name.,100,USD,Ghost Brand,Ghosts,Main,1
 SKU-5,Sandal,,2999,XXX,Acme,Shoes,Main,3
 SKU-6,Boot,,12999,USD,Acme,Shoes,Nowhere,3
+SKU-7,Slipper,,1999,USD,Acme,shoes,Main,2
 """
 
 
@@ -40,7 +41,7 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(tmp_path: Path) ->
     path.write_text(CSV)
     result = run(tmp_path, "catalog", "import", str(path))
     assert result.returncode == 1
-    assert "2 created, 0 updated, 4 rejected" in result.stdout
+    assert "3 created, 0 updated, 4 rejected" in result.stdout
     errors = [line for line in result.stderr.splitlines() if line.startswith("line ")]
     assert [line.split(":")[0] for line in errors] == ["line 3", "line 5", "line 6", "line 7"]
     assert "price" in errors[0] and "name" in errors[1] and "currency" in errors[2] and "Nowhere" in errors[3]
@@ -53,9 +54,9 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(tmp_path: Path) ->
             (i.product.identification, i.quantity) for i in Inventory.select().join(Product)))
     finally:
         kernel.close()
-    assert skus == ["SKU-1", "SKU-3"]
+    assert skus == ["SKU-1", "SKU-3", "SKU-7"]  # "shoes" is the same category as "Shoes"
     assert brands == ["Acme", "Sockco"]  # no brand from a rejected row ("Ghost Brand")
-    assert stock_rows == [("SKU-1", 12), ("SKU-3", 100)]
+    assert stock_rows == [("SKU-1", 12), ("SKU-3", 100), ("SKU-7", 2)]
 
     path.write_text("identification,name,price,currency\nSKU-1,Trail Shoe v2,9999,USD\n")
     again = run(tmp_path, "catalog", "import", str(path))

@@ -3,8 +3,9 @@
 Product detail and the category tree are the hottest reads of the shop. Writes delete the keys right
 after they commit (so the writing worker — and every worker, with Redis — sees the change on its next
 read); the module also listens to its own events to forget keys when the change came from elsewhere
-(the CSV import, another instance). With the in-process cache and several workers, a worker that did
-not make the change may serve the old value until the TTL expires: that TTL is the staleness bound.
+(the CSV import, another instance) — each event is handled by one process, so with Redis that reaches
+everyone, while with the in-process cache it reaches only the process that relayed it. With the
+in-process cache and several workers the staleness bound is therefore the TTL.
 """
 
 from __future__ import annotations
@@ -43,3 +44,9 @@ def forget_products(*product_ids: int) -> None:
 
 def forget_tree() -> None:
     _cache.delete(TREE_KEY)
+
+
+def forget_everything() -> None:
+    """Renaming or deleting a brand or category changes many product pages: drop the whole cache
+    (rare admin actions; the next reads refill it)."""
+    _cache.clear()

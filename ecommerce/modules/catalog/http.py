@@ -29,6 +29,7 @@ from ecommerce.modules.catalog.schemas import (
     WarehouseIn,
     WarehouseList,
     WarehouseOut,
+    WarehousePatch,
 )
 
 FILTERS = [
@@ -184,6 +185,15 @@ def build_blueprint() -> Blueprint:
         data = parse_body(request, WarehouseIn)
         created = await run_sync(stock.create_warehouse, data.name, data.location.model_dump())
         return json(created, status=201)
+
+    @bp.patch("/warehouses/<warehouse_id:int>")
+    @endpoint(summary="Rename or move a warehouse (admin)", tag="inventory", body=WarehousePatch,
+              response=WarehouseOut, auth=True, errors=[403, 404, 409])
+    @admin_only
+    async def update_warehouse(request: Request, warehouse_id: int) -> HTTPResponse:
+        data = parse_body(request, WarehousePatch)
+        location = data.location.model_dump() if data.location else None
+        return json(await run_sync(stock.update_warehouse, warehouse_id, data.name, location))
 
     @bp.delete("/warehouses/<warehouse_id:int>")
     @endpoint(summary="Delete a warehouse without reserved stock (admin)", tag="inventory", status=204, auth=True,

@@ -1,7 +1,7 @@
 """``ecommerce catalog import FILE.csv``: bulk upsert of products (and optionally stock) by SKU.
 
-Every row is validated first and reported by line number; each good row is written in its own
-savepoint, product and stock together, so a row is imported whole or not at all. Brands and categories
+Rows are validated and written one at a time, each in its own transaction (brand, category, product
+and stock together), so a row is imported whole or not at all; rejected rows are reported by line. Brands and categories
 are created by name when missing. Columns::
 
     identification,name,description,price,currency,brand,category[,warehouse,quantity]
@@ -65,8 +65,11 @@ def _named(model: Any, name: str | None) -> int | None:
     """The id of the brand or category called ``name``, created if missing (inside the row's transaction)."""
     if not name:
         return None
-    extra = {"slug": rules.slugify(name)} if model is Category else {}
-    model.insert(name=name, created_at=utcnow(), **extra).on_conflict_ignore().execute()
+    if model is Category:  # "Running Shoes" and "running shoes" are one category (one slug)
+        slug = rules.slugify(name)
+        Category.insert(name=name, slug=slug, created_at=utcnow()).on_conflict_ignore().execute()
+        return int(Category.get(Category.slug == slug).id)
+    model.insert(name=name, created_at=utcnow()).on_conflict_ignore().execute()
     return int(model.get(model.name == name).id)
 
 

@@ -153,12 +153,18 @@ def _keyset(sort: str, cursor: dict[str, Any]) -> Expression:
     column: Any
     column, direction = SORTS[sort]
     value = cursor["v"]
+    bad = ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")])
     try:
+        expected = {Product.price.name: int, Product.name.name: str}.get(column.name)
         if column is Product.created_at:
             value = datetime.datetime.fromisoformat(value)
-        key = (value, int(cursor["id"]))
+        elif expected is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+            raise bad
+        if not isinstance(cursor["id"], int) or isinstance(cursor["id"], bool):
+            raise bad
+        key = (value, cursor["id"])
     except (TypeError, ValueError):
-        raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")]) from None
+        raise bad from None
     if direction == "asc":
         return Tuple(column, Product.id) > Tuple(*key)
     return Tuple(column, Product.id) < Tuple(*key)

@@ -191,7 +191,10 @@ def _finish(reference: str, to: str) -> bool:
                 raise Conflict(f"Reservation {reference!r} is already {found.status}.")
             return False
         reservation = Reservation.get(Reservation.reference == reference)
-        lines = list(ReservationLine.select().where(ReservationLine.reservation == reservation.id))
+        lines = list(
+            ReservationLine.select().where(ReservationLine.reservation == reservation.id)
+            .order_by(ReservationLine.inventory_id)  # the same lock order as reserve
+        )
         for line in lines:
             changes: dict[str, Any] = {"updated_at": now}
             if to in (RELEASED, COMMITTED):

@@ -119,6 +119,11 @@ class WarehouseIn(ApiModel):
     location: LocationIn
 
 
+class WarehousePatch(ApiModel):
+    name: str | None = Field(default=None, max_length=100)
+    location: LocationIn | None = None
+
+
 class WarehouseOut(ApiModel):
     id: int
     name: str

@@ -62,6 +62,30 @@ def create_warehouse(name: Any, location: dict[str, Any]) -> dict[str, Any]:
     return warehouse_json(created.get())
 
 
+def update_warehouse(
+    warehouse_id: int, name: Any = None, location: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Rename a warehouse or move it (its location); product pages showing it are refreshed."""
+    from ecommerce.modules.catalog.taxonomy import _name
+
+    warehouse = Warehouse.get_or_none(Warehouse.id == warehouse_id)
+    if warehouse is None:
+        raise NotFound("No such warehouse.")
+    try:
+        with database.atomic():
+            if name is not None:
+                Warehouse.update(name=_name(name)).where(Warehouse.id == warehouse_id).execute()
+            if location is not None:
+                where = rules.check_location(location.get("city"), location.get("country"),
+                                             location.get("latitude"), location.get("longitude"))
+                Location.update(**where).where(Location.id == warehouse.location_id).execute()
+    except IntegrityError:
+        raise Conflict("A warehouse with this name already exists.") from None
+    caching.forget_everything()
+    found = Warehouse.select(Warehouse, Location).join(Location).where(Warehouse.id == warehouse_id)
+    return warehouse_json(found.get())
+
+
 def delete_warehouse(warehouse_id: int) -> None:
     with database.atomic():
         held = Inventory.select().where((Inventory.warehouse == warehouse_id) & (Inventory.reserved > 0)).exists()

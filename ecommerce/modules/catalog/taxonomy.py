@@ -88,7 +88,7 @@ def update_category(category_id: int, name: Any = None, parent_id: Any = ..., *,
             Category.update(**changes).where(Category.id == category_id).execute()
         except IntegrityError:
             raise Conflict("A category with this name already exists.") from None
-        caching.forget_tree()
+        caching.forget_everything()
     return Category.get_by_id(category_id)
 
 
@@ -99,7 +99,7 @@ def delete_category(category_id: int) -> None:
         Product.update(category=None).where(Product.category == category_id).execute()
         if Category.delete().where(Category.id == category_id).execute() != 1:
             raise NotFound("No such category.")
-    caching.forget_tree()
+    caching.forget_everything()
 
 
 def list_brands() -> list[Brand]:
@@ -121,6 +121,7 @@ def update_brand(brand_id: int, name: Any) -> Brand:
         raise Conflict("A brand with this name already exists.") from None
     if updated != 1:
         raise NotFound("No such brand.")
+    caching.forget_everything()
     return Brand.get_by_id(brand_id)
 
 
@@ -129,3 +130,4 @@ def delete_brand(brand_id: int) -> None:
         Product.update(brand=None).where(Product.brand == brand_id).execute()
         if Brand.delete().where(Brand.id == brand_id).execute() != 1:
             raise NotFound("No such brand.")
+    caching.forget_everything()
