@@ -97,7 +97,8 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         # Each module's periodic jobs (idempotent by contract: every worker runs them).
         loop = asyncio.get_running_loop()
         app.ctx.job_tasks = [
-            loop.create_task(_job_loop(job.name, job.run, job.every)) for m in kernel.modules for job in m.jobs
+            loop.create_task(_job_loop(job.name, job.run, settings.job_interval or job.every))
+            for m in kernel.modules for job in m.jobs
         ] if settings.run_relay else []
 
     @app.before_server_stop

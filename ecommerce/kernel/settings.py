@@ -62,6 +62,7 @@ class Settings:
     rate_limit_namespace: str = "ecommerce"
     cache_ttl: int = 60
     order_ttl: int = 30 * 60
+    job_interval: float = 0.0  # > 0 runs every module job this often instead of its own interval
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     run_relay: bool = True  # the background outbox relay and the modules' periodic jobs
@@ -306,7 +307,8 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("user_rate_limit", _rate),
     _Field("rate_limit_namespace", _text()),
     _Field("cache_ttl", _number(int, 1, 24 * 3600)),
-    _Field("order_ttl", _number(int, 10, 30 * 24 * 3600)),
+    _Field("order_ttl", _number(int, 1, 30 * 24 * 3600)),
+    _Field("job_interval", _number(float, 0, 24 * 3600)),
     _Field("trusted_proxies", _networks),
     _Field("cors_origins", _origins),
     _Field("run_relay", _flag),

@@ -16,3 +16,15 @@ def test_mkdocs_builds_strict(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "index.html").exists()
+
+
+def test_the_order_state_drawing_matches_the_state_table() -> None:
+    """docs/modules/order-states.* are generated from ecommerce.modules.orders.states; regenerate with
+    ``python -m ecommerce.modules.orders.states`` when the table changes."""
+    from ecommerce.modules.orders import states
+
+    dot = ROOT / "docs" / "modules" / "order-states.dot"
+    assert dot.read_text() == states.graphviz()
+    svg = (ROOT / "docs" / "modules" / "order-states.svg").read_text()
+    for state in states.STATES:
+        assert state in svg

@@ -162,3 +162,8 @@ def test_rotate_key_and_purge(tmp_path: Path) -> None:
     assert second.stdout.count(" live") == 2  # the previous key keeps verifying during the grace period
     purged = run(tmp_path, "auth", "purge")
     assert purged.returncode == 0 and purged.stdout.startswith("purged 0 blocked token(s)")
+
+
+def test_orders_expire_command(tmp_path: Path) -> None:
+    result = run(tmp_path, "orders", "expire")
+    assert result.returncode == 0 and result.stdout.strip() == "expired 0 order(s)"

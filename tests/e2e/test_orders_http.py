@@ -178,3 +178,21 @@ def test_cancel_and_admin_fulfilment(shop: Shop) -> None:
 @pytest.mark.parametrize("path", ["/api/v1/cart", "/api/v1/orders"])
 def test_cart_and_orders_need_a_login(shop: Shop, path: str) -> None:
     assert_problem(shop.client.get(path), 401)
+
+
+def test_the_app_expires_unpaid_orders_in_the_background(shop_factory: Any) -> None:
+    import time
+
+    shop: Shop = shop_factory(run_relay=True, order_ttl=1, job_interval=0.2)
+    product_id, _ = stocked(shop.kernel, 5)
+    headers, address_id = customer(shop)
+    shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 2}, headers=headers)
+    order = checkout(shop, headers, {"address_id": address_id}).json()
+    assert shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 3
+    deadline = time.monotonic() + 30
+    status = order["order_status"]
+    while status != "expired" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = shop.client.get(f"/api/v1/orders/{order['id']}", headers=headers).json()["order_status"]
+    assert status == "expired"
+    assert shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 5

@@ -40,12 +40,36 @@ def check(current: str, target: str) -> None:
         raise Conflict(f"An order cannot go from {current} to {target}.")
 
 
-def mermaid() -> str:
-    """The machine as a Mermaid state diagram (the docs page embeds it)."""
-    lines = ["stateDiagram-v2", f"    [*] --> {PENDING}"]
+def graphviz() -> str:
+    """The machine in Graphviz DOT. ``python -m ecommerce.modules.orders.states`` writes it and its SVG
+    into the docs; a test fails if the committed drawing no longer matches this table."""
+    who = {PAID: "payment", EXPIRED: "expiry job", REFUNDED: "refund"}
+    lines = [
+        "digraph order_states {",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+        '  start [shape=point, width=0.15, label=""];',
+        f"  start -> {PENDING} [label=\"checkout\"];",
+    ]
     for source, targets in TRANSITIONS.items():
         for target in sorted(targets):
-            lines.append(f"    {source} --> {target}")
-    for final in (DELIVERED, CANCELLED, EXPIRED, REFUNDED):
-        lines.append(f"    {final} --> [*]")
-    return "\n".join(lines)
+            label = who.get(target, "admin" if target in ADMIN_TARGETS else "")
+            if target == CANCELLED:
+                label = "customer or admin"
+            lines.append(f'  {source} -> {target} [label="{label}"];')
+    for final in (CANCELLED, EXPIRED, REFUNDED):
+        lines.append(f'  {final} [fillcolor="#f6e7e7"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # regenerate the docs drawing
+    import subprocess
+    from pathlib import Path
+
+    target = Path("docs/modules/order-states")
+    target.with_suffix(".dot").write_text(graphviz())
+    subprocess.run(["dot", "-Tsvg", str(target.with_suffix(".dot")), "-o", str(target.with_suffix(".svg"))],
+                   check=True)
+    print(f"wrote {target}.dot and {target}.svg")
