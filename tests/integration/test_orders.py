@@ -160,3 +160,16 @@ def test_cancelling_a_paid_order_restocks_and_asks_for_a_refund(kernel: Kernel) 
     with pytest.raises(Conflict):
         kernel.runner.call(lifecycle.cancel, placed.user_id, order_id)
     assert stock_of(kernel, product_id) == (10, 0)
+
+
+def test_only_the_owner_can_get_an_order_to_pay(kernel: Kernel) -> None:
+    from ecommerce.kernel.errors import NotFound
+    from ecommerce.modules.orders import api as orders
+
+    order_id, _ = pending_order(kernel)
+    owner = order(kernel, order_id).user_id
+    payable = kernel.runner.call(orders.payable, owner, order_id)
+    assert payable.can_be_paid and payable.amount == order(kernel, order_id).total
+    stranger, _ = shopper(kernel)
+    with pytest.raises(NotFound):
+        kernel.runner.call(orders.payable, stranger, order_id)
