@@ -1,5 +1,54 @@
-"""Payments (issue 6): card tokenization, charges through a gateway adapter, refunds.
+"""Payments: the card vault (tokenization), charges through a gateway adapter, logs, refunds."""
 
-Only the integration-event contract exists so far (``events.py``), so that the orders module can
-react to payment outcomes; the module itself is not registered yet.
-"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecommerce.kernel.module import Job, Module
+from ecommerce.kernel.security.tokens import derive_key
+from ecommerce.modules.payments import charges, config
+from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
+from ecommerce.modules.payments.gateway import SimulatedGateway
+from ecommerce.modules.payments.models import MODELS, database, events
+from ecommerce.modules.payments.reactions import SUBSCRIPTIONS
+from ecommerce.modules.payments.vault import Vault, load_ring
+
+if TYPE_CHECKING:
+    import argparse
+
+    from ecommerce.kernel.bootstrap import Kernel
+
+
+def _setup(kernel: Kernel) -> None:
+    vault = Vault(load_ring(kernel.settings), derive_key(kernel.secret, "payments:fingerprint"))
+    config.configure(config.Config(vault=vault, gateway=SimulatedGateway()))
+
+
+def _cli(sub: argparse._SubParsersAction[Any]) -> None:
+    from ecommerce.modules.payments.cli import add_commands
+
+    add_commands(sub)
+
+
+def _reconcile_stale() -> object:
+    import datetime
+
+    return charges.reconcile(older_than=datetime.timedelta(minutes=2))
+
+
+module = Module(
+    name="payments",
+    description="Card vault, charges through a gateway adapter, payment logs, refunds",
+    database=database,
+    events=events,
+    models=MODELS,
+    migrations=Path(__file__).parent / "migrations",
+    blueprint="ecommerce.modules.payments.http:build_blueprint",
+    publishes=[PaymentSucceeded, PaymentFailed, PaymentRefunded],
+    subscriptions=SUBSCRIPTIONS,
+    requires=("orders",),
+    jobs=[Job("reconcile-pending-payments", 60.0, _reconcile_stale)],
+    cli=_cli,
+    setup=_setup,
+)

@@ -1,0 +1,176 @@
+"""Charging an order, refunding it, and reconciling what the gateway did when it did not say.
+
+The order decides the amount (``orders.api.payable``); the client only names the order and the card.
+At most one live payment per order is enforced by a partial unique index, the gateway call happens
+outside any transaction, and every step is written to ``payment_logs`` — without card data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import uuid
+from typing import Any
+
+from peewee import IntegrityError
+
+from ecommerce.kernel.clock import isoformat, utcnow
+from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ecommerce.modules.orders import api as orders
+from ecommerce.modules.payments import cards, config, tokens
+from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
+from ecommerce.modules.payments.gateway import APPROVED, GatewayProtocolError, GatewayResult, GatewayTimeout
+from ecommerce.modules.payments.models import Payment, PaymentLog, Refund, database, events
+from ecommerce.modules.payments.vault import CardDataUnreadable
+
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+def log(payment_id: int, step: str, message: str) -> None:
+    PaymentLog.create(payment=payment_id, step=step, log_message=message, created_at=utcnow())
+
+
+def view(payment: Payment) -> dict[str, Any]:
+    return {"id": payment.id, "order_id": payment.order_id, "amount": payment.amount, "currency": payment.currency,
+            "status": payment.status, "refunded_amount": payment.refunded_amount,
+            "response_code": payment.response_code, "response_message": payment.response_message,
+            "created_at": isoformat(payment.created_at)}
+
+
+def _settle(payment: Payment, result: GatewayResult) -> Payment:
+    """Record the gateway's verdict once (conditional on still being pending) and announce it."""
+    status = SUCCEEDED if result.outcome == APPROVED else FAILED
+    with database.atomic():
+        moved = (
+            Payment.update(status=status, authorization_code=result.authorization_code,
+                           response_code=result.response_code, response_message=result.response_message,
+                           updated_at=utcnow())
+            .where((Payment.id == payment.id) & (Payment.status == PENDING))
+            .execute()
+        )
+        if moved == 1:
+            log(payment.id, status, f"{result.response_code}: {result.response_message}")
+            if status == SUCCEEDED:
+                events.publish(PaymentSucceeded(payment_id=payment.id, order_id=payment.order_id,
+                                                user_id=payment.user_id, amount=payment.amount,
+                                                currency=payment.currency))
+            else:
+                events.publish(PaymentFailed(payment_id=payment.id, order_id=payment.order_id,
+                                             user_id=payment.user_id, reason=result.response_code))
+    return Payment.get_by_id(payment.id)
+
+
+def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> dict[str, Any]:
+    if not isinstance(order_id, int) or not isinstance(token_value, str):
+        raise ValidationFailed("Name an order and a card.", errors=[FieldError("order_id", "Required")])
+    payable = orders.payable(user_id, order_id)  # 404 if it is not the caller's
+    if not payable.can_be_paid:
+        raise Conflict(f"Order {order_id} is {payable.order_status}; only a pending_payment order can be paid.")
+    token = tokens.owned(user_id, token_value)
+    if cvc is not None:
+        cards.check_cvc(cvc, token.brand)
+    now = utcnow()
+    try:
+        with database.atomic():
+            payment = Payment.create(
+                order_id=order_id, user_id=user_id, amount=payable.amount, currency=payable.currency,
+                status=PENDING, reference_id="pay_" + uuid.uuid4().hex, token=token.id, created_at=now,
+                updated_at=now,
+            )
+            log(payment.id, "created", f"charge of {payable.amount} {payable.currency} for order {order_id}, "
+                                       f"{token.brand} ending {token.last4}")
+    except IntegrityError:
+        raise Conflict(f"Order {order_id} already has a payment that succeeded or is in progress.") from None
+    cfg = config.get()
+    try:
+        number = cfg.vault.open(token.key_id, token.encrypted_number, token.value, token.user_id)
+    except CardDataUnreadable as exc:
+        log(payment.id, "vault", exc.detail)
+        return view(_settle(payment, GatewayResult("declined", "card_unreadable", exc.detail)))
+    log(payment.id, "authorize", f"request sent to the gateway as {payment.reference_id}")
+    try:
+        result = cfg.gateway.authorize(payment.reference_id, payment.amount, payment.currency, number, cvc)
+    except (GatewayTimeout, GatewayProtocolError) as exc:
+        # Unknown outcome: never mark it paid (or failed) on a guess. Reconciliation will ask.
+        log(payment.id, "unknown", f"{type(exc).__name__}: {exc}; left pending for reconciliation")
+        return view(Payment.get_by_id(payment.id))
+    finally:
+        number = ""  # drop our only plaintext reference as soon as possible
+    return view(_settle(payment, result))
+
+
+def get(user_id: int, payment_id: int) -> dict[str, Any]:
+    payment = Payment.get_or_none((Payment.id == payment_id) & (Payment.user_id == user_id))
+    if payment is None:
+        raise NotFound("No such payment.")
+    return view(payment)
+
+
+def refund(user_id: int | None, payment_id: int, amount: Any = None, reference: str | None = None) -> dict[str, Any]:
+    """Give money back, at most what was captured; ``user_id`` None is the system (a cancelled order)."""
+    query = Payment.select().where(Payment.id == payment_id)
+    if user_id is not None:
+        query = query.where(Payment.user_id == user_id)
+    payment = query.first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    if payment.status != SUCCEEDED:
+        raise Conflict(f"Payment {payment_id} is {payment.status}; only a succeeded payment can be refunded.")
+    remaining = payment.amount - payment.refunded_amount
+    value = remaining if amount is None else amount
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValidationFailed("Invalid amount.", errors=[FieldError("amount", "A positive amount in minor units.")])
+    reference = reference or f"refund_{uuid.uuid4().hex}"
+    with database.atomic():
+        reserved = (
+            Payment.update(refunded_amount=Payment.refunded_amount + value, updated_at=utcnow())
+            .where((Payment.id == payment_id) & (Payment.refunded_amount + value <= Payment.amount))
+            .execute()
+        )
+        if reserved != 1:
+            raise Conflict(f"At most {remaining} {payment.currency} can still be refunded.")
+        try:
+            with database.atomic():
+                Refund.create(payment=payment_id, amount=value, reference=reference, status=PENDING,
+                              created_at=utcnow())
+        except IntegrityError:
+            raise Conflict("This refund was already made.") from None
+        log(payment_id, "refund", f"refund of {value} {payment.currency} requested ({reference})")
+    result = config.get().gateway.refund(payment.reference_id, value)
+    if result.outcome != APPROVED:
+        with database.atomic():  # give the room back, keep the failed attempt on record
+            Payment.update(refunded_amount=Payment.refunded_amount - value).where(Payment.id == payment_id).execute()
+            Refund.update(status=FAILED).where(Refund.reference == reference).execute()
+            log(payment_id, "refund", f"refund {reference} refused: {result.response_message}")
+        raise Conflict("The processor refused the refund.")
+    with database.atomic():
+        Refund.update(status=SUCCEEDED).where(Refund.reference == reference).execute()
+        refreshed = Payment.get_by_id(payment_id)
+        log(payment_id, "refund", f"refund {reference} done")
+        events.publish(PaymentRefunded(payment_id=payment_id, order_id=refreshed.order_id, user_id=refreshed.user_id,
+                                       amount=value, currency=refreshed.currency,
+                                       fully_refunded=refreshed.refunded_amount == refreshed.amount))
+    return view(refreshed)
+
+
+def refund_cancelled_order(order_id: int) -> None:
+    """OrderStatusChanged(cancelled, refund_requested): refund whatever is left, once (fixed reference)."""
+    payment = Payment.get_or_none((Payment.order_id == order_id) & (Payment.status == SUCCEEDED))
+    if payment is None or payment.refunded_amount >= payment.amount:
+        return
+    with contextlib.suppress(Conflict):  # already refunded under this reference, or nothing left
+        refund(None, payment.id, reference=f"order-cancelled-{order_id}")
+
+
+def reconcile(older_than: datetime.timedelta = datetime.timedelta(seconds=0)) -> dict[str, int]:
+    """Ask the gateway about payments left pending (timeouts, garbage answers) and settle them."""
+    done = {"succeeded": 0, "failed": 0}
+    cutoff = utcnow() - older_than
+    for payment in Payment.select().where((Payment.status == PENDING) & (Payment.created_at <= cutoff)):
+        result = config.get().gateway.lookup(payment.reference_id)
+        if result is None:
+            result = GatewayResult("declined", "not_charged", "The processor has no record of this charge.")
+        log(payment.id, "reconcile", f"gateway says {result.outcome} ({result.response_code})")
+        settled = _settle(payment, result)
+        done["succeeded" if settled.status == SUCCEEDED else "failed"] += 1
+    return done

@@ -1,0 +1,46 @@
+"""``ecommerce payments reconcile`` and ``ecommerce payments rotate-keys``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.payments import charges, tokens
+
+
+def reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    kernel = Kernel(settings)
+    try:
+        kernel.migrate()
+        done = kernel.runner.call(charges.reconcile)
+    finally:
+        kernel.close()
+    print(f"reconciled: {done['succeeded']} succeeded, {done['failed']} failed")
+    return 0
+
+
+def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
+    kernel = Kernel(settings)
+    try:
+        kernel.migrate()
+        try:
+            kid, count = kernel.runner.call(tokens.rotate_keys, args.drop_old)
+        except RuntimeError as exc:
+            print(f"ecommerce: {exc}", file=sys.stderr)
+            return 2
+    finally:
+        kernel.close()
+    print(f"re-encrypted {count} card(s) under key {kid}" + ("; old keys removed" if args.drop_old else ""))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    payments = sub.add_parser("payments", help="payments").add_subparsers(dest="payments_command", required=True)
+    rec = payments.add_parser("reconcile", help="settle pending payments by asking the gateway what happened")
+    rec.set_defaults(handler=reconcile)
+    rot = payments.add_parser("rotate-keys", help="re-encrypt every stored card under a new key")
+    rot.add_argument("--drop-old", action="store_true", help="remove the previous keys once re-encrypted")
+    rot.set_defaults(handler=rotate_keys)

@@ -1,0 +1,73 @@
+"""HTTP routes of the payments module. Responses carry ``Cache-Control: no-store``; card numbers are
+never echoed, not even in validation errors."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, empty, json
+
+from ecommerce.kernel.http import authenticated, endpoint, parse_body, principal, run_sync
+from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
+from ecommerce.kernel.http.idempotency import idempotent
+from ecommerce.modules.payments import charges, tokens
+from ecommerce.modules.payments.models import idempotency
+from ecommerce.modules.payments.schemas import CardIn, CardList, CardOut, ChargeIn, PaymentOut, RefundIn
+
+NO_STORE = {"Cache-Control": "no-store"}
+STATUS = {"succeeded": 201, "failed": 402, "pending": 202}
+
+
+def build_blueprint() -> Blueprint:
+    bp = Blueprint("payments")
+
+    @bp.post("/payments/tokens")
+    @endpoint(summary="Save a card: it is encrypted; only brand and last4 come back", tag="payments", body=CardIn,
+              response=CardOut, status=201, auth=True)
+    @authenticated
+    async def tokenize(request: Request) -> HTTPResponse:
+        data = parse_body(request, CardIn)
+        card = await run_sync(tokens.tokenize, principal(request).user_id, data.card_number, data.exp_month,
+                              data.exp_year, data.cvc, data.holder_name)
+        return json(card, status=201, headers=NO_STORE)
+
+    @bp.get("/payments/tokens")
+    @endpoint(summary="My saved cards", tag="payments", response=CardList, auth=True)
+    @authenticated
+    async def my_cards(request: Request) -> HTTPResponse:
+        return json({"items": await run_sync(tokens.mine, principal(request).user_id)}, headers=NO_STORE)
+
+    @bp.delete("/payments/tokens/<token_id:str>")
+    @endpoint(summary="Forget a saved card", tag="payments", status=204, auth=True, errors=[404])
+    @authenticated
+    async def forget_card(request: Request, token_id: str) -> HTTPResponse:
+        await run_sync(tokens.delete, principal(request).user_id, token_id)
+        return empty(headers=NO_STORE)
+
+    @bp.post("/payments")
+    @endpoint(summary="Pay an order with a saved card: 201 paid, 402 declined, 202 outcome pending",
+              tag="payments", body=ChargeIn, response=PaymentOut, status=201, auth=True,
+              errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
+    @authenticated
+    @idempotent(idempotency)
+    async def pay(request: Request) -> HTTPResponse:
+        data = parse_body(request, ChargeIn)
+        payment = await run_sync(charges.charge, principal(request).user_id, data.order_id, data.token_id, data.cvc)
+        return json(payment, status=STATUS[payment["status"]], headers=NO_STORE)
+
+    @bp.get("/payments/<payment_id:int>")
+    @endpoint(summary="One of my payments", tag="payments", response=PaymentOut, auth=True, errors=[404])
+    @authenticated
+    async def get_payment(request: Request, payment_id: int) -> HTTPResponse:
+        return json(await run_sync(charges.get, principal(request).user_id, payment_id), headers=NO_STORE)
+
+    @bp.post("/payments/<payment_id:int>/refunds")
+    @endpoint(summary="Refund all or part of a payment (never more than captured)", tag="payments",
+              body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[404, 409, 422],
+              query=[IDEMPOTENCY_KEY])
+    @authenticated
+    @idempotent(idempotency)
+    async def refund(request: Request, payment_id: int) -> HTTPResponse:
+        data = parse_body(request, RefundIn) if request.body else RefundIn()
+        payment = await run_sync(charges.refund, principal(request).user_id, payment_id, data.amount)
+        return json(payment, status=201, headers=NO_STORE)
+
+    return bp

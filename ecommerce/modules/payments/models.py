@@ -1,0 +1,117 @@
+"""The payments module's tables. The only place in the system where card data exists — and even here
+only encrypted (the card number) or not at all (the CVC)."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BlobField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.idempotency import IdempotencyStore
+
+MODULE = "payments"
+database = DatabaseProxy()
+events = EventTables(MODULE, database)
+idempotency = IdempotencyStore(MODULE, database)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Token(BaseModel):
+    """A saved card. ``value`` is the public token (``tok_...``); the number is AES-GCM encrypted."""
+
+    id = AutoField()
+    value = CharField(max_length=40, unique=True)
+    user_id = IntegerField()
+    payment_method = CharField(max_length=16, default="card")
+    brand = CharField(max_length=16)
+    last4 = CharField(max_length=4)
+    exp_month = IntegerField()
+    exp_year = IntegerField()
+    expiry = DateTimeField()  # the end of the expiry month
+    holder_name = CharField(max_length=100, null=True)
+    key_id = CharField(max_length=32)
+    encrypted_number = BlobField()
+    fingerprint = CharField(max_length=64)  # keyed HMAC of the number: spots duplicates without decrypting
+    created_at = DateTimeField(default=utcnow)
+    deleted_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "tokens"
+
+
+class Payment(BaseModel):
+    id = AutoField()
+    order_id = IntegerField()
+    user_id = IntegerField()
+    amount = IntegerField()
+    currency = CharField(max_length=3)
+    status = CharField(max_length=16)  # pending | succeeded | failed
+    reference_id = CharField(max_length=40, unique=True)  # our idempotency reference at the gateway
+    payment_method = CharField(max_length=16, default="card")
+    authorization_code = CharField(max_length=64, null=True)
+    response_code = CharField(max_length=32, null=True)
+    response_message = CharField(max_length=255, null=True)
+    token = ForeignKeyField(Token, column_name="token_id", on_delete="RESTRICT")
+    refunded_amount = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    token_id: int
+
+    class Meta:
+        table_name = "payment"
+
+
+class PaymentLog(BaseModel):
+    id = AutoField()
+    payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
+    step = CharField(max_length=32)
+    log_message = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "payment_logs"
+
+
+class Refund(BaseModel):
+    id = AutoField()
+    payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
+    amount = IntegerField()
+    reference = CharField(max_length=100, unique=True)
+    status = CharField(max_length=16)  # succeeded | failed
+    created_at = DateTimeField(default=utcnow)
+    payment_id: int
+
+    class Meta:
+        table_name = "refunds"
+
+
+class SimulatorCharge(BaseModel):
+    """The gateway *simulator's* own ledger (a stand-in for the processor's books), so reconciliation
+    and "charged exactly once" can be checked like against a real processor."""
+
+    id = AutoField()
+    reference = CharField(max_length=40, unique=True)
+    amount = IntegerField()
+    outcome = CharField(max_length=32)
+    refunded = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "gateway_simulator_charges"
+
+
+MODELS = [Token, Payment, PaymentLog, Refund, SimulatorCharge]

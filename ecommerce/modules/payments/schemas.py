@@ -1,0 +1,51 @@
+"""Request and response schemas of the payments module."""
+
+from __future__ import annotations
+
+from pydantic import Field, StrictInt
+
+from ecommerce.kernel.schema import ApiModel
+
+
+class CardIn(ApiModel):
+    card_number: str = Field(max_length=40, examples=["4242 4242 4242 4242"])
+    exp_month: StrictInt = Field(examples=[12])
+    exp_year: StrictInt = Field(examples=[2030])
+    cvc: str = Field(max_length=4, examples=["123"])
+    holder_name: str | None = Field(default=None, max_length=100)
+
+
+class CardOut(ApiModel):
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class CardList(ApiModel):
+    items: list[CardOut]
+
+
+class ChargeIn(ApiModel):
+    """The order and the card; the amount always comes from the order."""
+
+    order_id: StrictInt
+    token_id: str = Field(max_length=40)
+    cvc: str | None = Field(default=None, max_length=4, description="Used for this authorization only")
+
+
+class PaymentOut(ApiModel):
+    id: int
+    order_id: int
+    amount: int
+    currency: str
+    status: str
+    refunded_amount: int
+    response_code: str | None
+    response_message: str | None
+    created_at: str
+
+
+class RefundIn(ApiModel):
+    amount: StrictInt | None = Field(default=None, description="Minor units; the whole remainder when absent")

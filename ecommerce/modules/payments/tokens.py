@@ -1,0 +1,83 @@
+"""Tokenizing cards: validate, encrypt, keep brand and last four digits; never the CVC."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import NotFound
+from ecommerce.modules.payments import cards, config
+from ecommerce.modules.payments.models import Token, database
+
+
+def view(token: Token) -> dict[str, Any]:
+    return {"id": token.value, "brand": token.brand, "last4": token.last4, "exp_month": token.exp_month,
+            "exp_year": token.exp_year}
+
+
+def tokenize(user_id: int, card_number: Any, exp_month: Any, exp_year: Any, cvc: Any,
+             holder_name: str | None) -> dict[str, Any]:
+    """A token for the card; the same card saved twice by one user gives the same token back."""
+    number = cards.clean_number(card_number)
+    expiry = cards.check_expiry(exp_month, exp_year)
+    cards.check_cvc(cvc, cards.brand(number))  # checked, then dropped: a CVC is never stored
+    vault = config.get().vault
+    fingerprint = vault.fingerprint(number)
+    existing = Token.get_or_none((Token.user_id == user_id) & (Token.fingerprint == fingerprint)
+                                 & Token.deleted_at.is_null() & (Token.exp_month == exp_month)
+                                 & (Token.exp_year == exp_year))
+    if existing is not None:
+        return view(existing)
+    value = "tok_" + secrets.token_urlsafe(18)
+    key_id, sealed = vault.seal(number, value, user_id)
+    with database.atomic():
+        token = Token.create(
+            value=value, user_id=user_id, brand=cards.brand(number), last4=number[-4:], exp_month=exp_month,
+            exp_year=exp_year, expiry=expiry, holder_name=(holder_name or None), key_id=key_id,
+            encrypted_number=sealed, fingerprint=fingerprint, created_at=utcnow(),
+        )
+    return view(token)
+
+
+def mine(user_id: int) -> list[dict[str, Any]]:
+    rows = Token.select().where((Token.user_id == user_id) & Token.deleted_at.is_null()).order_by(Token.id)
+    return [view(t) for t in rows]
+
+
+def owned(user_id: int, value: str) -> Token:
+    token = Token.get_or_none((Token.value == value) & (Token.user_id == user_id) & Token.deleted_at.is_null())
+    if token is None:
+        raise NotFound("No such card.")
+    return token
+
+
+def delete(user_id: int, value: str) -> None:
+    """Forget a card: the ciphertext is wiped, the row stays for the payments that used it."""
+    deleted = (
+        Token.update(deleted_at=utcnow(), encrypted_number=b"")
+        .where((Token.value == value) & (Token.user_id == user_id) & Token.deleted_at.is_null())
+        .execute()
+    )
+    if deleted != 1:
+        raise NotFound("No such card.")
+
+
+def rotate_keys(drop_old: bool) -> tuple[str, int]:
+    """Encrypt every stored card under a new active key; optionally drop the old keys afterwards."""
+    vault = config.get().vault
+    ring = vault.ring
+    new_kid = f"k{len(ring.keys) + 1}-{secrets.token_hex(3)}"
+    ring.keys[new_kid] = secrets.token_bytes(32)
+    ring.active = new_kid
+    ring.save()  # the new key exists on disk before any card depends on it
+    count = 0
+    for token in Token.select().where(Token.deleted_at.is_null() & (Token.key_id != new_kid)):
+        number = vault.open(token.key_id, token.encrypted_number, token.value, token.user_id)
+        key_id, sealed = vault.seal(number, token.value, token.user_id)
+        Token.update(key_id=key_id, encrypted_number=sealed).where(Token.id == token.id).execute()
+        count += 1
+    if drop_old:
+        ring.keys = {new_kid: ring.keys[new_kid]}
+        ring.save()
+    return new_kid, count
