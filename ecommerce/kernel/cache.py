@@ -94,8 +94,11 @@ class RedisCache:
             return False
 
     def clear(self) -> None:
-        for key in self._redis.scan_iter(self._prefix + "*"):
-            self._redis.delete(key)
+        try:
+            for key in self._redis.scan_iter(self._prefix + "*"):
+                self._redis.delete(key)
+        except self._errors as exc:
+            log.error("cache clear failed; entries stale until their TTL", extra={"error": repr(exc)})
 
 
 def build_cache(redis_url: str | None, namespace: str, ttl: int) -> Cache:

@@ -12,7 +12,8 @@ def test_healthz_and_readyz(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "modules": {"catalog": "ok", "orders": "ok", "payments": "ok", "users": "ok"}}
+    modules = {"catalog": "ok", "orders": "ok", "payments": "ok", "users": "ok"}
+    assert ready.json() == {"status": "ok", "modules": modules}
 
 
 def test_metrics_count_requests_by_route_pattern(client: httpx.Client) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.orders import lifecycle
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
-from ecommerce.modules.orders.models import MODELS, database, events
+from ecommerce.modules.orders.models import MODELS, database, events, idempotency
 from ecommerce.modules.orders.reactions import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
@@ -38,7 +38,10 @@ module = Module(
     publishes=[OrderPlaced, OrderStatusChanged],
     subscriptions=SUBSCRIPTIONS,
     requires=("users", "catalog"),
-    jobs=[Job("expire-unpaid-orders", 30.0, lifecycle.expire_due)],
+    jobs=[
+        Job("expire-unpaid-orders", 30.0, lifecycle.expire_due),
+        Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
+    ],
     cli=_cli,
     setup=_setup,
 )

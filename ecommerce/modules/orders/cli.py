@@ -14,7 +14,12 @@ def expire(args: argparse.Namespace, settings: Settings) -> int:
     kernel = Kernel(settings)
     try:
         kernel.migrate()
-        count = kernel.runner.call(lifecycle.expire_due)
+        count = 0
+        while True:  # batches of 500 until nothing due is left
+            expired = kernel.runner.call(lifecycle.expire_due)
+            count += expired
+            if expired == 0:
+                break
     finally:
         kernel.close()
     print(f"expired {count} order(s)")

@@ -104,11 +104,12 @@ def transition(order_id: int, target: str, *, payment_status: str | None = None,
 
 
 def release_stock(order: Order) -> None:
-    """Give an order's units back to the catalog, whatever was done with them so far (idempotent)."""
-    if order.payment_status in ("paid", "refunded", "partially_refunded"):
-        catalog.restock(order.reservation)
-    else:
+    """Give an order's units back to the catalog, whatever happened to them so far (idempotent):
+    held units are released; committed ones (the order was paid) go back on the shelf."""
+    try:
         catalog.release(order.reservation)
+    except Conflict:  # not held any more: committed (or already returned)
+        catalog.restock(order.reservation)
 
 
 def cancel(user_id: int, order_id: int) -> Order:

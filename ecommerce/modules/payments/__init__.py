@@ -10,7 +10,7 @@ from ecommerce.kernel.security.tokens import derive_key
 from ecommerce.modules.payments import charges, config
 from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ecommerce.modules.payments.gateway import SimulatedGateway
-from ecommerce.modules.payments.models import MODELS, database, events
+from ecommerce.modules.payments.models import MODELS, database, events, idempotency
 from ecommerce.modules.payments.reactions import SUBSCRIPTIONS
 from ecommerce.modules.payments.vault import Vault, load_ring
 
@@ -48,7 +48,10 @@ module = Module(
     publishes=[PaymentSucceeded, PaymentFailed, PaymentRefunded],
     subscriptions=SUBSCRIPTIONS,
     requires=("orders",),
-    jobs=[Job("reconcile-pending-payments", 60.0, _reconcile_stale)],
+    jobs=[
+        Job("reconcile-pending-payments", 60.0, _reconcile_stale),
+        Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
+    ],
     cli=_cli,
     setup=_setup,
 )

@@ -1,0 +1,254 @@
+"""Payments over real HTTP: tokenize, pay, the simulator's test cards, refunds, ownership, no leaks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from ecommerce.modules.payments import charges, tokens
+from ecommerce.modules.payments.models import Payment, SimulatorCharge, Token
+from tests.support.api import assert_problem
+from tests.support.catalog import stocked
+from tests.support.orders import ADDRESS
+from tests.support.shop import Shop
+
+CVC = "7391"
+GOOD, DECLINED, NO_FUNDS, TIMEOUT, GARBAGE = (
+    "4242 4242 4242 4242", "4000000000000002", "4000000000009995", "4000000000000119", "4000000000000127")
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+class Buyer:
+    def __init__(self, shop: Shop, price: int = 2500, quantity: int = 2) -> None:
+        self.shop = shop
+        _, tokens_ = shop.account()
+        self.headers = shop.headers(tokens_)
+        self.product_id, _ = stocked(shop.kernel, 10, price=price)
+        address = shop.client.post("/api/v1/users/me/addresses", json=ADDRESS, headers=self.headers).json()
+        shop.client.post("/api/v1/cart/items", json={"product_id": self.product_id, "quantity": quantity},
+                         headers=self.headers)
+        self.order = shop.client.post("/api/v1/orders", json={"address_id": address["id"]},
+                                      headers={**self.headers, **key()}).json()
+
+    def card(self, number: str = GOOD) -> dict[str, Any]:
+        response = self.shop.client.post("/api/v1/payments/tokens", headers=self.headers, json={
+            "card_number": number, "exp_month": 12, "exp_year": 2035, "cvc": CVC, "holder_name": "Ada Lovelace"})
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def pay(self, token: str, idempotency: dict[str, str] | None = None) -> httpx.Response:
+        body = {"order_id": self.order["id"], "token_id": token, "cvc": CVC}
+        return self.shop.client.post("/api/v1/payments", json=body, headers={**self.headers, **(idempotency or key())})
+
+    def order_now(self) -> dict[str, Any]:
+        self.shop.kernel.relay_until_idle()
+        body: dict[str, Any] = self.shop.client.get(f"/api/v1/orders/{self.order['id']}", headers=self.headers).json()
+        return body
+
+
+def test_pay_an_order(shop: Shop) -> None:
+    buyer = Buyer(shop)
+    card = buyer.card()
+    assert card == {"id": card["id"], "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2035}
+    paid = buyer.pay(card["id"])
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["status"] == "succeeded" and paid.json()["amount"] == 5000
+    assert paid.headers["cache-control"] == "no-store"
+    order = buyer.order_now()
+    assert (order["order_status"], order["payment_status"]) == ("paid", "paid")
+    assert shop.client.get(f"/api/v1/products/{buyer.product_id}").json()["availability"]["total"] == 8
+
+
+@pytest.mark.parametrize(
+    ("number", "http", "status", "code"),
+    [(DECLINED, 402, "failed", "card_declined"), (NO_FUNDS, 402, "failed", "insufficient_funds"),
+     (TIMEOUT, 202, "pending", None), (GARBAGE, 202, "pending", None)],
+)
+def test_test_cards_end_in_the_right_states(shop: Shop, number: str, http: int, status: str, code: str | None) -> None:
+    buyer = Buyer(shop)
+    response = buyer.pay(buyer.card(number)["id"])
+    assert response.status_code == http, response.text
+    assert response.json()["status"] == status and response.json()["response_code"] == code
+    order = buyer.order_now()
+    assert order["order_status"] == "pending_payment"  # never paid on a decline or a guess
+    assert order["payment_status"] == ("failed" if status == "failed" else "unpaid")
+    if status == "pending":
+        shop.kernel.runner.call(charges.reconcile)
+        settled = shop.client.get(f"/api/v1/payments/{response.json()['id']}", headers=buyer.headers).json()
+        expected = "succeeded" if number == TIMEOUT else "failed"  # the timeout had charged; the garbage had not
+        assert settled["status"] == expected
+        assert buyer.order_now()["order_status"] == ("paid" if expected == "succeeded" else "pending_payment")
+
+
+def test_one_key_ten_requests_one_charge_and_no_second_payment(shop: Shop) -> None:
+    buyer = Buyer(shop)
+    token = buyer.card()["id"]
+    same = key()
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def attempt() -> None:
+        with httpx.Client(base_url=shop.server.url, timeout=30) as c:
+            barrier.wait()
+            statuses.append(c.post("/api/v1/payments", json={"order_id": buyer.order["id"], "token_id": token},
+                                   headers={**buyer.headers, **same}).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    assert shop.kernel.runner.call(lambda: SimulatorCharge.select().count()) == 1
+    assert_problem(buyer.pay(token), 409)  # another key, same order: already paid
+    assert shop.kernel.runner.call(lambda: SimulatorCharge.select().count()) == 1
+
+
+def test_refunds_never_exceed_the_capture_and_replay(shop: Shop) -> None:
+    buyer = Buyer(shop, price=1000, quantity=3)
+    payment = buyer.pay(buyer.card()["id"]).json()
+    refunds = f"/api/v1/payments/{payment['id']}/refunds"
+    once = key()
+    first = shop.client.post(refunds, json={"amount": 1000}, headers={**buyer.headers, **once})
+    again = shop.client.post(refunds, json={"amount": 1000}, headers={**buyer.headers, **once})
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert again.headers["idempotent-replayed"] == "true" and first.json()["refunded_amount"] == 1000
+    too_much = shop.client.post(refunds, json={"amount": 2001}, headers={**buyer.headers, **key()})
+    assert_problem(too_much, 409)
+    rest = shop.client.post(refunds, json={}, headers={**buyer.headers, **key()})
+    assert rest.json()["refunded_amount"] == 3000
+    assert_problem(shop.client.post(refunds, json={"amount": 1}, headers={**buyer.headers, **key()}), 409)
+    assert buyer.order_now()["payment_status"] == "refunded"
+
+
+def test_cancelling_a_paid_order_refunds_it(shop: Shop) -> None:
+    buyer = Buyer(shop)
+    payment = buyer.pay(buyer.card()["id"]).json()
+    buyer.order_now()
+    cancelled = shop.client.post(f"/api/v1/orders/{buyer.order['id']}/cancel", headers=buyer.headers)
+    assert cancelled.json()["order_status"] == "cancelled"
+    buyer.order_now()  # relays OrderStatusChanged -> payments refunds -> PaymentRefunded -> orders
+    refunded = shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()
+    assert refunded["refunded_amount"] == refunded["amount"]
+    assert buyer.order_now()["payment_status"] == "refunded"
+
+
+def test_cards_and_payments_of_others_are_404(shop: Shop) -> None:
+    alice, bob = Buyer(shop), Buyer(shop)
+    card = alice.card()
+    payment = alice.pay(card["id"]).json()
+    assert_problem(bob.pay(card["id"]), 404)
+    assert shop.client.get("/api/v1/payments/tokens", headers=bob.headers).json() == {"items": []}
+    assert_problem(shop.client.delete(f"/api/v1/payments/tokens/{card['id']}", headers=bob.headers), 404)
+    assert_problem(shop.client.get(f"/api/v1/payments/{payment['id']}", headers=bob.headers), 404)
+    assert_problem(shop.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={},
+                                    headers={**bob.headers, **key()}), 404)
+    bob_card = bob.card()
+    stranger = shop.client.post("/api/v1/payments", json={"order_id": alice.order["id"], "token_id": bob_card["id"]},
+                                headers={**bob.headers, **key()})
+    assert_problem(stranger, 404)
+    assert shop.client.get("/api/v1/payments/tokens", headers=alice.headers).json()["items"] == [card]
+
+
+def test_tampered_or_moved_card_data_fails_cleanly(shop: Shop) -> None:
+    alice, bob = Buyer(shop), Buyer(shop)
+    tampered = alice.card()
+    row = shop.kernel.runner.call(Token.get, Token.value == tampered["id"])
+    flipped = bytearray(row.encrypted_number)
+    flipped[-1] ^= 1
+    shop.kernel.runner.call(lambda: Token.update(encrypted_number=bytes(flipped)).where(Token.id == row.id).execute())
+    response = alice.pay(tampered["id"])
+    assert response.status_code == 402 and response.json()["response_code"] == "card_unreadable"
+    assert "4242" not in response.text.replace(tampered["last4"], "")
+    moved = bob.card("5555555555554444")
+    bob_user = shop.kernel.runner.call(Token.get, Token.value == moved["id"]).user_id
+    alice_user = shop.kernel.runner.call(Token.get, Token.value == tampered["id"]).user_id
+    assert bob_user != alice_user
+    shop.kernel.runner.call(lambda: Token.update(user_id=alice_user).where(Token.value == moved["id"]).execute())
+    stolen = shop.client.post("/api/v1/payments", json={"order_id": alice.order["id"], "token_id": moved["id"]},
+                              headers={**alice.headers, **key()})
+    # The ciphertext is bound to its owner: on another user's row it does not decrypt.
+    assert stolen.status_code == 402 and stolen.json()["response_code"] == "card_unreadable"
+    assert shop.kernel.runner.call(lambda: SimulatorCharge.select().count()) == 0  # nothing reached the gateway
+
+
+def test_card_validation_never_echoes_the_number(shop: Shop) -> None:
+    buyer = Buyer(shop)
+    for number in ("4242424242424241", "1234", "4242-4242-4242-424x"):
+        response = shop.client.post("/api/v1/payments/tokens", headers=buyer.headers, json={
+            "card_number": number, "exp_month": 12, "exp_year": 2035, "cvc": CVC})
+        assert_problem(response, 400, "card_number")
+        assert number not in response.text
+    expired = shop.client.post("/api/v1/payments/tokens", headers=buyer.headers, json={
+        "card_number": GOOD, "exp_month": 1, "exp_year": 2020, "cvc": CVC})
+    assert_problem(expired, 400, "exp_year")
+    assert_problem(shop.client.post("/api/v1/payments/tokens", headers=buyer.headers, json={
+        "card_number": GOOD, "exp_month": 12, "exp_year": 2035, "cvc": "12a"}), 400, "cvc")
+    assert buyer.card()["id"] == buyer.card()["id"]  # the same card twice is one token
+
+
+def test_key_rotation_keeps_every_card_usable(shop: Shop) -> None:
+    buyer = Buyer(shop)
+    card = buyer.card()
+    kid, count = shop.kernel.runner.call(tokens.rotate_keys, True)
+    assert count >= 1
+    assert shop.kernel.runner.call(lambda: {t.key_id for t in Token.select()}) == {kid}
+    assert buyer.pay(card["id"]).status_code == 201
+
+
+LUHN_CANDIDATE = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+
+
+def luhn(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def test_no_card_number_or_cvc_anywhere(shop: Shop, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    app_loggers = [logging.getLogger(n) for n in ("ecommerce", "sanic.root", "sanic.error", "peewee")]
+    for logger in app_loggers:  # they do not propagate to the root logger caplog listens on
+        logger.addHandler(caplog.handler)
+        logger.setLevel(logging.DEBUG)
+    buyer = Buyer(shop)
+    card = buyer.card()
+    buyer.pay(card["id"])
+    buyer.order_now()
+    dump: list[str] = []
+    for _module, db in shop.kernel.databases:
+        with db.connection_context():
+            for table in db.get_tables():
+                for row in db.execute_sql(f'SELECT * FROM "{table}"').fetchall():
+                    dump.append(json.dumps([v.hex() if isinstance(v, bytes | memoryview) else v for v in row],
+                                           default=str))
+    standard = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)  # thread ids, timestamps...
+    for record in caplog.records:
+        if record.name == "peewee.pool":
+            continue  # connection object ids ("Returning 140418489578208 to pool"), not data
+        extras = {k: v for k, v in record.__dict__.items() if k not in standard}
+        dump.append(record.getMessage() + " " + json.dumps(extras, default=str) + " " + str(record.exc_text))
+    for logger in app_loggers:
+        logger.removeHandler(caplog.handler)
+    text = "\n".join(dump)
+    assert "POST" in text and "/api/v1/payments" in text  # the access log of the charge was captured
+    assert "ending 4242" in text  # the dump really holds the payment trail, masked
+    leaked = [n for n in LUHN_CANDIDATE.findall(text) if luhn(n)]
+    assert leaked == []
+    assert not re.search(rf"(?<![0-9a-f]){CVC}(?![0-9a-f])", text)
+    assert shop.kernel.runner.call(lambda: Payment.select().count()) == 1
