@@ -167,3 +167,18 @@ def test_rotate_key_and_purge(tmp_path: Path) -> None:
 def test_orders_expire_command(tmp_path: Path) -> None:
     result = run(tmp_path, "orders", "expire")
     assert result.returncode == 0 and result.stdout.strip() == "expired 0 order(s)"
+
+
+def test_payments_commands(tmp_path: Path) -> None:
+    reconciled = run(tmp_path, "payments", "reconcile")
+    assert reconciled.returncode == 0 and "reconciled: 0 succeeded, 0 failed" in reconciled.stdout
+    rotated = run(tmp_path, "payments", "rotate-keys", "--drop-old")
+    assert rotated.returncode == 0 and "re-encrypted 0 card(s)" in rotated.stdout
+    assert "old keys removed" in rotated.stdout
+    import json
+
+    ring = json.loads((tmp_path / "data" / "payment-keys.json").read_text())
+    assert list(ring["keys"]) == [ring["active"]]
+    assert oct((tmp_path / "data" / "payment-keys.json").stat().st_mode & 0o777) == "0o600"
+    bad = run(tmp_path, "payments", "reconcile", ECOMMERCE_PAYMENT_KEYS="k1:not-base64!")
+    assert bad.returncode == 2 and "ECOMMERCE_PAYMENT_KEYS" in bad.stderr and "Traceback" not in bad.stderr
