@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ecommerce.kernel.clock import utcnow
 from ecommerce.modules.payments import charges, tokens
 from ecommerce.modules.payments.models import Payment, SimulatorCharge, Token
 from tests.support.api import assert_problem
@@ -252,3 +254,16 @@ def test_no_card_number_or_cvc_anywhere(shop: Shop, caplog: pytest.LogCaptureFix
     assert leaked == []
     assert not re.search(rf"(?<![0-9a-f]){CVC}(?![0-9a-f])", text)
     assert shop.kernel.runner.call(lambda: Payment.select().count()) == 1
+
+
+def test_a_late_payment_for_an_expired_order_is_refunded(shop: Shop) -> None:
+    from ecommerce.modules.orders import lifecycle
+
+    buyer = Buyer(shop)
+    pending = buyer.pay(buyer.card(TIMEOUT)["id"]).json()  # charged at the processor, unknown to us
+    later = utcnow() + datetime.timedelta(hours=2)
+    assert shop.kernel.runner.call(lifecycle.expire_due, later) == 1
+    shop.kernel.runner.call(charges.reconcile)  # finds the charge an hour late
+    settled = shop.client.get(f"/api/v1/payments/{pending['id']}", headers=buyer.headers).json()
+    assert settled["status"] == "succeeded" and settled["refunded_amount"] == settled["amount"]
+    assert buyer.order_now()["order_status"] == "expired"

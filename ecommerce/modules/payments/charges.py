@@ -60,6 +60,20 @@ def _settle(payment: Payment, result: GatewayResult) -> Payment:
     return Payment.get_by_id(payment.id)
 
 
+def _refund_if_order_gone(payment: Payment) -> Payment:
+    """Money captured for an order that expired or was cancelled meanwhile (e.g. a timeout settled by
+    reconciliation an hour later) goes straight back: the order will never ship."""
+    if payment.status != SUCCEEDED:
+        return payment
+    payable = orders.payable(payment.user_id, payment.order_id)
+    if payable.order_status in ("expired", "cancelled"):
+        log(payment.id, "late", f"order {payment.order_id} is {payable.order_status}: refunding the late payment")
+        with contextlib.suppress(Conflict):
+            refund(None, payment.id, reference=f"late-payment-{payment.id}")
+        return Payment.get_by_id(payment.id)
+    return payment
+
+
 def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> dict[str, Any]:
     if not isinstance(order_id, int) or not isinstance(token_value, str):
         raise ValidationFailed("Name an order and a card.", errors=[FieldError("order_id", "Required")])
@@ -96,7 +110,7 @@ def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> di
         return view(Payment.get_by_id(payment.id))
     finally:
         number = ""  # drop our only plaintext reference as soon as possible
-    return view(_settle(payment, result))
+    return view(_refund_if_order_gone(_settle(payment, result)))
 
 
 def get(user_id: int, payment_id: int) -> dict[str, Any]:
@@ -171,6 +185,6 @@ def reconcile(older_than: datetime.timedelta = datetime.timedelta(seconds=0)) ->
         if result is None:
             result = GatewayResult("declined", "not_charged", "The processor has no record of this charge.")
         log(payment.id, "reconcile", f"gateway says {result.outcome} ({result.response_code})")
-        settled = _settle(payment, result)
+        settled = _refund_if_order_gone(_settle(payment, result))
         done["succeeded" if settled.status == SUCCEEDED else "failed"] += 1
     return done
