@@ -12,7 +12,8 @@ without Sanic::
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ecommerce.kernel import concurrency
@@ -140,6 +141,17 @@ class Kernel:
         self.runner.shutdown()
         self.databases.close_all()
         concurrency.activate(None)
+
+
+@contextmanager
+def migrated(settings: Settings) -> Iterator[Kernel]:
+    """A kernel with every migration applied, closed afterwards (the shape of every CLI command)."""
+    kernel = Kernel(settings)
+    try:
+        kernel.migrate()
+        yield kernel
+    finally:
+        kernel.close()
 
 
 def bootstrap(settings: Settings | None = None, *, migrate: bool = False) -> Kernel:

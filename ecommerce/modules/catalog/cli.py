@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import importer
 
@@ -20,9 +20,7 @@ def import_products(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         print(f"ecommerce: no such file: {path}", file=sys.stderr)
         return 2
-    kernel = Kernel(settings)
-    try:
-        kernel.migrate()
+    with migrated(settings) as kernel:
         tqdm.set_lock(threading.RLock())  # see ecommerce.cli._bar: keep multiprocessing out of it
         with tqdm(total=importer.count_rows(path), desc="importing", unit="row", file=sys.stderr,
                   disable=None) as bar:
@@ -34,8 +32,6 @@ def import_products(args: argparse.Namespace, settings: Settings) -> int:
             except ValueError as exc:
                 print(f"ecommerce: {exc}", file=sys.stderr)
                 return 2
-    finally:
-        kernel.close()
     for line, reason in report.errors:
         print(f"line {line}: {reason}", file=sys.stderr)
     print(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")

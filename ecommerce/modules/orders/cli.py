@@ -5,23 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.orders import lifecycle
 
 
 def expire(args: argparse.Namespace, settings: Settings) -> int:
-    kernel = Kernel(settings)
-    try:
-        kernel.migrate()
-        count = 0
+    count = 0
+    with migrated(settings) as kernel:
         while True:  # batches of 500 until nothing due is left
             expired = kernel.runner.call(lifecycle.expire_due)
             count += expired
             if expired == 0:
                 break
-    finally:
-        kernel.close()
     print(f"expired {count} order(s)")
     return 0
 

@@ -6,33 +6,25 @@ import argparse
 import sys
 from typing import Any
 
-from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.payments import charges, tokens
 
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    kernel = Kernel(settings)
-    try:
-        kernel.migrate()
+    with migrated(settings) as kernel:
         done = kernel.runner.call(charges.reconcile)
-    finally:
-        kernel.close()
     print(f"reconciled: {done['succeeded']} succeeded, {done['failed']} failed")
     return 0
 
 
 def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
-    kernel = Kernel(settings)
-    try:
-        kernel.migrate()
+    with migrated(settings) as kernel:
         try:
             kid, count = kernel.runner.call(tokens.rotate_keys, args.drop_old)
         except RuntimeError as exc:
             print(f"ecommerce: {exc}", file=sys.stderr)
             return 2
-    finally:
-        kernel.close()
     print(f"re-encrypted {count} card(s) under key {kid}" + ("; old keys removed" if args.drop_old else ""))
     return 0
 

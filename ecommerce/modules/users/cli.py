@@ -7,7 +7,7 @@ import getpass
 import sys
 from typing import Any
 
-from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.bootstrap import Kernel, migrated
 from ecommerce.kernel.errors import AppError, Conflict
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.users import service, sessions
@@ -24,16 +24,13 @@ def _read_password() -> str:
 
 
 def _with_kernel(settings: Settings, work: Any) -> int:
-    kernel = Kernel(settings)
-    try:
-        kernel.migrate()
-        return int(kernel.runner.call(work, kernel))
-    except AppError as exc:
-        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-        print(f"ecommerce: {exc.detail}" + (f" ({details})" if details else ""), file=sys.stderr)
-        return 1
-    finally:
-        kernel.close()
+    with migrated(settings) as kernel:
+        try:
+            return int(kernel.runner.call(work, kernel))
+        except AppError as exc:
+            details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+            print(f"ecommerce: {exc.detail}" + (f" ({details})" if details else ""), file=sys.stderr)
+            return 1
 
 
 def create_admin(args: argparse.Namespace, settings: Settings) -> int:
