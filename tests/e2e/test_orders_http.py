@@ -196,3 +196,23 @@ def test_the_app_expires_unpaid_orders_in_the_background(shop_factory: Any) -> N
         status = shop.client.get(f"/api/v1/orders/{order['id']}", headers=headers).json()["order_status"]
     assert status == "expired"
     assert shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 5
+
+
+def test_admin_date_filters_respect_time_zones(shop: Shop) -> None:
+    product_id, _ = stocked(shop.kernel, 5)
+    headers, address_id = customer(shop)
+    shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=headers)
+    order = checkout(shop, headers, {"address_id": address_id}).json()
+    boss, _ = shop.account()
+    shop.kernel.runner.call(users_service.set_role, boss["id"], "admin")
+    admin = shop.headers(login(shop.client, boss["email"]))
+    created = order["created_at"].replace("Z", "+00:00")
+    import datetime
+
+    moment = datetime.datetime.fromisoformat(created)
+    in_tokyo = (moment - datetime.timedelta(seconds=1)).astimezone(datetime.timezone(datetime.timedelta(hours=9)))
+    found = shop.client.get("/api/v1/admin/orders", params={"from": in_tokyo.isoformat()}, headers=admin).json()
+    assert [o["id"] for o in found["items"]] == [order["id"]]
+    later = (moment + datetime.timedelta(minutes=1)).astimezone(datetime.timezone(datetime.timedelta(hours=-5)))
+    none = shop.client.get("/api/v1/admin/orders", params={"from": later.isoformat()}, headers=admin).json()
+    assert none["items"] == []

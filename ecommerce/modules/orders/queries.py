@@ -65,9 +65,12 @@ def _date(value: str | None, field: str) -> datetime.datetime | None:
     if value is None:
         return None
     try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationFailed("Invalid date.", errors=[FieldError(field, "An ISO 8601 date or time.")]) from None
+    if moment.tzinfo is not None:  # stored times are UTC: convert, do not just drop the offset
+        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    return moment
 
 
 def admin_list(status: str | None, since: str | None, until: str | None, page: PageRequest) -> Page[dict[str, Any]]:
