@@ -26,6 +26,7 @@ from ecommerce.kernel.http.problems import ProblemErrorHandler
 from ecommerce.kernel.http.swagger import CONFIG as SWAGGER_CONFIG
 from ecommerce.kernel.http.swagger import install_offline_swagger
 from ecommerce.kernel.http.throttle import Throttle
+from ecommerce.kernel.security.tokens import derive_key
 from ecommerce.kernel.settings import Settings
 
 log = logging.getLogger("ecommerce.app")
@@ -67,6 +68,7 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         **SWAGGER_CONFIG,
     )
     app.ctx.kernel = kernel
+    app.ctx.idempotency_key = derive_key(kernel.secret, "idempotency")
     app.ctx.settings = settings
     Extend(app)
     app.ext.openapi.describe(

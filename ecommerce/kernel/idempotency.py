@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,17 @@ class StoredResponse:
     body: Any
 
 
-def request_hash(method: str, path: str, body: Any) -> str:
+#: Never part of a stored fingerprint, even hashed: a 3-4 digit CVC would fall to brute force.
+SENSITIVE_FIELDS = frozenset({"cvc", "card_number", "password", "current_password", "refresh_token"})
+
+
+def request_hash(method: str, path: str, body: Any, key: bytes) -> str:
+    """A keyed HMAC of the request (sensitive fields removed): tells "same request" from "another body"
+    without the stored value revealing anything about the body."""
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in SENSITIVE_FIELDS}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+    return hmac.new(key, f"{method} {path}\n{canonical}".encode(), hashlib.sha256).hexdigest()
 
 
 class IdempotencyStore:

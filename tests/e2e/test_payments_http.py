@@ -267,3 +267,48 @@ def test_a_late_payment_for_an_expired_order_is_refunded(shop: Shop) -> None:
     settled = shop.client.get(f"/api/v1/payments/{pending['id']}", headers=buyer.headers).json()
     assert settled["status"] == "succeeded" and settled["refunded_amount"] == settled["amount"]
     assert buyer.order_now()["order_status"] == "expired"
+
+
+def test_a_rotation_made_elsewhere_is_picked_up_without_restart(shop: Shop) -> None:
+    from ecommerce.kernel.security.tokens import derive_key
+    from ecommerce.modules.payments import config
+    from ecommerce.modules.payments.vault import Vault, load_ring
+
+    buyer = Buyer(shop)
+    card = buyer.card()
+    serving = config.get()
+    other = Vault(load_ring(shop.kernel.settings), derive_key(shop.kernel.secret, "payments:fingerprint"))
+    config.configure(config.Config(vault=other, gateway=serving.gateway))  # "another process" rotates
+    try:
+        shop.kernel.runner.call(tokens.rotate_keys, True)
+    finally:
+        config.configure(serving)
+    assert buyer.pay(card["id"]).status_code == 201  # this server reloaded the ring for the unknown key id
+
+
+def test_rotation_with_keys_from_the_environment(shop: Shop) -> None:
+    import base64
+    import os
+
+    from ecommerce.kernel.security.tokens import derive_key
+    from ecommerce.modules.payments import config
+    from ecommerce.modules.payments.vault import KeyRing, Vault
+
+    buyer = Buyer(shop)
+    card = buyer.card()
+    serving = config.get()
+    old = serving.vault.ring
+    new_key = os.urandom(32)
+    env_ring = KeyRing({"prod-2": new_key, **old.keys}, "prod-2")  # the operator put the new key first
+    vault = Vault(env_ring, derive_key(shop.kernel.secret, "payments:fingerprint"))
+    config.configure(config.Config(vault=vault, gateway=serving.gateway))
+    try:
+        with pytest.raises(RuntimeError):
+            shop.kernel.runner.call(tokens.rotate_keys, True)
+        kid, count = shop.kernel.runner.call(tokens.rotate_keys, False)
+        assert (kid, count) == ("prod-2", 1)
+        vault.ring = KeyRing({"prod-2": new_key}, "prod-2")  # old key removed from the variable
+        assert buyer.pay(card["id"]).status_code == 201
+    finally:
+        config.configure(serving)
+    assert base64.b64encode(new_key)

@@ -50,7 +50,7 @@ def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
         async def once(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             key = _key(request)
             scope = str(principal(request).user_id)
-            fingerprint = request_hash(request.method, request.path, _body(request))
+            fingerprint = request_hash(request.method, request.path, _body(request), request.app.ctx.idempotency_key)
             stored = await run_sync(store.claim, scope, key, fingerprint)
             if stored is not None:
                 content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"

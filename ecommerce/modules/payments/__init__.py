@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 def _setup(kernel: Kernel) -> None:
-    vault = Vault(load_ring(kernel.settings), derive_key(kernel.secret, "payments:fingerprint"))
+    vault = Vault(load_ring(kernel.settings), derive_key(kernel.secret, "payments:fingerprint"),
+                  reload=lambda: load_ring(kernel.settings))
     config.configure(config.Config(vault=vault, gateway=SimulatedGateway()))
 
 

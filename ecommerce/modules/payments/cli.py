@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from typing import Any
 
@@ -13,7 +14,7 @@ from ecommerce.modules.payments import charges, tokens
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:
     with migrated(settings) as kernel:
-        done = kernel.runner.call(charges.reconcile)
+        done = kernel.runner.call(charges.reconcile, datetime.timedelta(seconds=args.older_than))
     print(f"reconciled: {done['succeeded']} succeeded, {done['failed']} failed")
     return 0
 
@@ -32,6 +33,8 @@ def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     payments = sub.add_parser("payments", help="payments").add_subparsers(dest="payments_command", required=True)
     rec = payments.add_parser("reconcile", help="settle pending payments by asking the gateway what happened")
+    rec.add_argument("--older-than", type=float, default=120.0, metavar="SECONDS",
+                     help="only payments pending this long (default 120: never race a charge in flight)")
     rec.set_defaults(handler=reconcile)
     rot = payments.add_parser("rotate-keys", help="re-encrypt every stored card under a new key")
     rot.add_argument("--drop-old", action="store_true", help="remove the previous keys once re-encrypted")

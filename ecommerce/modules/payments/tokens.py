@@ -64,13 +64,23 @@ def delete(user_id: int, value: str) -> None:
 
 
 def rotate_keys(drop_old: bool) -> tuple[str, int]:
-    """Encrypt every stored card under a new active key; optionally drop the old keys afterwards."""
+    """Encrypt every stored card under the active key.
+
+    With the development key file, a new key is made first (and ``drop_old`` then removes the others).
+    With ``ECOMMERCE_PAYMENT_KEYS`` the operator has already put the new key first: every card is
+    re-encrypted under it, after which the old entries can be deleted from the variable.
+    """
     vault = config.get().vault
     ring = vault.ring
-    new_kid = f"k{len(ring.keys) + 1}-{secrets.token_hex(3)}"
-    ring.keys[new_kid] = secrets.token_bytes(32)
-    ring.active = new_kid
-    ring.save()  # the new key exists on disk before any card depends on it
+    if ring.path is None:
+        if drop_old:
+            raise RuntimeError("with ECOMMERCE_PAYMENT_KEYS, remove old keys from the variable after rotating")
+        new_kid = ring.active
+    else:
+        new_kid = f"k{len(ring.keys) + 1}-{secrets.token_hex(3)}"
+        ring.keys[new_kid] = secrets.token_bytes(32)
+        ring.active = new_kid
+        ring.save()  # the new key exists on disk before any card depends on it
     count = 0
     for token in Token.select().where(Token.deleted_at.is_null() & (Token.key_id != new_kid)):
         number = vault.open(token.key_id, token.encrypted_number, token.value, token.user_id)

@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +85,10 @@ def load_ring(settings: Settings) -> KeyRing:
 
 
 class Vault:
-    def __init__(self, ring: KeyRing, fingerprint_key: bytes) -> None:
+    def __init__(self, ring: KeyRing, fingerprint_key: bytes, reload: Callable[[], KeyRing] | None = None) -> None:
         self.ring = ring
         self._fingerprint_key = fingerprint_key
+        self._reload = reload
 
     @staticmethod
     def _aad(token: str, user_id: int) -> bytes:
@@ -99,6 +101,9 @@ class Vault:
 
     def open(self, key_id: str, blob: bytes, token: str, user_id: int) -> str:
         key = self.ring.keys.get(key_id)
+        if key is None and self._reload is not None:
+            self.ring = self._reload()  # `rotate-keys` ran elsewhere: pick up the new ring
+            key = self.ring.keys.get(key_id)
         if key is None:
             raise CardDataUnreadable("The card was encrypted with a key this server does not have.")
         try:
