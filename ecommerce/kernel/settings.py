@@ -73,6 +73,10 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
 
+    def __post_init__(self) -> None:
+        # A script may pass data_dir as a string; everything downstream expects a Path.
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+
     def database_url_for(self, module: str) -> str:
         """The URL a module's tables live in: its own override, else the shared URL, else the SQLite file.
 

@@ -61,3 +61,10 @@ def test_unknown_route_and_wrong_method(client: httpx.Client) -> None:
     assert_problem(client.get("/api/v1/nothing-here"), 404)
     assert_problem(client.get(REGISTER), 405)
     assert_problem(client.delete("/api/v1/users/me"), 405)
+
+
+def test_nul_characters_are_400_not_500(client: httpx.Client) -> None:
+    body = {"email": "nul\x00@example.com", "password": "long-enough-pw"}
+    assert_problem(client.post(REGISTER, json=body), 400, "email")
+    assert_problem(client.post(REGISTER, json={"email": "a@example.com", "password": "pw\x00" * 5}), 400)
+    assert_problem(client.get("/api/v1/products", params={"q": "a\x00b"}), 400, "q")

@@ -182,3 +182,9 @@ def test_payments_commands(tmp_path: Path) -> None:
     assert oct((tmp_path / "data" / "payment-keys.json").stat().st_mode & 0o777) == "0o600"
     bad = run(tmp_path, "payments", "reconcile", ECOMMERCE_PAYMENT_KEYS="k1:not-base64!")
     assert bad.returncode == 2 and "ECOMMERCE_PAYMENT_KEYS" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_search_reindex_command(tmp_path: Path) -> None:
+    assert run(tmp_path, "seed").returncode == 0
+    result = run(tmp_path, "search", "reindex")
+    assert result.returncode == 0 and result.stdout.strip() == "indexed 280 product(s)"

@@ -22,6 +22,29 @@ def field_errors(error: ValidationError) -> list[FieldError]:
     return out
 
 
+def _nul_field(data: Any, path: str = "") -> str | None:
+    """The first field holding a NUL character: PostgreSQL cannot store one, and no real input has it."""
+    if isinstance(data, str):
+        return path or "body" if "\x00" in data else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _nul_field(key, path) or _nul_field(value, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _nul_field(value, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def _refuse_nul(data: Any) -> None:
+    field = _nul_field(data)
+    if field is not None:
+        raise ValidationFailed("Text must not contain NUL characters.", errors=[FieldError(field, "Contains NUL.")])
+
+
 def parse_body(request: Request, model: type[M]) -> M:
     """The request's JSON body as ``model``; raises :class:`ValidationFailed` otherwise."""
     try:
@@ -34,6 +57,7 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise ValidationFailed(
             "The request body must be a JSON object.", errors=[FieldError("body", "Expected an object")]
         )
+    _refuse_nul(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -43,6 +67,7 @@ def parse_body(request: Request, model: type[M]) -> M:
 def parse_query(request: Request, model: type[M]) -> M:
     """Query-string arguments (first value of each) as ``model``."""
     data = {key: values[0] for key, values in request.args.items()}
+    _refuse_nul(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ecommerce.modules.catalog import products, reservations
+from ecommerce.modules.catalog import products, reservations, taxonomy
 from ecommerce.modules.catalog.reservations import InsufficientStock
 
 __all__ = ["InsufficientStock", "ProductSnapshot", "Reserved", "commit", "release", "reserve", "restock", "snapshot"]
@@ -40,6 +40,35 @@ def snapshot(product_ids: Sequence[int]) -> dict[int, ProductSnapshot]:
                                    int(row["available"] or 0))
         for row in products.snapshot(list(product_ids))
     }
+
+
+@dataclass(frozen=True)
+class ProductDocument:
+    """What a search index needs to know of a product (event-driven read models fetch it from here)."""
+
+    product_id: int
+    name: str
+    description: str
+    sku: str
+    brand_id: int | None
+    brand: str | None
+    category_id: int | None
+    category: str | None
+    price: int
+    currency: str
+    available: int
+
+
+def documents(product_ids: Sequence[int] | None = None, after: int = 0, limit: int = 500) -> list[ProductDocument]:
+    """Live products as documents: the given ids, or a page of all of them (``after`` an id) for a rebuild.
+    Deleted or unknown ids are absent. One query."""
+    ids = list(product_ids) if product_ids is not None else None
+    return [ProductDocument(**row) for row in products.documents(ids, after, limit)]
+
+
+def category_ids(ref: str) -> list[int]:
+    """A category (id or slug) and all its descendants; 400 for an unknown one."""
+    return taxonomy.resolve_category(ref)
 
 
 def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None,

@@ -220,6 +220,29 @@ def list_page(filters: ProductFilters, page: PageRequest) -> Page[dict[str, Any]
     return result
 
 
+def documents(product_ids: list[int] | None, after: int, limit: int) -> list[dict[str, Any]]:
+    available = (
+        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
+        .where(Inventory.product == Product.id)
+    )
+    query = (
+        Product.select(Product.id.alias("product_id"), Product.name, Product.description,
+                       Product.identification.alias("sku"), Product.brand.alias("brand_id"), Brand.name.alias("brand"),
+                       Product.category.alias("category_id"), Category.name.alias("category"), Product.price,
+                       Product.currency, available.alias("available"))
+        .join(Brand, JOIN.LEFT_OUTER).switch(Product).join(Category, JOIN.LEFT_OUTER)
+        .where(Product.deleted_at.is_null())
+    )
+    if product_ids is not None:
+        query = query.where(Product.id.in_(sorted(set(product_ids))))
+    else:
+        query = query.where(Product.id > after).order_by(Product.id).limit(limit)
+    rows: list[Any] = list(query.dicts())
+    for row in rows:
+        row["available"] = int(row["available"] or 0)
+    return rows
+
+
 def snapshot(product_ids: list[int]) -> list[dict[str, Any]]:
     """Name and price of many products in one query (for carts and orders); deleted ones are absent."""
     if not product_ids:

@@ -1,0 +1,45 @@
+"""Search: a full-text read model of the catalog (FTS5 on SQLite, tsvector + GIN on PostgreSQL),
+kept current by catalog events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecommerce.kernel.module import Module, SeedContext
+from ecommerce.modules.search.models import MODELS, database, events
+from ecommerce.modules.search.reactions import SUBSCRIPTIONS
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def _cli(sub: argparse._SubParsersAction[Any]) -> None:
+    from ecommerce.modules.search.cli import add_commands
+
+    add_commands(sub)
+
+
+def _seed(context: SeedContext) -> list[str]:
+    """After the demo catalog is in, index it at once (the events would do it within a relay cycle)."""
+    from ecommerce.modules.search import indexer
+    from ecommerce.modules.search.models import SearchDocument
+
+    if SearchDocument.select().exists():
+        return []  # already indexed: seeding twice changes nothing
+    return [f"indexed {indexer.reindex()} products"]
+
+
+module = Module(
+    name="search",
+    description="Full-text product search, a read model built from catalog events",
+    database=database,
+    events=events,
+    models=MODELS,
+    migrations=Path(__file__).parent / "migrations",
+    blueprint="ecommerce.modules.search.http:build_blueprint",
+    subscriptions=SUBSCRIPTIONS,
+    requires=("catalog",),
+    seed=_seed,
+    cli=_cli,
+)

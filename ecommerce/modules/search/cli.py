@@ -1,0 +1,32 @@
+"""``ecommerce search reindex``: rebuild the search index from the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from tqdm import tqdm
+
+from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.search import indexer
+
+
+def reindex(args: argparse.Namespace, settings: Settings) -> int:
+    with migrated(settings) as kernel:
+        tqdm.set_lock(threading.RLock())
+        with tqdm(desc="indexing", unit="product", file=sys.stderr, disable=None) as bar:
+            def advance(count: int) -> None:
+                bar.update(count)
+
+            count = kernel.runner.call(indexer.reindex, advance)
+    print(f"indexed {count} product(s)")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    search = sub.add_parser("search", help="the search index").add_subparsers(dest="search_command", required=True)
+    job = search.add_parser("reindex", help="rebuild the search index from the catalog")
+    job.set_defaults(handler=reindex)

@@ -1,0 +1,63 @@
+"""Keeping the index current: upsert or drop documents as the catalog changes, and full rebuilds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.database import is_postgres
+from ecommerce.modules.catalog import api as catalog
+from ecommerce.modules.search.models import SearchDocument, database
+
+
+def _write(doc: catalog.ProductDocument) -> None:
+    row = {"product_id": doc.product_id, "name": doc.name, "description": doc.description, "sku": doc.sku,
+           "brand": doc.brand, "category": doc.category, "brand_id": doc.brand_id, "category_id": doc.category_id,
+           "price": doc.price, "currency": doc.currency, "available": doc.available, "updated_at": utcnow()}
+    SearchDocument.insert(**row).on_conflict(
+        conflict_target=[SearchDocument.product_id], update={k: v for k, v in row.items() if k != "product_id"}
+    ).execute()
+    if not is_postgres(database):  # PostgreSQL's tsvector column is generated; FTS5 is ours to keep
+        database.execute_sql("DELETE FROM search_fts WHERE product_id = ?", (doc.product_id,))
+        database.execute_sql(
+            "INSERT INTO search_fts (name, brand, category, description, product_id) VALUES (?, ?, ?, ?, ?)",
+            (doc.name, doc.brand or "", doc.category or "", doc.description, doc.product_id),
+        )
+
+
+def _drop(product_id: int) -> None:
+    SearchDocument.delete().where(SearchDocument.product_id == product_id).execute()
+    if not is_postgres(database):
+        database.execute_sql("DELETE FROM search_fts WHERE product_id = ?", (product_id,))
+
+
+def refresh(product_ids: Iterable[int]) -> None:
+    """Bring these products' documents in line with the catalog (deleted ones disappear). Idempotent."""
+    wanted = sorted(set(product_ids))
+    found = {doc.product_id: doc for doc in catalog.documents(wanted)}
+    with database.atomic():
+        for product_id in wanted:
+            if product_id in found:
+                _write(found[product_id])
+            else:
+                _drop(product_id)
+
+
+def reindex(progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+    """Rebuild the whole index from the catalog, page by page."""
+    with database.atomic():
+        SearchDocument.delete().execute()
+        if not is_postgres(database):
+            database.execute_sql("DELETE FROM search_fts")
+    count, after = 0, 0
+    while True:
+        page = catalog.documents(None, after=after, limit=batch)
+        if not page:
+            return count
+        with database.atomic():
+            for doc in page:
+                _write(doc)
+        count += len(page)
+        after = page[-1].product_id
+        if progress:
+            progress(len(page))

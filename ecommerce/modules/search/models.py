@@ -1,0 +1,38 @@
+"""The search module's own read model: one row per live product, kept current by catalog events.
+
+The full-text part lives beside it: an FTS5 table on SQLite, a generated ``tsvector`` column with a GIN
+index on PostgreSQL (see migrations/0001). Nothing here joins the catalog's tables.
+"""
+
+from __future__ import annotations
+
+from peewee import CharField, DatabaseProxy, DateTimeField, IntegerField, Model, TextField
+
+from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.events import EventTables
+
+MODULE = "search"
+database = DatabaseProxy()
+events = EventTables(MODULE, database)
+
+
+class SearchDocument(Model):
+    product_id = IntegerField(primary_key=True)
+    name = CharField(max_length=200)
+    description = TextField(default="")
+    sku = CharField(max_length=64)
+    brand = CharField(max_length=100, null=True)
+    category = CharField(max_length=100, null=True)
+    brand_id = IntegerField(null=True)
+    category_id = IntegerField(null=True)
+    price = IntegerField()
+    currency = CharField(max_length=3)
+    available = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        table_name = "search_documents"
+
+
+MODELS = [SearchDocument]

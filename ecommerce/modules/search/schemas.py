@@ -1,0 +1,41 @@
+"""Schemas of the search module."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ecommerce.kernel.schema import ApiModel
+
+
+class SearchQuery(ApiModel):
+    q: str = Field(max_length=1000, description="Words to find in name, description, brand and category")
+    category: str | None = Field(default=None, max_length=120)
+    brand: int | None = Field(default=None, ge=1)
+    min_price: int | None = Field(default=None, ge=0)
+    max_price: int | None = Field(default=None, ge=0)
+    in_stock: bool = False
+    limit: str | None = None
+    cursor: str | None = None
+
+
+class Availability(ApiModel):
+    total: int
+
+
+class Hit(ApiModel):
+    id: int
+    name: str
+    sku: str
+    brand: str | None
+    category: str | None
+    price: int
+    currency: str
+    availability: Availability
+    highlighted_name: str | None
+    snippet: str | None
+    score: float
+
+
+class HitPage(ApiModel):
+    items: list[Hit]
+    next_cursor: str | None
