@@ -171,10 +171,7 @@ def _keyset(sort: str, cursor: dict[str, Any]) -> Expression:
 
 
 def list_page(filters: ProductFilters, page: PageRequest) -> Page[dict[str, Any]]:
-    available = (
-        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
-        .where(Inventory.product == Product.id)
-    )
+    available = stock.available_subquery()
     query = (
         Product.select(Product, Brand.name.alias("brand_name"), Category.name.alias("category_name"),
                        available.alias("available"))
@@ -221,10 +218,7 @@ def list_page(filters: ProductFilters, page: PageRequest) -> Page[dict[str, Any]
 
 
 def documents(product_ids: list[int] | None, after: int, limit: int) -> list[dict[str, Any]]:
-    available = (
-        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
-        .where(Inventory.product == Product.id)
-    )
+    available = stock.available_subquery()
     query = (
         Product.select(Product.id.alias("product_id"), Product.name, Product.description,
                        Product.identification.alias("sku"), Product.brand.alias("brand_id"), Brand.name.alias("brand"),
@@ -247,10 +241,7 @@ def snapshot(product_ids: list[int]) -> list[dict[str, Any]]:
     """Name and price of many products in one query (for carts and orders); deleted ones are absent."""
     if not product_ids:
         return []
-    available = (
-        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
-        .where(Inventory.product == Product.id)
-    )
+    available = stock.available_subquery()
     rows: Any = (
         Product.select(Product.id, Product.name, Product.price, Product.currency, Product.identification,
                        available.alias("available"))

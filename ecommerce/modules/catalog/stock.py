@@ -13,13 +13,15 @@ from ecommerce.modules.catalog.events import StockChanged
 from ecommerce.modules.catalog.models import Inventory, Location, Product, Warehouse, database, events
 
 
-def available(product_id: int) -> int:
-    total = (
-        Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0))
-        .where(Inventory.product == product_id)
-        .scalar()
+def available_subquery(product: Any = Product.id) -> Any:
+    """Units that can be sold now, over all warehouses, as a (correlated) subquery."""
+    return Inventory.select(fn.COALESCE(fn.SUM(Inventory.quantity - Inventory.reserved), 0)).where(
+        Inventory.product == product
     )
-    return int(total or 0)
+
+
+def available(product_id: int) -> int:
+    return int(available_subquery(product_id).scalar() or 0)
 
 
 def announce(product_ids: set[int]) -> None:
