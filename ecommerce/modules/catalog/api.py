@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from ecommerce.modules.catalog import products, reservations, taxonomy
 from ecommerce.modules.catalog.reservations import InsufficientStock
 
-__all__ = ["InsufficientStock", "ProductSnapshot", "Reserved", "commit", "release", "reserve", "restock", "snapshot"]
+__all__ = [
+    "InsufficientStock",
+    "ProductDocument",
+    "ProductSnapshot",
+    "Reserved",
+    "category_ids",
+    "commit",
+    "documents",
+    "release",
+    "reserve",
+    "restock",
+    "snapshot",
+]
 
 
 @dataclass(frozen=True)
