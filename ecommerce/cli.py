@@ -215,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="show the effective settings")
     config.set_defaults(handler=cmd_config)
 
+    from ecommerce.devtools.commands import add_commands
+
+    add_commands(sub)  # `ecommerce adr ...`, `ecommerce diagrams`
+
     from ecommerce.kernel.registry import discover
 
     for module in discover().values():  # modules add their own commands (e.g. `ecommerce users ...`)
