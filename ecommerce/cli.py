@@ -66,10 +66,15 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     kernel = _kernel(settings)
     try:
         migrate_all(kernel)
-        created = kernel.seed(scale=args.scale, demo=True, only=args.module)
+        created = kernel.seed(demo=True, only=args.module)
         for module, lines in created.items():
             for line in lines:
                 print(f"{module}: {line}")
+        if args.scale is not None:  # the benchmark dataset, across every module (ecommerce.devtools.dataset)
+            from ecommerce.devtools.dataset import generate
+
+            for line in generate(kernel, args.scale, progress=not args.quiet).lines():
+                print(f"dataset: {line}")
         return 0
     finally:
         kernel.close()
@@ -201,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=cmd_migrate)
 
     seed = sub.add_parser("seed", help="load demo data (idempotent)")
-    seed.add_argument("--scale", type=int, default=1, help="size factor for generated data")
+    seed.add_argument("--scale", type=int, default=None,
+                      help="also generate the benchmark dataset: N x (10k orders, 2k users, 1k products)")
+    seed.add_argument("--quiet", action="store_true", help="no progress bars")
     seed.add_argument("--module", action="append", help="only this module (repeatable)")
     seed.set_defaults(handler=cmd_seed)
 
