@@ -58,6 +58,17 @@ class BulkWriter:
             marks = ", ".join("?" for _ in columns)
             self.db.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
+    def load(self, *tables: tuple[str, Sequence[str], Sequence[Sequence[Any]]]) -> None:
+        """Several tables' rows in one transaction (a chunk of parents and their children)."""
+        with self.transaction():
+            for table, columns, rows in tables:
+                self.write(table, columns, rows)
+
+    def fix_sequences(self, *tables: str) -> None:
+        with self.transaction():
+            for table in tables:
+                self.fix_sequence(table)
+
     def fix_sequence(self, table: str, column: str = "id") -> None:
         """PostgreSQL: the next ``nextval`` must land after the ids we wrote ourselves."""
         if self.postgres:

@@ -113,7 +113,10 @@ def generate(kernel: Kernel, scale: int, *, progress: bool = True, reindex: bool
     _orders(orders, catalog, sizes, rng, customers, products, report, bar)
     if reindex and "search" in kernel.registry.names():
         with bar("search index", 0) as b:
-            kernel.runner.call(indexer.reindex, lambda n: None if b.update(n) else None)
+            def advance(count: int) -> None:
+                b.update(count)
+
+            kernel.runner.call(indexer.reindex, advance)
     return report
 
 
@@ -162,13 +165,9 @@ def _users(w: BulkWriter, sizes: Sizes, rng: random.Random, report: Report,
                                                             "state": state, "postal_code": postal,
                                                             "country": country}))
                 customers.append(customer)
-            with w.transaction():
-                w.write("users", USER_COLUMNS, user_rows)
-                w.write("addresses", ADDRESS_COLUMNS, address_rows)
+            w.load(("users", USER_COLUMNS, user_rows), ("addresses", ADDRESS_COLUMNS, address_rows))
             b.update(len(chunk))
-        with w.transaction():
-            w.fix_sequence("users")
-            w.fix_sequence("addresses")
+        w.fix_sequences("users", "addresses")
     report.counts["users"] = sizes.users
     report.counts["addresses"] = address_id - first_address
     return customers
@@ -237,11 +236,9 @@ def _catalog(w: BulkWriter, sizes: Sizes, rng: random.Random, report: Report,
                     inventory_id += 1
                     stock.append((inventory_id, wid))
                 products.append(_Product(product_id, name, sku, price, stock))
-            with w.transaction():
-                w.write("product", PRODUCT_COLUMNS, rows)
+            w.load(("product", PRODUCT_COLUMNS, rows))
             b.update(len(chunk))
-        with w.transaction():
-            w.fix_sequence("product")
+        w.fix_sequences("product")
     report.counts["products"] = sizes.products
     return products
 
@@ -294,16 +291,11 @@ def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random
                 order_rows.append((order_id, customer.id, address_id, status, payment, "USD", subtotal, subtotal,
                                    count, json.dumps(address), reference, created, updated, expires))
                 reservation_rows.append((reservation_id, reference, reservation_status, created, updated))
-            with w.transaction():
-                w.write("orders", ORDER_COLUMNS, order_rows)
-                w.write("order_items", ITEM_COLUMNS, item_rows)
-            with catalog.transaction():
-                catalog.write("reservations", RESERVATION_COLUMNS, reservation_rows)
-                catalog.write("reservation_lines", LINE_COLUMNS, line_rows)
+            w.load(("orders", ORDER_COLUMNS, order_rows), ("order_items", ITEM_COLUMNS, item_rows))
+            catalog.load(("reservations", RESERVATION_COLUMNS, reservation_rows),
+                         ("reservation_lines", LINE_COLUMNS, line_rows))
             b.update(len(chunk))
-    with w.transaction():
-        w.fix_sequence("orders")
-        w.fix_sequence("order_items")
+    w.fix_sequences("orders", "order_items")
     _inventory(catalog, rng, products, held)
     report.counts.update({"inventory rows": sum(len(p.stock) for p in products), "orders": sizes.orders,
                           "order items": item_id - first_item, "reservations": sizes.orders})
@@ -317,11 +309,8 @@ def _inventory(w: BulkWriter, rng: random.Random, products: list[_Product], held
             reserved = held.get(inventory_id, 0)
             free = 0 if rng.random() < 0.08 else rng.choice([2, 5, 12, 40, 120, 400])
             rows.append((inventory_id, product.id, warehouse_id, reserved + free, reserved, ANCHOR))
-    with w.transaction():
-        for start in range(0, len(rows), CHUNK * 4):
-            w.write("inventory", INVENTORY_COLUMNS, rows[start:start + CHUNK * 4])
-        for table in ("inventory", "reservations", "reservation_lines"):
-            w.fix_sequence(table)
+    w.load(("inventory", INVENTORY_COLUMNS, rows))
+    w.fix_sequences("inventory", "reservations", "reservation_lines")
 
 
 def _zipf_weights(n: int, exponent: float) -> list[float]:
