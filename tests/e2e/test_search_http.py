@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecommerce.modules.catalog import products, stock
+from ecommerce.modules.catalog import products, stock, taxonomy
 from ecommerce.modules.search import indexer
 from tests.support.api import assert_problem
-from tests.support.catalog import category, product, warehouse
+from tests.support.catalog import brand, category, product, warehouse
 from tests.support.shop import Shop
 
 SEARCH = "/api/v1/search"
@@ -46,6 +46,26 @@ def test_the_index_follows_the_catalog(shop: Shop) -> None:
     k.runner.call(products.delete, created["id"])
     k.relay_until_idle()
     assert ids(shop, q="borealis") == []
+
+
+def test_brand_and_category_renames_and_deletions_reach_the_index(shop: Shop) -> None:
+    k = shop.kernel
+    maker, shelf = brand(k, "Glimmerware"), category(k, "Lanterns")
+    lamp = product(k, name="Storm Lamp", brand_id=maker, category_id=shelf)["id"]
+    k.relay_until_idle()
+    assert ids(shop, q="glimmerware") == [lamp] and ids(shop, q="lanterns") == [lamp]
+    k.runner.call(taxonomy.update_brand, maker, "Lumenforge")
+    k.runner.call(taxonomy.update_category, shelf, "Outdoor Lights", rename=True)
+    k.relay_until_idle()
+    assert ids(shop, q="glimmerware") == [] and ids(shop, q="lanterns") == []
+    hit = shop.client.get(SEARCH, params={"q": "lumenforge"}).json()["items"]
+    assert [(h["id"], h["brand"], h["category"]) for h in hit] == [(lamp, "Lumenforge", "Outdoor Lights")]
+    k.runner.call(taxonomy.delete_brand, maker)
+    k.runner.call(taxonomy.delete_category, shelf)
+    k.relay_until_idle()
+    assert ids(shop, q="lumenforge") == [] and ids(shop, q="outdoor") == []
+    hit = shop.client.get(SEARCH, params={"q": "storm"}).json()["items"]
+    assert [(h["id"], h["brand"], h["category"]) for h in hit] == [(lamp, None, None)]
 
 
 def test_filters_paging_and_escaping(shop: Shop) -> None:

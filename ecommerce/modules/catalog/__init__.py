@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from ecommerce.kernel.events import Envelope, Subscription
 from ecommerce.kernel.module import Module
 from ecommerce.modules.catalog import caching
-from ecommerce.modules.catalog.events import ProductCreated, ProductDeleted, ProductUpdated, StockChanged
+from ecommerce.modules.catalog.events import (
+    BrandChanged,
+    CategoryChanged,
+    ProductCreated,
+    ProductDeleted,
+    ProductUpdated,
+    StockChanged,
+)
 from ecommerce.modules.catalog.models import MODELS, database, events
 from ecommerce.modules.catalog.seed import seed
 
@@ -28,6 +35,11 @@ def _forget(envelope: Envelope[Any]) -> None:
     caching.forget_products(envelope.event.product_id)
 
 
+def _forget_all(envelope: Envelope[Any]) -> None:
+    """A brand or category name shows on many product pages: every process drops its whole cache."""
+    caching.forget_everything()
+
+
 def _cli(sub: argparse._SubParsersAction[Any]) -> None:
     from ecommerce.modules.catalog.cli import add_commands
 
@@ -42,11 +54,13 @@ module = Module(
     models=MODELS,
     migrations=Path(__file__).parent / "migrations",
     blueprint="ecommerce.modules.catalog.http:build_blueprint",
-    publishes=[ProductCreated, ProductUpdated, ProductDeleted, StockChanged],
+    publishes=[ProductCreated, ProductUpdated, ProductDeleted, StockChanged, BrandChanged, CategoryChanged],
     subscriptions=[
         Subscription(ProductUpdated, _forget, name="catalog.cache.product-updated"),
         Subscription(ProductDeleted, _forget, name="catalog.cache.product-deleted"),
         Subscription(StockChanged, _forget, name="catalog.cache.stock-changed"),
+        Subscription(BrandChanged, _forget_all, name="catalog.cache.brand-changed"),
+        Subscription(CategoryChanged, _forget_all, name="catalog.cache.category-changed"),
     ],
     seed=seed,
     cli=_cli,

@@ -43,3 +43,25 @@ class StockChanged(IntegrationEvent):
 
     product_id: int
     available: int  # units that can be sold now, over all warehouses
+
+
+@dataclass(frozen=True)
+class BrandChanged(IntegrationEvent):
+    """A brand was renamed or deleted: read models that copy the brand's name (search) refresh its products."""
+
+    name = "catalog.BrandChanged"
+    version = 1
+
+    brand_id: int
+    brand_name: str | None  # None: the brand was deleted and its products now have no brand
+
+
+@dataclass(frozen=True)
+class CategoryChanged(IntegrationEvent):
+    """A category was renamed or deleted: read models that copy the category's name refresh its products."""
+
+    name = "catalog.CategoryChanged"
+    version = 1
+
+    category_id: int
+    category_name: str | None  # None: the category was deleted and its products now have none

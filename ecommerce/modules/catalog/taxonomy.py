@@ -8,7 +8,8 @@ from peewee import IntegrityError
 
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.modules.catalog import caching
-from ecommerce.modules.catalog.models import Brand, Category, Product, database
+from ecommerce.modules.catalog.events import BrandChanged, CategoryChanged
+from ecommerce.modules.catalog.models import Brand, Category, Product, database, events
 from ecommerce.modules.catalog.rules import slugify
 
 
@@ -85,7 +86,10 @@ def update_category(category_id: int, name: Any = None, parent_id: Any = ..., *,
         changes["parent"] = parent_id
     if changes:
         try:
-            Category.update(**changes).where(Category.id == category_id).execute()
+            with database.atomic():
+                Category.update(**changes).where(Category.id == category_id).execute()
+                if rename:  # in the same transaction: the read models' refresh cannot be lost
+                    events.publish(CategoryChanged(category_id=category_id, category_name=changes["name"]))
         except IntegrityError:
             raise Conflict("A category with this name already exists.") from None
         caching.forget_everything()
@@ -99,6 +103,7 @@ def delete_category(category_id: int) -> None:
         Product.update(category=None).where(Product.category == category_id).execute()
         if Category.delete().where(Category.id == category_id).execute() != 1:
             raise NotFound("No such category.")
+        events.publish(CategoryChanged(category_id=category_id, category_name=None))
     caching.forget_everything()
 
 
@@ -115,12 +120,14 @@ def create_brand(name: Any) -> Brand:
 
 
 def update_brand(brand_id: int, name: Any) -> Brand:
+    new_name = _name(name)
     try:
-        updated = Brand.update(name=_name(name)).where(Brand.id == brand_id).execute()
+        with database.atomic():
+            if Brand.update(name=new_name).where(Brand.id == brand_id).execute() != 1:
+                raise NotFound("No such brand.")
+            events.publish(BrandChanged(brand_id=brand_id, brand_name=new_name))
     except IntegrityError:
         raise Conflict("A brand with this name already exists.") from None
-    if updated != 1:
-        raise NotFound("No such brand.")
     caching.forget_everything()
     return Brand.get_by_id(brand_id)
 
@@ -130,4 +137,5 @@ def delete_brand(brand_id: int) -> None:
         Product.update(brand=None).where(Product.brand == brand_id).execute()
         if Brand.delete().where(Brand.id == brand_id).execute() != 1:
             raise NotFound("No such brand.")
+        events.publish(BrandChanged(brand_id=brand_id, brand_name=None))
     caching.forget_everything()

@@ -43,6 +43,16 @@ def refresh(product_ids: Iterable[int]) -> None:
                 _drop(product_id)
 
 
+def products_with(*, brand_id: int | None = None, category_id: int | None = None) -> list[int]:
+    """The indexed products that copied this brand's or category's name (from our own table)."""
+    query = SearchDocument.select(SearchDocument.product_id)
+    if brand_id is not None:
+        query = query.where(SearchDocument.brand_id == brand_id)
+    if category_id is not None:
+        query = query.where(SearchDocument.category_id == category_id)
+    return [row.product_id for row in query]
+
+
 def reindex(progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
     """Rebuild the whole index from the catalog, page by page."""
     with database.atomic():
