@@ -21,6 +21,7 @@ from ecommerce.kernel.cache import build_cache
 from ecommerce.kernel.concurrency import SyncRunner
 from ecommerce.kernel.database import Databases
 from ecommerce.kernel.events import Consumer, Relay, RelayReport
+from ecommerce.kernel.events.lake import EventLake
 from ecommerce.kernel.migrations import MigrationState
 from ecommerce.kernel.migrations import migrate as migrate_module
 from ecommerce.kernel.migrations import status as migration_status
@@ -62,12 +63,15 @@ class Kernel:
         for module in self.registry:
             self.databases.bind(module.name, module.database, settings)
         self.runner = SyncRunner(self.databases, settings.worker_threads)
+        #: The data lake's event log (every relayed event), or None when ``ECOMMERCE_EVENT_LAKE=false``.
+        self.lake = EventLake(settings.lake_dir) if settings.event_lake else None
         self.relay = Relay(
             (m.events for m in self.registry),
             (Consumer(m.name, m.events, m.subscriptions) for m in self.registry if m.subscriptions),
             batch_size=settings.relay_batch_size,
             max_attempts=settings.relay_max_attempts,
             lease_seconds=settings.relay_lease_seconds,
+            lake=self.lake,
         )
         concurrency.activate(self.runner)
         for module in self.registry:

@@ -70,12 +70,21 @@ class Settings:
     relay_batch_size: int = 100
     relay_max_attempts: int = 10
     relay_lease_seconds: float = 30.0
+    event_lake: bool = True  # append every relayed event to the data lake's event log
+    event_lake_dir: Path | None = None  # default: <data dir>/lake
     log_level: str = "INFO"
     log_format: str = "json"
 
     def __post_init__(self) -> None:
         # A script may pass data_dir as a string; everything downstream expects a Path.
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.event_lake_dir is not None:
+            object.__setattr__(self, "event_lake_dir", Path(self.event_lake_dir))
+
+    @property
+    def lake_dir(self) -> Path:
+        """Where the data lake lives (``ECOMMERCE_EVENT_LAKE_DIR``, else ``<data dir>/lake``)."""
+        return self.event_lake_dir if self.event_lake_dir is not None else self.data_dir / "lake"
 
     def database_url_for(self, module: str) -> str:
         """The URL a module's tables live in: its own override, else the shared URL, else the SQLite file.
@@ -320,6 +329,8 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("relay_batch_size", _number(int, 1, 10_000)),
     _Field("relay_max_attempts", _number(int, 1, 1000)),
     _Field("relay_lease_seconds", _number(float, 0.1, 3600)),
+    _Field("event_lake", _flag),
+    _Field("event_lake_dir", _path),
     _Field("log_level", _text(LOG_LEVELS, upper=True)),
     _Field("log_format", _text(LOG_FORMATS)),
 )

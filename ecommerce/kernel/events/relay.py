@@ -6,7 +6,9 @@ How it stays correct with several workers (or a relay that dies mid-batch):
 - every handler runs through its module's inbox, so a row delivered twice has its effects once;
 - a failing handler makes the row retry later with exponential backoff; after ``max_attempts`` it is
   parked as failed (visible in ``ecommerce events status``), never silently dropped. Handlers that
-  already succeeded are not re-run on retry (the inbox remembers them).
+  already succeeded are not re-run on retry (the inbox remembers them);
+- with a data lake (``lake.py``), each event is appended to its log *before* the handlers run, so a
+  reader of the log never misses an event whose effects are already visible (it may see one twice).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from functools import partial
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events.event import Envelope, Subscription
+from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.events.tables import EventTables
 
 log = logging.getLogger("ecommerce.events")
+LAKE_ERROR = "lake:"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Relay:
         batch_size: int = 100,
         max_attempts: int = 10,
         lease_seconds: float = 30.0,
+        lake: EventLake | None = None,
     ) -> None:
         self.sources = list(sources)
         self.routes: dict[str, list[tuple[Consumer, Subscription]]] = {}
@@ -72,6 +77,7 @@ class Relay:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.lease = datetime.timedelta(seconds=lease_seconds)
+        self.lake = lake
 
     def run_once(self, now: datetime.datetime | None = None) -> RelayReport:
         """Deliver every due event once; returns what happened. Safe to call from many processes."""
@@ -114,6 +120,9 @@ class Relay:
         report = RelayReport()
         Outbox = source.Outbox
         errors: list[str] = []
+        lake_error = self._record(source, row)
+        if lake_error:
+            errors.append(lake_error)
         for consumer, sub in self.routes.get(row.name, []):  # type: ignore[attr-defined]
             envelope = Envelope(
                 event_id=row.event_id,  # type: ignore[attr-defined]
@@ -151,3 +160,29 @@ class Relay:
             report.retried += 1
         report.errors.extend(errors)
         return report
+
+    def _record(self, source: EventTables, row: object) -> str | None:
+        """Append the event to the lake on its first delivery attempt (and again only if that append
+        failed). A failed append does not hold the handlers back; the row is retried like a failed
+        handler, so the log gets the event later. Returns the error text, if any."""
+        if self.lake is None:
+            return None
+        if row.attempts and not (row.last_error or "").startswith(LAKE_ERROR):  # type: ignore[attr-defined]
+            return None
+        key: str = row.name  # type: ignore[attr-defined]
+        version: int = row.version  # type: ignore[attr-defined]
+        suffix = f".v{version}"
+        record = LakeRecord(
+            event_id=row.event_id,  # type: ignore[attr-defined]
+            name=key[: -len(suffix)] if key.endswith(suffix) else key,
+            version=version,
+            occurred_at=row.occurred_at,  # type: ignore[attr-defined]
+            source=source.module,
+            payload=json.loads(row.payload),  # type: ignore[attr-defined]
+        )
+        try:
+            self.lake.append(record)
+        except OSError as exc:
+            log.warning("event lake append failed", extra={"event": key, "error": repr(exc)})
+            return f"{LAKE_ERROR} {exc!r}"
+        return None

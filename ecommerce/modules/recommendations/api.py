@@ -1,0 +1,40 @@
+"""The recommendations module's public facade (other modules, scripts and jobs call this).
+
+Plain functions and frozen DTOs; each product is the catalog's current document (live, in stock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ecommerce.kernel.events.lake import EventLake
+from ecommerce.modules.recommendations import ranking
+from ecommerce.modules.recommendations.ranking import REASONS, Recommendation
+from ecommerce.modules.recommendations.rebuild import Rebuilt
+
+__all__ = ["REASONS", "Rebuilt", "Recommendation", "for_product", "for_user", "purchased_by", "rebuild"]
+
+DEFAULT_LIMIT, MAX_LIMIT = 10, 50
+
+
+def for_product(product_id: int, limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
+    """What to show next to a product; raises NotFound (404) for an unknown or deleted product."""
+    return ranking.for_product(product_id, limit)
+
+
+def for_user(user_id: int, limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
+    """What to suggest to a shopper, never a product they already bought."""
+    return ranking.for_user(user_id, limit)
+
+
+def purchased_by(user_id: int) -> set[int]:
+    """Products in the user's paid orders, as this read model knows them."""
+    return ranking.purchased_by(user_id)
+
+
+def rebuild(lake: EventLake, progress: Callable[[int], None] | None = None,
+            total: Callable[[int], None] | None = None) -> Rebuilt:
+    """Recompute the model from the data lake's event log (``ecommerce recommendations rebuild``)."""
+    from ecommerce.modules.recommendations.rebuild import rebuild as run
+
+    return run(lake, progress, total)

@@ -1,0 +1,42 @@
+"""``ecommerce recommendations rebuild``: recompute the model from the data lake's event log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from tqdm import tqdm
+
+from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.settings import Settings
+from ecommerce.modules.recommendations import api
+
+
+def rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.event_lake:
+        print("the event lake is off (ECOMMERCE_EVENT_LAKE=false): there is no log to rebuild from",
+              file=sys.stderr)
+        return 2
+    with migrated(settings) as kernel:
+        assert kernel.lake is not None
+        tqdm.set_lock(threading.RLock())
+        with tqdm(desc="replaying", unit="event", file=sys.stderr, disable=None) as bar:
+            def total(count: int) -> None:
+                bar.reset(total=count)
+
+            def advance(count: int) -> None:
+                bar.update(count)
+
+            done: api.Rebuilt = kernel.runner.call(api.rebuild, kernel.lake, advance, total)
+    print(f"replayed {done.events} event(s) from {settings.lake_dir}: "
+          f"{done.products} product(s) with sales, {done.pairs} bought-together pair(s)")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    group = sub.add_parser("recommendations", help="the recommendations model").add_subparsers(
+        dest="recommendations_command", required=True)
+    job = group.add_parser("rebuild", help="recompute the model from the data lake's event log")
+    job.set_defaults(handler=rebuild)

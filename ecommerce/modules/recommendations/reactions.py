@@ -1,0 +1,50 @@
+"""The events the model follows.
+
+- Order events are ``atomic`` (inbox + effects in one transaction of our own database, exactly once);
+  their effects are order-independent and idempotent as well (see ``purchases``), which is what a
+  rebuild relies on when it replays the same handlers from the event log.
+- Category lookups call the catalog's facade, so they are ``atomic=False`` and idempotent upserts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecommerce.kernel.events import Envelope, IntegrationEvent, Subscription
+from ecommerce.modules.catalog.events import ProductUpdated
+from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
+from ecommerce.modules.recommendations import categories, purchases
+
+
+def on_order_placed(envelope: Envelope[Any]) -> None:
+    event: OrderPlaced = envelope.event
+    purchases.record_placed(event.order_id, event.user_id, event.lines, envelope.occurred_at)
+
+
+def on_order_status_changed(envelope: Envelope[Any]) -> None:
+    event: OrderStatusChanged = envelope.event
+    purchases.record_status(event.order_id, event.user_id, event.to_status)
+
+
+def on_order_placed_categories(envelope: Envelope[Any]) -> None:
+    categories.refresh(int(line["product_id"]) for line in envelope.event.lines)
+
+
+def on_product_updated(envelope: Envelope[Any]) -> None:
+    event: ProductUpdated = envelope.event
+    if not event.changed or "category_id" in event.changed or "category" in event.changed:
+        categories.refresh_known(event.product_id)
+
+
+#: The handlers that build the purchase model: the relay calls them, and so does a rebuild.
+MODEL_HANDLERS: dict[type[IntegrationEvent], Any] = {
+    OrderPlaced: on_order_placed,
+    OrderStatusChanged: on_order_status_changed,
+}
+
+SUBSCRIPTIONS = [
+    Subscription(OrderPlaced, on_order_placed, name="recommendations.order-placed"),
+    Subscription(OrderStatusChanged, on_order_status_changed, name="recommendations.order-status-changed"),
+    Subscription(OrderPlaced, on_order_placed_categories, name="recommendations.order-categories", atomic=False),
+    Subscription(ProductUpdated, on_product_updated, name="recommendations.product-updated", atomic=False),
+]
