@@ -216,7 +216,8 @@ def test_every_relayed_event_lands_in_the_lake_partitioned_by_date(shop: Shop) -
     assert {"orders.OrderPlaced.v1", "orders.OrderStatusChanged.v1", "payments.PaymentSucceeded.v1"} <= names
     for event_id, (name, source, payload) in published.items():
         record = logged[event_id]
-        assert (f"{record['name']}.v{record['version']}", record["source"], record["payload"]) == (name, source, payload)
+        key = f"{record['name']}.v{record['version']}"
+        assert (key, record["source"], record["payload"]) == (name, source, payload)
 
 
 def test_the_lake_can_be_turned_off(shop_factory: Any) -> None:

@@ -63,7 +63,8 @@ def test_processes_appending_at_once_never_interleave_lines(tmp_path: Path) -> N
     (path,) = EventLake(tmp_path).files()
     lines = path.read_bytes().split(b"\n")
     assert lines[-1] == b"" and len(lines) - 1 == workers * count
-    assert {r.event_id for r in EventLake(tmp_path).read()} == {f"{w}-{n}" for w in range(workers) for n in range(count)}
+    expected = {f"{w}-{n}" for w in range(workers) for n in range(count)}
+    assert {r.event_id for r in EventLake(tmp_path).read()} == expected
 
 
 def test_settings_place_or_disable_the_lake(tmp_path: Path) -> None:
