@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.modules.payments import charges, tokens
-from ecommerce.modules.payments.models import Payment, SimulatorCharge, Token
+from ecommerce.modules.payments import charges, refunds, tokens
+from ecommerce.modules.payments.events import PaymentRefunded
+from ecommerce.modules.payments.models import Payment, Refund, SimulatorCharge, SimulatorRefund, Token, events
 from tests.support.api import assert_problem
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
@@ -132,6 +133,76 @@ def test_refunds_never_exceed_the_capture_and_replay(shop: Shop) -> None:
     assert rest.json()["refunded_amount"] == 3000
     assert_problem(shop.client.post(refunds, json={"amount": 1}, headers={**buyer.headers, **key()}), 409)
     assert buyer.order_now()["payment_status"] == "refunded"
+
+
+def refunded_events(shop: Shop, payment_id: int) -> list[dict[str, Any]]:
+    rows = shop.kernel.runner.call(lambda: list(
+        events.Outbox.select().where(events.Outbox.name == PaymentRefunded.key()).dicts()))
+    return [p for p in (json.loads(r["payload"]) for r in rows) if p["payment_id"] == payment_id]
+
+
+def ledger(shop: Shop, payment_id: int) -> tuple[int, list[str]]:
+    """What the (simulated) processor refunded for this payment, and the refund rows' statuses on our side."""
+    payment = shop.kernel.runner.call(Payment.get_by_id, payment_id)
+    refunded = shop.kernel.runner.call(
+        lambda: SimulatorCharge.get(SimulatorCharge.reference == payment.reference_id).refunded)
+    statuses = shop.kernel.runner.call(
+        lambda: [r.status for r in Refund.select().where(Refund.payment == payment_id).order_by(Refund.id)])
+    return refunded, statuses
+
+
+def test_a_refund_whose_answer_was_lost_is_finished_by_reconciliation(shop: Shop) -> None:
+    buyer = Buyer(shop, price=1000, quantity=1)
+    payment = buyer.pay(buyer.card()["id"]).json()
+    lost = shop.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={"amount": 119},
+                            headers={**buyer.headers, **key()})  # the simulator refunds 1.19, then times out
+    assert lost.status_code == 202 and lost.json()["refunded_amount"] == 119  # reserved: cannot be refunded twice
+    assert ledger(shop, payment["id"]) == (119, ["pending"]) and refunded_events(shop, payment["id"]) == []
+    assert shop.kernel.runner.call(refunds.reconcile) == {"succeeded": 1, "failed": 0, "pending": 0}
+    assert shop.kernel.runner.call(refunds.reconcile) == {"succeeded": 0, "failed": 0, "pending": 0}
+    assert ledger(shop, payment["id"]) == (119, ["succeeded"])
+    [event] = refunded_events(shop, payment["id"])
+    assert event["amount"] == 119 and event["fully_refunded"] is False
+    assert buyer.order_now()["payment_status"] == "partially_refunded"
+
+
+def test_a_refund_never_sent_is_sent_once_even_by_racing_reconcilers(shop: Shop) -> None:
+    buyer = Buyer(shop, price=1000, quantity=2)
+    payment = buyer.pay(buyer.card()["id"]).json()
+    # A crash right after the reservation: the row is pending and the processor never heard of it.
+    row = shop.kernel.runner.call(refunds.reserve, None, payment["id"], 500, "crashed-refund")
+    unheard = shop.kernel.runner.call(lambda: SimulatorRefund.get_or_none(SimulatorRefund.reference == row.reference))
+    assert unheard is None
+    results: list[dict[str, int]] = []
+    barrier = threading.Barrier(4)
+
+    def reconciler() -> None:
+        barrier.wait()
+        results.append(shop.kernel.runner.call(refunds.reconcile))
+
+    threads = [threading.Thread(target=reconciler) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r["succeeded"] for r in results) >= 1 and all(r["failed"] == r["pending"] == 0 for r in results)
+    assert ledger(shop, payment["id"]) == (500, ["succeeded"])  # refunded once at the processor
+    assert len(refunded_events(shop, payment["id"])) == 1  # and announced once
+    after = shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()
+    assert after["refunded_amount"] == 500
+
+
+def test_a_refused_refund_gives_the_room_back(shop: Shop) -> None:
+    buyer = Buyer(shop, price=1000, quantity=1)
+    payment = buyer.pay(buyer.card()["id"]).json()
+    # The processor already refunded this charge outside our books (e.g. from its dashboard).
+    shop.kernel.runner.call(lambda: SimulatorCharge.update(refunded=SimulatorCharge.amount).execute())
+    refused = shop.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={},
+                               headers={**buyer.headers, **key()})
+    assert_problem(refused, 409)
+    assert ledger(shop, payment["id"]) == (1000, ["failed"]) and refunded_events(shop, payment["id"]) == []
+    after = shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()
+    assert after["refunded_amount"] == 0
 
 
 def test_cancelling_a_paid_order_refunds_it(shop: Shop) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.kernel.security.tokens import derive_key
-from ecommerce.modules.payments import charges, config
+from ecommerce.modules.payments import charges, config, refunds
 from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ecommerce.modules.payments.gateway import SimulatedGateway
 from ecommerce.modules.payments.models import MODELS, database, events, idempotency
@@ -33,9 +33,11 @@ def _cli(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _reconcile_stale() -> object:
+    """Payments and refunds whose gateway answer was lost, once they are surely not in flight any more."""
     import datetime
 
-    return charges.reconcile(older_than=datetime.timedelta(minutes=2))
+    settled = datetime.timedelta(minutes=2)
+    return charges.reconcile(older_than=settled), refunds.reconcile(older_than=settled)
 
 
 module = Module(

@@ -1,4 +1,4 @@
-"""Charging an order, refunding it, and reconciling what the gateway did when it did not say.
+"""Charging an order, and reconciling what the gateway did when it did not say (refunds: ``refunds.py``).
 
 The order decides the amount (``orders.api.payable``); the client only names the order and the card.
 At most one live payment per order is enforced by a partial unique index, the gateway call happens
@@ -14,27 +14,15 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from ecommerce.kernel.clock import isoformat, utcnow
+from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.modules.orders import api as orders
-from ecommerce.modules.payments import cards, config, tokens
-from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
+from ecommerce.modules.payments import cards, config, refunds, tokens
+from ecommerce.modules.payments.events import PaymentFailed, PaymentSucceeded
 from ecommerce.modules.payments.gateway import APPROVED, GatewayProtocolError, GatewayResult, GatewayTimeout
-from ecommerce.modules.payments.models import Payment, PaymentLog, Refund, database, events
+from ecommerce.modules.payments.models import Payment, database, events
+from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, log, view
 from ecommerce.modules.payments.vault import CardDataUnreadable
-
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
-
-
-def log(payment_id: int, step: str, message: str) -> None:
-    PaymentLog.create(payment=payment_id, step=step, log_message=message, created_at=utcnow())
-
-
-def view(payment: Payment) -> dict[str, Any]:
-    return {"id": payment.id, "order_id": payment.order_id, "amount": payment.amount, "currency": payment.currency,
-            "status": payment.status, "refunded_amount": payment.refunded_amount,
-            "response_code": payment.response_code, "response_message": payment.response_message,
-            "created_at": isoformat(payment.created_at)}
 
 
 def _settle(payment: Payment, result: GatewayResult) -> Payment:
@@ -69,7 +57,7 @@ def _refund_if_order_gone(payment: Payment) -> Payment:
     if payable.order_status in ("expired", "cancelled"):
         log(payment.id, "late", f"order {payment.order_id} is {payable.order_status}: refunding the late payment")
         with contextlib.suppress(Conflict):
-            refund(None, payment.id, reference=f"late-payment-{payment.id}")
+            refunds.refund(None, payment.id, reference=f"late-payment-{payment.id}")
         return Payment.get_by_id(payment.id)
     return payment
 
@@ -118,62 +106,6 @@ def get(user_id: int, payment_id: int) -> dict[str, Any]:
     if payment is None:
         raise NotFound("No such payment.")
     return view(payment)
-
-
-def refund(user_id: int | None, payment_id: int, amount: Any = None, reference: str | None = None) -> dict[str, Any]:
-    """Give money back, at most what was captured; ``user_id`` None is the system (a cancelled order)."""
-    query = Payment.select().where(Payment.id == payment_id)
-    if user_id is not None:
-        query = query.where(Payment.user_id == user_id)
-    payment = query.first()
-    if payment is None:
-        raise NotFound("No such payment.")
-    if payment.status != SUCCEEDED:
-        raise Conflict(f"Payment {payment_id} is {payment.status}; only a succeeded payment can be refunded.")
-    remaining = payment.amount - payment.refunded_amount
-    value = remaining if amount is None else amount
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValidationFailed("Invalid amount.", errors=[FieldError("amount", "A positive amount in minor units.")])
-    reference = reference or f"refund_{uuid.uuid4().hex}"
-    with database.atomic():
-        reserved = (
-            Payment.update(refunded_amount=Payment.refunded_amount + value, updated_at=utcnow())
-            .where((Payment.id == payment_id) & (Payment.refunded_amount + value <= Payment.amount))
-            .execute()
-        )
-        if reserved != 1:
-            raise Conflict(f"At most {remaining} {payment.currency} can still be refunded.")
-        try:
-            with database.atomic():
-                Refund.create(payment=payment_id, amount=value, reference=reference, status=PENDING,
-                              created_at=utcnow())
-        except IntegrityError:
-            raise Conflict("This refund was already made.") from None
-        log(payment_id, "refund", f"refund of {value} {payment.currency} requested ({reference})")
-    result = config.get().gateway.refund(payment.reference_id, value)
-    if result.outcome != APPROVED:
-        with database.atomic():  # give the room back, keep the failed attempt on record
-            Payment.update(refunded_amount=Payment.refunded_amount - value).where(Payment.id == payment_id).execute()
-            Refund.update(status=FAILED).where(Refund.reference == reference).execute()
-            log(payment_id, "refund", f"refund {reference} refused: {result.response_message}")
-        raise Conflict("The processor refused the refund.")
-    with database.atomic():
-        Refund.update(status=SUCCEEDED).where(Refund.reference == reference).execute()
-        refreshed = Payment.get_by_id(payment_id)
-        log(payment_id, "refund", f"refund {reference} done")
-        events.publish(PaymentRefunded(payment_id=payment_id, order_id=refreshed.order_id, user_id=refreshed.user_id,
-                                       amount=value, currency=refreshed.currency,
-                                       fully_refunded=refreshed.refunded_amount == refreshed.amount))
-    return view(refreshed)
-
-
-def refund_cancelled_order(order_id: int) -> None:
-    """OrderStatusChanged(cancelled, refund_requested): refund whatever is left, once (fixed reference)."""
-    payment = Payment.get_or_none((Payment.order_id == order_id) & (Payment.status == SUCCEEDED))
-    if payment is None or payment.refunded_amount >= payment.amount:
-        return
-    with contextlib.suppress(Conflict):  # already refunded under this reference, or nothing left
-        refund(None, payment.id, reference=f"order-cancelled-{order_id}")
 
 
 def reconcile(older_than: datetime.timedelta = datetime.timedelta(seconds=0)) -> dict[str, int]:

@@ -9,13 +9,16 @@ from typing import Any
 
 from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.payments import charges, tokens
+from ecommerce.modules.payments import charges, refunds, tokens
 
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:
     with migrated(settings) as kernel:
         done = kernel.runner.call(charges.reconcile, datetime.timedelta(seconds=args.older_than))
+        refunded = kernel.runner.call(refunds.reconcile, datetime.timedelta(seconds=args.older_than))
     print(f"reconciled: {done['succeeded']} succeeded, {done['failed']} failed")
+    print(f"refunds: {refunded['succeeded']} succeeded, {refunded['failed']} failed, "
+          f"{refunded['pending']} still pending")
     return 0
 
 
@@ -32,7 +35,8 @@ def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     payments = sub.add_parser("payments", help="payments").add_subparsers(dest="payments_command", required=True)
-    rec = payments.add_parser("reconcile", help="settle pending payments by asking the gateway what happened")
+    rec = payments.add_parser("reconcile",
+                              help="settle pending payments and refunds by asking the gateway what happened")
     rec.add_argument("--older-than", type=float, default=120.0, metavar="SECONDS",
                      help="only payments pending this long (default 120: never race a charge in flight)")
     rec.set_defaults(handler=reconcile)

@@ -12,6 +12,9 @@ The simulator behaves like a processor's sandbox with test cards (any future exp
 | any other valid card | approved                                                     |
 
 Charges are idempotent by ``reference``, as at real processors: a retried request never charges twice.
+Refunds are idempotent by their own reference too, so a refund whose answer was lost can simply be sent
+again. A refund of exactly ``119`` minor units (1.19) is carried out but its answer times out — the
+refund counterpart of the timeout card, for reconciliation tests.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Protocol
 
 from peewee import IntegrityError
 
-from ecommerce.modules.payments.models import SimulatorCharge
+from ecommerce.modules.payments.models import SimulatorCharge, SimulatorRefund, database
 
 APPROVED, DECLINED = "approved", "declined"
 
@@ -51,7 +54,12 @@ class Gateway(Protocol):
         """What the processor knows of a charge (for reconciliation); None if it never saw it."""
         ...
 
-    def refund(self, reference: str, amount: int) -> GatewayResult:
+    def refund(self, charge_reference: str, refund_reference: str, amount: int) -> GatewayResult:
+        """Refund part of a charge; the same ``refund_reference`` twice refunds once."""
+        ...
+
+    def lookup_refund(self, refund_reference: str) -> GatewayResult | None:
+        """What the processor knows of a refund; None if it never saw it."""
         ...
 
 
@@ -60,6 +68,7 @@ TEST_CARDS = {
     "4000000000009995": ("insufficient_funds", "Insufficient funds."),
 }
 TIMEOUT_CARD, GARBAGE_CARD = "4000000000000119", "4000000000000127"
+TIMEOUT_REFUND_AMOUNT = 119
 
 
 class SimulatedGateway:
@@ -94,13 +103,34 @@ class SimulatedGateway:
         message = dict(TEST_CARDS.values()).get(detail, "Declined.")
         return GatewayResult(DECLINED, detail, message)
 
-    def refund(self, reference: str, amount: int) -> GatewayResult:
-        updated = (
-            SimulatorCharge.update(refunded=SimulatorCharge.refunded + amount)
-            .where((SimulatorCharge.reference == reference)
-                   & (SimulatorCharge.refunded + amount <= SimulatorCharge.amount))
-            .execute()
-        )
-        if updated != 1:
-            return GatewayResult(DECLINED, "refund_refused", "The processor refused the refund.")
-        return GatewayResult(APPROVED, "refunded", "Refunded.")
+    def refund(self, charge_reference: str, refund_reference: str, amount: int) -> GatewayResult:
+        try:
+            with database.atomic():
+                SimulatorRefund.create(reference=refund_reference, charge_reference=charge_reference,
+                                       amount=amount, outcome=DECLINED)
+                updated = (
+                    SimulatorCharge.update(refunded=SimulatorCharge.refunded + amount)
+                    .where((SimulatorCharge.reference == charge_reference)
+                           & (SimulatorCharge.refunded + amount <= SimulatorCharge.amount))
+                    .execute()
+                )
+                if updated == 1:
+                    approved = SimulatorRefund.update(outcome=APPROVED)
+                    approved.where(SimulatorRefund.reference == refund_reference).execute()
+        except IntegrityError:  # this refund reference again: answer as before, refund nothing more
+            existing = self.lookup_refund(refund_reference)
+            assert existing is not None
+            return existing
+        if amount == TIMEOUT_REFUND_AMOUNT:
+            raise GatewayTimeout("the processor did not answer the refund in time")
+        result = self.lookup_refund(refund_reference)
+        assert result is not None
+        return result
+
+    def lookup_refund(self, refund_reference: str) -> GatewayResult | None:
+        row = SimulatorRefund.get_or_none(SimulatorRefund.reference == refund_reference)
+        if row is None:
+            return None
+        if row.outcome == APPROVED:
+            return GatewayResult(APPROVED, "refunded", "Refunded.")
+        return GatewayResult(DECLINED, "refund_refused", "The processor refused the refund.")

@@ -8,7 +8,7 @@ from sanic import Blueprint, HTTPResponse, Request, empty, json
 from ecommerce.kernel.http import authenticated, endpoint, parse_body, principal, run_sync
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
-from ecommerce.modules.payments import charges, tokens
+from ecommerce.modules.payments import charges, refunds, tokens
 from ecommerce.modules.payments.models import idempotency
 from ecommerce.modules.payments.schemas import CardIn, CardList, CardOut, ChargeIn, PaymentOut, RefundIn
 
@@ -60,14 +60,16 @@ def build_blueprint() -> Blueprint:
         return json(await run_sync(charges.get, principal(request).user_id, payment_id), headers=NO_STORE)
 
     @bp.post("/payments/<payment_id:int>/refunds")
-    @endpoint(summary="Refund all or part of a payment (never more than captured)", tag="payments",
+    @endpoint(summary="Refund all or part of a payment (never more than captured): 201 done, 202 outcome pending",
+              tag="payments",
               body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[404, 409, 422],
               query=[IDEMPOTENCY_KEY])
     @authenticated
     @idempotent(idempotency)
     async def refund(request: Request, payment_id: int) -> HTTPResponse:
         data = parse_body(request, RefundIn) if request.body else RefundIn()
-        payment = await run_sync(charges.refund, principal(request).user_id, payment_id, data.amount)
-        return json(payment, status=201, headers=NO_STORE)
+        payment, status = await run_sync(refunds.refund_with_status, principal(request).user_id, payment_id,
+                                         data.amount)
+        return json(payment, status=STATUS[status], headers=NO_STORE)
 
     return bp

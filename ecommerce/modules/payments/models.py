@@ -91,8 +91,9 @@ class Refund(BaseModel):
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
     amount = IntegerField()
     reference = CharField(max_length=100, unique=True)
-    status = CharField(max_length=16)  # succeeded | failed
+    status = CharField(max_length=16)  # pending (sent, answer unknown) | succeeded | failed
     created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(null=True)  # last attempt or settlement (migration 0002)
     payment_id: int
 
     class Meta:
@@ -114,4 +115,18 @@ class SimulatorCharge(BaseModel):
         table_name = "gateway_simulator_charges"
 
 
-MODELS = [Token, Payment, PaymentLog, Refund, SimulatorCharge]
+class SimulatorRefund(BaseModel):
+    """The simulator's refund ledger: one row per refund reference, so a resent refund is answered, not repeated."""
+
+    id = AutoField()
+    reference = CharField(max_length=100, unique=True)
+    charge_reference = CharField(max_length=40)
+    amount = IntegerField()
+    outcome = CharField(max_length=16)  # approved | declined
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "gateway_simulator_refunds"
+
+
+MODELS = [Token, Payment, PaymentLog, Refund, SimulatorCharge, SimulatorRefund]

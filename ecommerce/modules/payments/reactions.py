@@ -6,13 +6,13 @@ from typing import Any
 
 from ecommerce.kernel.events import Envelope, Subscription
 from ecommerce.modules.orders.events import OrderStatusChanged
-from ecommerce.modules.payments import charges
+from ecommerce.modules.payments import refunds
 
 
 def on_order_status_changed(envelope: Envelope[Any]) -> None:
     event = envelope.event
     if event.to_status == "cancelled" and event.refund_requested:
-        charges.refund_cancelled_order(event.order_id)
+        refunds.refund_cancelled_order(event.order_id)
 
 
 # Non-atomic: the refund talks to the gateway; it is idempotent through its fixed reference.
