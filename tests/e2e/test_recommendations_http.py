@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -18,6 +20,7 @@ from ecommerce.modules.recommendations.models import MODELS, Pair, Sales
 from tests.support.api import assert_problem
 from tests.support.catalog import category, stocked, warehouse
 from tests.support.orders import ADDRESS
+from tests.support.processes import cli_env
 from tests.support.shop import Shop
 
 CARD = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2035, "cvc": "123",
@@ -267,3 +270,27 @@ def test_rebuild_from_the_lake_equals_the_incremental_model(shop: Shop) -> None:
     assert model(shop) == incremental
     assert reasons(for_product(shop, pan), "bought_together")[0] == (pot, 2)
     assert shop.kernel.runner.call(lambda: Sales.get_by_id(pot).units) == 3
+
+
+def test_the_rebuild_command(shop: Shop) -> None:
+    a, b = products(shop, 2)
+    Shopper(shop).order(a, b)
+    before = model(shop)
+    settings = shop.kernel.settings
+    assert settings.secret_key is not None
+    env = cli_env(settings.data_dir.parent, ECOMMERCE_SECRET_KEY=settings.secret_key)
+    if settings.database_url:
+        env["ECOMMERCE_DATABASE_URL"] = settings.database_url
+    shop.kernel.runner.call(lambda: [m.delete().execute() for m in reversed(MODELS)])
+
+    def rebuild(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "ecommerce", "recommendations", "rebuild"],
+                              env={**env, **extra}, capture_output=True, text=True, timeout=120)
+
+    result = rebuild()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (f"replayed 2 event(s) from {settings.data_dir / 'lake'}: "
+                                     "2 product(s) with sales, 2 bought-together pair(s)")
+    assert model(shop) == before
+    off = rebuild(ECOMMERCE_EVENT_LAKE="false")
+    assert off.returncode == 2 and "ECOMMERCE_EVENT_LAKE" in off.stderr
