@@ -1,4 +1,4 @@
-"""``ecommerce adr ...``: the developer commands (they work on the
+"""``ecommerce adr ...`` and ``ecommerce diagrams``: the developer commands (they work on the
 repository checkout, not on a database)."""
 
 from __future__ import annotations
@@ -41,6 +41,20 @@ def cmd_adr(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_diagrams(args: argparse.Namespace, settings: Settings) -> int:
+    from ecommerce.devtools.drawings import generate
+
+    try:
+        changed = generate.write_all(Path(args.out), render_images=not args.sources_only)
+    except RuntimeError as exc:
+        print(f"ecommerce diagrams: {exc}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} file(s) changed in {args.out}/" if changed else f"{args.out}/ is up to date")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     adr = sub.add_parser("adr", help="architecture decision records: list, check, or write a new one")
     adr.add_argument("action", choices=["list", "new", "check"])
@@ -48,3 +62,9 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     adr.add_argument("--number", type=int, help="with new: use this number (one reserved in advance)")
     adr.add_argument("--dir", default="adr", help="the ADR folder (default: ./adr)")
     adr.set_defaults(handler=cmd_adr)
+
+    diagrams = sub.add_parser("diagrams", help="redraw every diagram from the code (sources and PNGs)")
+    diagrams.add_argument("--out", default="diagrams", help="output folder (default: ./diagrams)")
+    diagrams.add_argument("--sources-only", action="store_true",
+                          help="write the .dot/.mmd sources only (no Graphviz needed)")
+    diagrams.set_defaults(handler=cmd_diagrams)
