@@ -194,12 +194,16 @@ def check_all(adr_dir: Path = ADR_DIR, root: Path = ROOT) -> dict[str, list[str]
     adrs = records(adr_dir)
     numbers = [a.number for a in adrs]
     found: dict[str, list[str]] = {}
+    readme = (adr_dir / "README.md").read_text(encoding="utf-8")
     for adr in adrs:
         problems = check(adr, set(numbers), root)
         if numbers.count(adr.number) > 1:
             problems.append(f"number {adr.number:04d} is used twice")
-        if f"]({adr.filename})" not in (adr_dir / "README.md").read_text(encoding="utf-8"):
+        row = re.search(rf"^\| \[\d{{4}}\]\({re.escape(adr.filename)}\) \|.*\| ([^|]+) \|$", readme, re.M)
+        if row is None:
             problems.append("not listed in adr/README.md (`ecommerce adr new` adds the line)")
+        elif row.group(1).strip().split(" [")[0] != adr.status.split(" [")[0]:
+            problems.append(f"adr/README.md says {row.group(1).strip()!r}, the record says {adr.status!r}")
         if problems:
             found[adr.filename] = problems
     return found
@@ -209,8 +213,12 @@ def log_lines(adrs: list[Adr]) -> list[str]:
     return [f"{a.number:04d}  {a.status:<12}  {a.date[:10]}  {a.title}" for a in adrs]
 
 
-def slugify(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].rstrip("-")
+def slugify(title: str, limit: int = 60) -> str:
+    """``"Use X for Y!"`` -> ``use-x-for-y``, cut at a word boundary past ``limit`` characters."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit + 1].rsplit("-", 1)[0] if "-" in slug[:limit + 1] else slug[:limit]
+    return slug
 
 
 def new(title: str, *, number: int | None = None, adr_dir: Path = ADR_DIR, today: dt.date | None = None) -> Path:

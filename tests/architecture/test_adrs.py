@@ -73,6 +73,7 @@ STRANGLER = "0003-strangler-fig-migration-path.md"
      "`ecommerce/kernel/modules.py` does not exist"),
     ("::test_contracts_hold_on_the_real_tree", "::test_that_was_renamed", "defines no `test_that_was_renamed`"),
     ("- `setup.cfg` —", "- setup.cfg —", "does not start with a `path`"),
+    ("- Status: accepted", "- Status: proposed", "adr/README.md says 'accepted', the record says 'proposed'"),
 ])
 def test_the_checker_catches_a_broken_record(log: Path, old: str, new: str, expected: str) -> None:
     assert not _problems(log, MONOLITH)
@@ -89,6 +90,10 @@ def test_an_empty_evidence_section_is_refused(log: Path) -> None:
 
 def test_superseding_a_record_with_a_later_one_is_sound(log: Path) -> None:
     _edit(log / MONOLITH, "- Status: accepted", f"- Status: superseded by [0003]({STRANGLER})")
+    assert _problems(log, MONOLITH) == [
+        f"adr/README.md says 'accepted', the record says 'superseded by [0003]({STRANGLER})'"]
+    _edit(log / "README.md", "Build a modular monolith for the launch | accepted |",
+          f"Build a modular monolith for the launch | superseded by [0003]({STRANGLER}) |")
     assert not _problems(log, MONOLITH)
 
 
@@ -116,13 +121,15 @@ def test_adr_new_writes_the_next_record_and_list_prints_the_log(log: Path) -> No
     assert listed.stdout.splitlines()[-1].startswith(f"{last + 1:04d}  proposed")
     assert len(listed.stdout.splitlines()) == len(adr.records(log))  # numbers may have gaps (reserved ones)
 
-    reserved = _cli("adr", "new", "A reserved number", "--number", "40", "--dir", str(log))
-    assert Path(reserved.stdout.strip()).name == "0040-a-reserved-number.md"
+    reserved = _cli("adr", "new", "A reserved number", "--number", "90", "--dir", str(log))
+    assert Path(reserved.stdout.strip()).name == "0090-a-reserved-number.md"
     readme = (log / "README.md").read_text()
-    assert readme.index(path.name) < readme.index("0040-a-reserved-number.md")
-    again = _cli("adr", "new", "Twice", "--number", "40", "--dir", str(log))
+    assert readme.index(path.name) < readme.index("0090-a-reserved-number.md")
+    again = _cli("adr", "new", "Twice", "--number", "90", "--dir", str(log))
     assert again.returncode == 2 and "already exists" in again.stderr
     assert _cli("adr", "new", "--dir", str(log)).returncode == 2
+    assert adr.slugify("Use a very long title that goes on and on past the sixty character limit") == (
+        "use-a-very-long-title-that-goes-on-and-on-past-the-sixty")
 
 
 def test_adr_check_reports_problems_with_exit_status_1(log: Path) -> None:

@@ -1,21 +1,66 @@
-"""The documentation site builds in strict mode: no broken link, anchor or nav entry."""
+"""The documentation site builds in strict mode (no broken link, anchor or nav entry), its main pages
+open in a real browser without console errors, broken images or broken links, and a reader can answer
+the questions the site exists for."""
 
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
+from tests.support import browser
+
 ROOT = Path(__file__).resolve().parents[2]
+#: The pages a newcomer opens first, and one of each generated kind.
+MAIN_PAGES = ("", "getting-started/", "architecture/", "diagrams/", "events/", "scaling/", "modules/",
+              "modules/orders/", "modules/payments/", "security/", "reference/http-api/",
+              "reference/python-api/", "operations/", "configuration/", "decisions/",
+              "adr/0002-modular-monolith-for-launch/", "performance/", "contributing/")
 
 
-def test_mkdocs_builds_strict(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "site" / "index.html").exists()
+    return out
+
+
+def test_mkdocs_builds_strict(site: Path) -> None:
+    assert (site / "index.html").exists()
+    for page in MAIN_PAGES:
+        assert (site / page / "index.html").exists(), page
+
+
+def _text(site: Path, page: str) -> str:
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_reader_can_answer_the_questions_from_the_site(site: Path) -> None:
+    modules = _text(site, "modules/")
+    assert re.search(r"payment payments", modules), "which module owns the payment table"
+    orders = _text(site, "modules/orders/")
+    consumed = orders[orders.rindex("Events consumed"):orders.rindex("Facade (")]
+    for event in ("payments.PaymentSucceeded.v1", "payments.PaymentFailed.v1"):
+        assert event in consumed, "which events the orders module consumes"
+    monolith = _text(site, "adr/0002-modular-monolith-for-launch/")
+    assert "three-month deadline" in monolith and "small team" in monolith, "why a monolith"
+    strangler = _text(site, "adr/0003-strangler-fig-migration-path/")
+    assert "How a module is carved out" in strangler, "how to carve out a module"
+    assert "ECOMMERCE_RELAY_BATCH_SIZE" in _text(site, "operations/")
+    assert "POST /api/v1/orders" in _text(site, "reference/http-api/")
+    assert "wished_count" in _text(site, "contributing/") or "Wishlist" in _text(site, "contributing/")
 
 
 def test_the_order_state_drawing_matches_the_state_table() -> None:
@@ -28,3 +73,81 @@ def test_the_order_state_drawing_matches_the_state_table() -> None:
     svg = (ROOT / "docs" / "modules" / "order-states.svg").read_text()
     for state in states.STATES:
         assert state in svg
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser dropped a connection: fine
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _chromium() -> str:
+    binary = browser.executable()
+    if binary is None:
+        if browser.required():
+            pytest.fail("ECOMMERCE_REQUIRE_BROWSER=1 but chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
+    return binary
+
+
+def test_the_browser_check_catches_a_broken_page(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<html><head><title>t</title></head><body><img src="gone.png">'
+                                         '<script>console.error("boom")</script>'
+                                         '<script src="https://cdn.invalid/x.js"></script></body></html>')
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    chrome = browser.Browser(_chromium())
+    try:
+        found = " | ".join(browser.problems(chrome.open(base + "/"), base))
+        broken = chrome.evaluate("[...document.images].filter(i => i.naturalWidth === 0).map(i => i.src)")
+    finally:
+        chrome.close()
+        server.shutdown()
+        server.server_close()
+    assert "console error: boom" in found
+    assert f"HTTP 404: {base}/gone.png" in found
+    assert "request outside the site: https://cdn.invalid/x.js" in found
+    assert broken == [f"{base}/gone.png"]
+
+
+def test_main_pages_open_cleanly_in_a_browser(served: str) -> None:
+    chrome = browser.Browser(_chromium())
+    found: list[str] = []
+    links: set[str] = set()
+    try:
+        for page in MAIN_PAGES:
+            url = served + page
+            events = chrome.open(url)
+            found += [f"{page or '/'}: {p}" for p in browser.problems(events, served.rstrip("/"))]
+            broken = chrome.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                                     ".map(i => i.getAttribute('src'))")
+            found += [f"{page or '/'}: broken image {src}" for src in broken]
+            assert chrome.evaluate("document.title"), page
+            hrefs = chrome.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)")
+            links |= {h.split("#")[0] for h in hrefs if h.startswith(served)}
+    finally:
+        chrome.close()
+    for link in sorted(links):
+        try:
+            with urllib.request.urlopen(link, timeout=10) as answer:
+                assert answer.status == 200
+        except urllib.error.HTTPError as exc:
+            found.append(f"broken link {link}: {exc.code}")
+    assert not found, "\n".join(found)
+    assert len(links) > 40  # the nav reaches every page

@@ -21,6 +21,8 @@ def test_ci_runs_the_readme_test_command_with_postgres_required() -> None:
     assert RUN_TESTS in ci
     assert 'eval "$test_command"' in ci
     assert "ECOMMERCE_REQUIRE_POSTGRES=1" in ci
+    # The docs browser test and the diagram renders need their system packages, installed by CI itself.
+    assert "ECOMMERCE_REQUIRE_BROWSER=1" in ci and "apt_install chromium" in ci and "apt_install graphviz" in ci
 
 
 def test_the_readme_python_example_runs(tmp_path: Path) -> None:

@@ -1,0 +1,28 @@
+"""The wishlist's own table (private: other modules never import this file)."""
+
+from __future__ import annotations
+
+from peewee import AutoField, CharField, DatabaseProxy, DateTimeField, IntegerField, Model
+
+from ecommerce.kernel.events import EventTables
+
+MODULE = "wishlist"
+#: Bound by the kernel at start-up to this module's own database (ECOMMERCE_DATABASE_URL_WISHLIST, ...).
+database = DatabaseProxy()
+#: This module's outbox and inbox, in the same database: events commit with the state change.
+events = EventTables(MODULE, database)
+
+
+class Wish(Model):
+    id = AutoField()
+    user_id = IntegerField()  # the users module's id: a plain integer, never a foreign key
+    product_id = IntegerField()  # the catalog's id, likewise
+    note = CharField(max_length=200, default="")
+    created_at = DateTimeField()
+
+    class Meta:
+        database = database
+        table_name = "wishes"
+
+
+MODELS = [Wish]
