@@ -46,6 +46,9 @@ def cmd_diagrams(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         changed = generate.write_all(Path(args.out), render_images=not args.sources_only)
+    except ModuleNotFoundError as exc:  # the drawing libraries come with the dev extra
+        print(f"ecommerce diagrams: {exc.name} is not installed: pip install -e '.[dev]'", file=sys.stderr)
+        return 2
     except RuntimeError as exc:
         print(f"ecommerce diagrams: {exc}", file=sys.stderr)
         return 2

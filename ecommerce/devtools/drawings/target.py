@@ -54,12 +54,12 @@ def build(facts: Facts, filename: str) -> str:
     icon = _icons()
 
     diagram = Diagram("ecommerce: target architecture at scale", filename=filename, show=False,
-                      direction="LR", outformat="png", graph_attr={"pad": "0.5", "fontsize": "20"})
+                      direction="TB", outformat="png", graph_attr={"pad": "0.5", "fontsize": "20"})
     setdiagram(diagram)
     try:
         users = icon["Users"]("Customers", nodeid="customers")
-        dns = icon["Route53"]("DNS\nlatency-based routing", nodeid="dns")
-        cdn = icon["CloudFront"]("CDN\nimages, static content", nodeid="cdn")
+        dns = icon["Route53"]("DNS\nlatency routing", nodeid="dns")
+        cdn = icon["CloudFront"]("CDN\nstatic content", nodeid="cdn")
         balancer = icon["GlobalAccelerator"]("Global load balancer", nodeid="load_balancer")
         users >> dns >> balancer
         users >> cdn
@@ -72,9 +72,9 @@ def build(facts: Facts, filename: str) -> str:
             lake = icon["LakeFormation"]("Data lake\nrecommendations", nodeid="data_lake")
             for number, (title, names, store) in enumerate(SERVICES):
                 installed = [n for n in names if n in facts.modules]
-                modules = ", ".join(installed) if installed else "planned"
+                modules = "\n".join(installed) if installed else "(planned)"
                 with Cluster(title):
-                    service = icon["Python"](f"{title.split(' ')[0]} service\nmodules: {modules}",
+                    service = icon["Python"](f"{title.split(' ')[0]} service\n{modules}",
                                              nodeid=f"service_{number}")
                     if store == "postgresql":
                         database = icon["Postgresql"]("own database\n(PostgreSQL)", nodeid=f"database_{number}")
