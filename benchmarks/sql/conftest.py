@@ -59,3 +59,31 @@ def measure(benchmark: Any, target: Target) -> Measure:
         return result
 
     return run
+
+
+def pytest_benchmark_update_machine_info(config: Any, machine_info: dict[str, Any]) -> None:
+    """Record what the numbers depend on: versions, cores, and how busy the (shared) machine was."""
+    import sqlite3
+
+    import peewee
+    import psycopg2
+
+    from benchmarks.sql.targets import ADMIN_URL
+
+    machine_info["load_average"] = list(os.getloadavg())
+    machine_info["cpu_count"] = os.cpu_count()
+    machine_info["sqlite_version"] = sqlite3.sqlite_version
+    machine_info["peewee_version"] = peewee.__version__
+    machine_info["psycopg2_version"] = psycopg2.__version__.split()[0]
+    machine_info["scale"] = SCALE
+    machine_info["backends"] = DBS
+    try:
+        conn = psycopg2.connect(ADMIN_URL, connect_timeout=3)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SHOW server_version")
+                machine_info["postgresql_version"] = cur.fetchone()[0]
+        finally:
+            conn.close()
+    except psycopg2.Error:
+        machine_info["postgresql_version"] = None

@@ -69,6 +69,15 @@ class BulkWriter:
             for table in tables:
                 self.fix_sequence(table)
 
+    def analyze(self, *tables: str) -> None:
+        """Fresh planner statistics: right after a bulk load they still describe the empty tables, and
+        the planner would pick full scans (autovacuum would get there, minutes later). On PostgreSQL
+        ``VACUUM`` too: it sets the visibility map (index-only scans) and flushes GIN pending lists."""
+        command = "VACUUM ANALYZE" if self.postgres else "ANALYZE"
+        with self.db.connection_context():
+            for table in tables:
+                self.db.execute_sql(f'{command} "{table}"')
+
     def fix_sequence(self, table: str, column: str = "id") -> None:
         """PostgreSQL: the next ``nextval`` must land after the ids we wrote ourselves."""
         if self.postgres:

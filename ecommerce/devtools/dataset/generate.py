@@ -111,12 +111,16 @@ def generate(kernel: Kernel, scale: int, *, progress: bool = True, reindex: bool
     customers = _users(users, sizes, rng, report, bar)
     products = _catalog(catalog, sizes, rng, report, bar)
     _orders(orders, catalog, sizes, rng, customers, products, report, bar)
+    users.analyze("users", "addresses")
+    catalog.analyze("product", "inventory", "reservations", "reservation_lines")
+    orders.analyze("orders", "order_items")
     if reindex and "search" in kernel.registry.names():
         with bar("search index", 0) as b:
             def advance(count: int) -> None:
                 b.update(count)
 
             kernel.runner.call(indexer.reindex, advance)
+        BulkWriter(kernel.databases.get("search")).analyze("search_documents")
     return report
 
 
