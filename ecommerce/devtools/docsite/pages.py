@@ -1,0 +1,97 @@
+"""Generated parts of hand-written pages: the decision log, every setting, the performance pages that
+exist, and the Python API page of the facades."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from ecommerce.devtools import adr
+from ecommerce.devtools.drawings.facts import collect
+from ecommerce.kernel.settings import PREFIX, Settings
+
+
+def decision_log() -> str:
+    rows = ["| ADR | Decision | Status | Date |", "|---|---|---|---|"]
+    for record in adr.records():
+        status = record.status
+        target = record.superseded_by
+        if target is not None:
+            link = adr.SUPERSEDED.match(status).group(2)  # type: ignore[union-attr]
+            status = f"superseded by [{target:04d}](adr/{link})"
+        rows.append(f"| [{record.number:04d}](adr/{record.filename}) | {record.title} | {status} | "
+                    f"{record.date[:10]} |")
+    return "\n".join(rows) + "\n"
+
+
+def _default(value: object) -> str:
+    if value is None or value == () or value == {}:
+        return "unset"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def settings_table(configuration_page: Path) -> str:
+    """Every ``ECOMMERCE_*`` setting from the ``Settings`` dataclass, its default, and the section of the
+    configuration page that explains it. A setting the page does not explain fails the build."""
+    text = configuration_page.read_text(encoding="utf-8")
+    sections = [(m.start(), m.group(1)) for m in re.finditer(r"^## (.+)$", text, re.M)]
+    rows = ["| variable | default | explained in |", "|---|---|---|"]
+    missing = []
+    defaults = Settings()
+    for field in dataclasses.fields(Settings):
+        if field.name == "module_database_urls":
+            variable = f"{PREFIX}DATABASE_URL_<MODULE>"
+        else:
+            variable = f"{PREFIX}{field.name.upper()}"
+        where = text.find(f"`{variable}`")
+        if where < 0:
+            missing.append(variable)
+            continue
+        title = [t for start, t in sections if start < where][-1] if sections[0][0] < where else "top"
+        anchor = re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+        rows.append(f"| `{variable}` | `{_default(getattr(defaults, field.name))}` | "
+                    f"[{title}](configuration.md#{anchor}) |")
+    if missing:
+        raise ValueError(f"docs/configuration.md does not explain {', '.join(missing)}: add a row for each")
+    return "\n".join(rows) + "\n"
+
+
+def performance_pages(docs_dir: Path) -> str:
+    pages = sorted(p for p in (docs_dir / "performance").glob("*.md") if p.name != "index.md")
+    if not pages:
+        return ("The measured pages are not published yet: the SQL benchmarks (`performance/sql.md`) and "
+                "the HTTP load tests (`performance/http.md`) land here with their numbers.\n")
+    lines = []
+    for page in pages:
+        heading = re.search(r"^# (.+)$", page.read_text(encoding="utf-8"), re.M)
+        lines.append(f"- [{heading.group(1) if heading else page.stem}]({page.name})")
+    return "\n".join(lines) + "\n"
+
+
+def python_api() -> str:
+    out = ["# Python API of the module facades", "",
+           "What a script, a job or another module may import: `ecommerce.modules.<name>.api` (plain "
+           "synchronous functions and frozen dataclasses; no web server or event loop needed), each "
+           "module's integration events, and the kernel's entry point. Generated from the docstrings "
+           "with mkdocstrings.", "",
+           "```python", "import ecommerce", "from ecommerce.modules.catalog import api as catalog", "",
+           "kernel = ecommerce.bootstrap(migrate=True)   # binds every module's database",
+           "print(catalog.snapshot([1, 2, 3]))", "kernel.close()", "```", ""]
+    for name, module in collect().modules.items():
+        package = Path(__file__).resolve().parents[2] / "modules" / name
+        parts = [part for part in ("api", "events") if (package / f"{part}.py").exists()]
+        if not parts:
+            continue
+        out += [f"## {name}", "", f"{module.description}. [Reference](../modules/{name}.md).", ""]
+        if "api" not in parts:
+            out += ["No facade: no other module calls this one; it only reacts to events.", ""]
+        for part in parts:
+            out += [f"::: ecommerce.modules.{name}.{part}", "    options:", "      heading_level: 3", ""]
+    out += ["## The module contract", "",
+            "::: ecommerce.kernel.module.Module", "    options:", "      heading_level: 3", ""]
+    return "\n".join(out) + "\n"
