@@ -21,8 +21,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from ecommerce.devtools import adr
-from ecommerce.devtools.drawings.facts import collect
 from ecommerce.devtools.docsite import modules, openapi, pages
+from ecommerce.devtools.drawings.facts import collect
 
 ROOT = Path(__file__).resolve().parents[3]
 DIAGRAMS = ROOT / "diagrams"

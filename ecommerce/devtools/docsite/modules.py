@@ -13,8 +13,8 @@ from typing import Any
 
 from peewee import Model
 
-from ecommerce.devtools.drawings.facts import Facts, collect
 from ecommerce.devtools.docsite import openapi, schema
+from ecommerce.devtools.drawings.facts import Facts, collect
 from ecommerce.kernel.module import Module
 
 API_PREFIX = "/api/v1"
