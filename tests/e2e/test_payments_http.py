@@ -256,6 +256,34 @@ def test_tampered_or_moved_card_data_fails_cleanly(shop: Shop) -> None:
     assert shop.kernel.runner.call(lambda: SimulatorCharge.select().count()) == 0  # nothing reached the gateway
 
 
+def test_rotation_skips_an_unreadable_card_and_keeps_the_old_keys(shop: Shop) -> None:
+    good, bad = Buyer(shop), Buyer(shop)
+    kept, broken = good.card(), bad.card("5555555555554444")
+    row = shop.kernel.runner.call(Token.get, Token.value == broken["id"])
+    flipped = bytearray(row.encrypted_number)
+    flipped[-1] ^= 1
+    shop.kernel.runner.call(lambda: Token.update(encrypted_number=bytes(flipped)).where(Token.id == row.id).execute())
+    old_kid = row.key_id
+    kid, count, unreadable = shop.kernel.runner.call(tokens.rotate_keys, True)
+    assert (count, unreadable) == (1, [broken["id"]])
+    keys = shop.kernel.runner.call(lambda: {t.value: t.key_id for t in Token.select()})
+    assert keys == {kept["id"]: kid, broken["id"]: old_kid}  # the bad one untouched, the good one rotated
+    from ecommerce.modules.payments import config
+
+    assert old_kid in config.get().vault.ring.keys  # --drop-old refused while a card is unreadable
+    assert good.pay(kept["id"]).status_code == 201
+
+
+def test_an_expired_saved_card_is_refused_before_the_gateway(shop: Shop) -> None:
+    buyer = Buyer(shop)
+    card = buyer.card()
+    past = utcnow() - datetime.timedelta(days=1)  # time passes: the card saved last year has run out
+    shop.kernel.runner.call(lambda: Token.update(expiry=past).where(Token.value == card["id"]).execute())
+    problem = assert_problem(buyer.pay(card["id"]), 409)
+    assert "expired" in problem["detail"] and "4242" in problem["detail"]
+    assert shop.kernel.runner.call(lambda: (Payment.select().count(), SimulatorCharge.select().count())) == (0, 0)
+
+
 def test_card_validation_never_echoes_the_number(shop: Shop) -> None:
     buyer = Buyer(shop)
     for number in ("4242424242424241", "1234", "4242-4242-4242-424x"):
@@ -274,8 +302,8 @@ def test_card_validation_never_echoes_the_number(shop: Shop) -> None:
 def test_key_rotation_keeps_every_card_usable(shop: Shop) -> None:
     buyer = Buyer(shop)
     card = buyer.card()
-    kid, count = shop.kernel.runner.call(tokens.rotate_keys, True)
-    assert count >= 1
+    kid, count, unreadable = shop.kernel.runner.call(tokens.rotate_keys, True)
+    assert count >= 1 and unreadable == []
     assert shop.kernel.runner.call(lambda: {t.key_id for t in Token.select()}) == {kid}
     assert buyer.pay(card["id"]).status_code == 201
 
@@ -376,8 +404,7 @@ def test_rotation_with_keys_from_the_environment(shop: Shop) -> None:
     try:
         with pytest.raises(RuntimeError):
             shop.kernel.runner.call(tokens.rotate_keys, True)
-        kid, count = shop.kernel.runner.call(tokens.rotate_keys, False)
-        assert (kid, count) == ("prod-2", 1)
+        assert shop.kernel.runner.call(tokens.rotate_keys, False) == ("prod-2", 1, [])
         vault.ring = KeyRing({"prod-2": new_key}, "prod-2")  # old key removed from the variable
         assert buyer.pay(card["id"]).status_code == 201
     finally:

@@ -69,6 +69,9 @@ def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> di
     if not payable.can_be_paid:
         raise Conflict(f"Order {order_id} is {payable.order_status}; only a pending_payment order can be paid.")
     token = tokens.owned(user_id, token_value)
+    if token.expiry < utcnow():  # the end of its expiry month has passed: a processor would decline it
+        raise Conflict(f"The card ending {token.last4} expired ({token.exp_month:02d}/{token.exp_year}); "
+                       "save a current card.")
     if cvc is not None:
         cards.check_cvc(cvc, token.brand)
     now = utcnow()

@@ -25,11 +25,16 @@ def reconcile(args: argparse.Namespace, settings: Settings) -> int:
 def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
     with migrated(settings) as kernel:
         try:
-            kid, count = kernel.runner.call(tokens.rotate_keys, args.drop_old)
+            done = kernel.runner.call(tokens.rotate_keys, args.drop_old)
         except RuntimeError as exc:
             print(f"ecommerce: {exc}", file=sys.stderr)
             return 2
-    print(f"re-encrypted {count} card(s) under key {kid}" + ("; old keys removed" if args.drop_old else ""))
+    dropped = args.drop_old and not done.unreadable
+    print(f"re-encrypted {done.rotated} card(s) under key {done.kid}" + ("; old keys removed" if dropped else ""))
+    if done.unreadable:
+        print(f"ecommerce: {len(done.unreadable)} card(s) could not be decrypted and were left as they were "
+              f"({', '.join(done.unreadable)}); old keys kept", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import NotFound
 from ecommerce.modules.payments import cards, config
 from ecommerce.modules.payments.models import Token, database
+from ecommerce.modules.payments.vault import CardDataUnreadable
+
+
+class Rotation(NamedTuple):
+    kid: str  # the key every readable card is now encrypted under
+    rotated: int  # cards re-encrypted
+    unreadable: list[str]  # token values whose ciphertext no key opens (tampered): left as they were
 
 
 def view(token: Token) -> dict[str, Any]:
@@ -63,12 +70,14 @@ def delete(user_id: int, value: str) -> None:
         raise NotFound("No such card.")
 
 
-def rotate_keys(drop_old: bool) -> tuple[str, int]:
+def rotate_keys(drop_old: bool) -> Rotation:
     """Encrypt every stored card under the active key.
 
     With the development key file, a new key is made first (and ``drop_old`` then removes the others).
     With ``ECOMMERCE_PAYMENT_KEYS`` the operator has already put the new key first: every card is
-    re-encrypted under it, after which the old entries can be deleted from the variable.
+    re-encrypted under it, after which the old entries can be deleted from the variable. A card that no
+    key opens (tampered data) is skipped and reported, and then the old keys are kept: the run finishes
+    the other cards instead of stopping half-way.
     """
     vault = config.get().vault
     ring = vault.ring
@@ -81,13 +90,17 @@ def rotate_keys(drop_old: bool) -> tuple[str, int]:
         ring.keys[new_kid] = secrets.token_bytes(32)
         ring.active = new_kid
         ring.save()  # the new key exists on disk before any card depends on it
-    count = 0
+    count, unreadable = 0, []
     for token in Token.select().where(Token.deleted_at.is_null() & (Token.key_id != new_kid)):
-        number = vault.open(token.key_id, token.encrypted_number, token.value, token.user_id)
+        try:
+            number = vault.open(token.key_id, token.encrypted_number, token.value, token.user_id)
+        except CardDataUnreadable:
+            unreadable.append(token.value)
+            continue
         key_id, sealed = vault.seal(number, token.value, token.user_id)
         Token.update(key_id=key_id, encrypted_number=sealed).where(Token.id == token.id).execute()
         count += 1
-    if drop_old:
+    if drop_old and not unreadable:
         ring.keys = {new_kid: ring.keys[new_kid]}
         ring.save()
-    return new_kid, count
+    return Rotation(new_kid, count, unreadable)
