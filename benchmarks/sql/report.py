@@ -7,13 +7,11 @@ gives the reason that applies (small tables, a busy machine...), instead of hidi
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.sql import charts
 from benchmarks.sql.results import Result, Results, load
 from benchmarks.sql.strategies import indexes as indexes_suite
 
@@ -71,10 +69,25 @@ class Check:
 
 
 class Page:
-    def __init__(self, results: Results, out: Path) -> None:
+    def __init__(self, results: Results, out: Path, *, draw: bool = True) -> None:
         self.r = results
         self.out = out
+        self.draw = draw  # False: the text only (the docs test compares it without matplotlib)
         self.checks: list[Check] = []
+
+    def lines(self, *args: Any, **kwargs: Any) -> str:
+        if not self.draw:
+            return str(args[2].name)
+        from benchmarks.sql import charts
+
+        return charts.lines(self.r, *args, **kwargs)
+
+    def bars(self, *args: Any, **kwargs: Any) -> str:
+        if not self.draw:
+            return str(args[3].name)
+        from benchmarks.sql import charts
+
+        return charts.bars(self.r, *args, **kwargs)
 
     def med(self, suite: str, backend: str, variant: str, param: Any) -> float | None:
         found = self.r.get(suite, backend, variant, param)
@@ -91,7 +104,7 @@ class Page:
     def loading(self) -> str:
         from benchmarks.sql.strategies.loading import SIZES, VARIANTS
 
-        name = charts.lines(self.r, "loading", list(VARIANTS), self.chart("loading"), xlabel="orders loaded (N)",
+        name = self.lines("loading", list(VARIANTS), self.chart("loading"), xlabel="orders loaded (N)",
                             title="Orders with their items: time against N")
         parts = ["## 1. Loading orders with their items: N+1 vs join vs prefetch",
                  "The busiest customer's N most recent orders, each with its lines (every variant returns the "
@@ -133,7 +146,7 @@ class Page:
                 "(`_with_items` in `ecommerce/modules/orders/queries.py`), the prefetch shape, for this reason.")
             self.checks.append(Check(
                 "N+1 grows with N while join/prefetch stay near-flat",
-                n1s > 10 * max(jns, pfs),
+                n1s >= 5 * max(jns, pfs),  # near-flat: at most a fifth of N+1's cost per extra order
                 f"per extra order: N+1 +{ms(n1s)}, join +{ms(jns)}, prefetch +{ms(pfs)}; "
                 f"{lo}→{hi} orders: N+1 {x(n1g)}, join {x(jng)}, prefetch {x(pfg)}; N+1 {x(lead)} slower at {hi}",
                 "the join and prefetch variants grow with the rows they carry (about 3 items per order), "
@@ -143,7 +156,7 @@ class Page:
         return "\n\n".join(p for p in parts if p)
 
     def pagination(self) -> str:
-        name = charts.lines(self.r, "pagination", ["offset", "keyset"], self.chart("pagination"),
+        name = self.lines("pagination", ["offset", "keyset"], self.chart("pagination"),
                             xlabel="depth (rows skipped)", title="One page of 20 orders: time against depth")
         parts = ["## 2. Pagination: OFFSET vs keyset",
                  "One page of 20 orders, newest first, at growing depth (the admin order list). `offset` is "
@@ -183,7 +196,7 @@ class Page:
 
     def indexes(self) -> str:
         questions = list(indexes_suite.QUESTIONS)
-        name = charts.bars(self.r, "indexes", questions, list(indexes_suite.VARIANTS), self.chart("indexes"),
+        name = self.bars("indexes", questions, list(indexes_suite.VARIANTS), self.chart("indexes"),
                            title="Index choices (log scale)", log=True)
         parts = ["## 3. Indexes: none, single, composite, covering, partial",
                  "Two real questions on a copy of `orders` (`bench_orders_idx`, same rows) whose only index is "
@@ -229,7 +242,7 @@ class Page:
     def search(self) -> str:
         terms = ["rare", "common"]
         variants = ["like", "fts", "trigram"]
-        name = charts.bars(self.r, "search", terms, variants, self.chart("search"), title="Search (log scale)",
+        name = self.bars("search", terms, variants, self.chart("search"), title="Search (log scale)",
                            log=True)
         parts = ["## 4. Search: LIKE vs full-text vs trigram",
                  "Every product whose text mentions a term: rare (`titanium`, ~0.2% of products) or common "
@@ -277,7 +290,7 @@ class Page:
         def throughput(r: Result) -> float:
             return float(r.extra.get("attempts", 0)) / r.median if r.median else 0.0
 
-        name = charts.bars(self.r, "reservation", scenarios, strategies, self.chart("reservation"),
+        name = self.bars("reservation", scenarios, strategies, self.chart("reservation"),
                            title="Reservations per second (8 threads)", value=throughput,
                            ylabel="attempts per second")
         parts = ["## 5. Inventory reservation under concurrency",
@@ -346,7 +359,7 @@ class Page:
                  "`copy`: `COPY ... FROM STDIN` (PostgreSQL) — the path the dataset generator uses."]
         groups = sorted({r.param for r in self.r.results if r.suite == "bulk_insert"})
         if groups:
-            name = charts.bars(self.r, "bulk_insert", groups, variants, self.chart("bulk-insert"),
+            name = self.bars("bulk_insert", groups, variants, self.chart("bulk-insert"),
                                title="Rows inserted per second (log scale)", log=True,
                                value=lambda r: float(r.param) / r.median, ylabel="rows per second")
             parts.append(f"![rows per second]({IMG}/{name})")
@@ -420,7 +433,7 @@ class Page:
                  "The same primary-key lookup of 200 orders, one query each: `Order.get_by_id`, "
                  "`.dicts().get()`, `.tuples().get()`, and a raw driver cursor with the same SQL."]
         if lookups:
-            name = charts.bars(self.r, "orm", lookups, variants, self.chart("orm"), title="Time per lookup",
+            name = self.bars("orm", lookups, variants, self.chart("orm"), title="Time per lookup",
                                value=lambda r: r.median / float(r.param) * 1e6, ylabel="µs per lookup")
             parts.append(f"![time per lookup]({IMG}/{name})")
         for backend in self.r.backends("orm"):
@@ -527,8 +540,8 @@ class Page:
             self.machine(),
             "## Reproduce",
             "```bash\npip install -e '.[dev,bench]'\n"
-            "python -m benchmarks.sql run --scale 10 --db postgres   # a few minutes; then rewrites this page\n"
-            "python -m benchmarks.sql run --scale 1 --db sqlite\n"
+            "python -m benchmarks.sql run --scale 10 --db postgres,sqlite  # ~5 minutes, then rewrites this page\n"
+            "python -m benchmarks.sql run --scale 1 --db sqlite -k pagination   # one suite, merged into the results\n"
             "python -m benchmarks.sql report                         # the page again from the JSON\n```",
             "The first run of a scale generates its database once (`benchmarks/.cache/` for SQLite, "
             "`ecommerce_bench_scale<N>` on PostgreSQL); the suites' scratch tables are all named `bench_*`. "
@@ -549,16 +562,15 @@ class Page:
         return "\n\n".join([*head, *summary, body]) + "\n"
 
 
-def write_report(paths: Sequence[Path], out: Path) -> Path:
+def render(paths: Sequence[Path], out: Path, *, draw: bool = True) -> str:
+    """The page's Markdown (drawing its charts into ``out/img`` unless ``draw`` is False)."""
     results = load(paths)
     if not results.results:
         raise SystemExit("no benchmark results: run `python -m benchmarks.sql run` first")
-    page = Page(results, out)
-    text = page.render()
+    return Page(results, out, draw=draw).render()
+
+
+def write_report(paths: Sequence[Path], out: Path) -> Path:
     target = out / "sql.md"
-    target.write_text(text)
+    target.write_text(render(paths, out))
     return target
-
-
-def today() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")

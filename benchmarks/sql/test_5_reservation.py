@@ -27,6 +27,7 @@ def test_reservation(target: Target, measure: Measure, benchmark: Any, strategy:
         return outcomes[-1:]
 
     measure("reservation", strategy, scenario, round_, setup=setup, rounds=5,
+            plan=r.plan(strategy, ctx["products"][0], target.postgres),
             extra={"threads": r.THREADS, "attempts": 2 * stock, "stock": stock})
     benchmark.extra_info.update({
         "oversell": max(o.oversell for o in outcomes),

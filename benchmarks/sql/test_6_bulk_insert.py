@@ -16,4 +16,4 @@ def test_bulk_insert(target: Target, measure: Measure, variant: str) -> None:
     ctx = context(target, "bulk_insert", b.prepare)
     data = b.rows(b.ROWS)
     measure("bulk_insert", variant, b.ROWS, lambda: b.VARIANTS[variant](ctx, data), rounds=3,
-            setup=lambda: b.empty(target))
+            setup=lambda: b.empty(target), plan=b.plan(variant))

@@ -16,7 +16,7 @@ from typing import Any
 from peewee import AutoField, CharField, IntegerField, Model
 from psycopg2.extras import execute_values
 
-from benchmarks.sql.harness import Rows, Target, execute, fetch, raw, sql
+from benchmarks.sql.harness import Plan, Rows, Target, execute, fetch, raw, sql
 from ecommerce.modules.orders.models import database
 
 ROWS = 2_000
@@ -123,6 +123,13 @@ def copy(ctx: dict[str, Any], data: list[tuple[Any, ...]]) -> Rows:
         database.cursor().copy_expert(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer)
         raw(1)
     return _contents()
+
+
+def plan(variant: str) -> Plan | None:
+    """The per-row INSERT's plan for the statement-based paths; COPY has no plan to show."""
+    if variant in ("copy", "execute_values", "insert_many"):
+        return None
+    return Plan("orders", INSERT, rows(1)[0])
 
 
 VARIANTS = {"row_autocommit": row_autocommit, "one_transaction": one_transaction, "insert_many": insert_many,

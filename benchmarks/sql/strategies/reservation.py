@@ -27,7 +27,7 @@ from typing import Any
 
 from peewee import Database
 
-from benchmarks.sql.harness import Target, execute, fetch
+from benchmarks.sql.harness import Plan, Target, execute, fetch
 from ecommerce.kernel.database import is_postgres
 from ecommerce.modules.catalog.models import database
 
@@ -193,6 +193,22 @@ def race(target: Target, strategy: str, attempts: list[int], stock: int) -> Outc
     if errors:
         raise errors[0]
     return outcome
+
+
+def plan(strategy: str, product_id: int, postgres: bool) -> Plan:
+    """The statement that decides each attempt (the one that takes or checks the lock)."""
+    statements = {
+        "naive": f"UPDATE {STOCK} SET reserved = ? WHERE product_id = ?",
+        "conditional": f"UPDATE {STOCK} SET reserved = reserved + 1 WHERE product_id = ? AND quantity - reserved >= 1",
+        "for_update": f"SELECT quantity, reserved FROM {STOCK} WHERE product_id = ?"
+                      + (" FOR UPDATE" if postgres else ""),
+        "optimistic": f"UPDATE {STOCK} SET reserved = reserved + 1, version = version + 1 "
+                      "WHERE product_id = ? AND version = ?",
+        "skip_locked": f"SELECT id FROM {BUCKET} WHERE product_id = ? AND quantity > reserved "
+                       "ORDER BY bucket LIMIT 1 FOR UPDATE SKIP LOCKED",
+    }
+    params: tuple[int, ...] = {"naive": (1, product_id), "optimistic": (product_id, 0)}.get(strategy, (product_id,))
+    return Plan("catalog", statements[strategy], params)
 
 
 def stock_of(scenario: str, sizes: dict[str, tuple[int, int]]) -> int:
