@@ -153,6 +153,7 @@ class Page:
                 "so their slope is not zero; it is still far below one round trip per order"))
         parts.append(plans(self.r, "loading", lambda r: r.param == SIZES[-1] and r.variant in ("n+1", "join"),
                            lambda r: f"{r.variant} (N = {r.param})"))
+        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("loading"))
         return "\n\n".join(p for p in parts if p)
 
     def pagination(self) -> str:
@@ -192,6 +193,7 @@ class Page:
                     "is there but shallower than at larger scales"))
         parts.append(plans(self.r, "pagination", lambda r: r.param == max(
             x.param for x in self.r.of("pagination", r.backend)), lambda r: f"{r.variant} at depth {r.param:,}"))
+        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("pagination"))
         return "\n\n".join(p for p in parts if p)
 
     def indexes(self) -> str:
@@ -281,6 +283,7 @@ class Page:
                 "full scan of that much text is itself fast, so the index's advantage is real but smaller than "
                 "at catalog sizes of 100k+ products"))
         parts.append(plans(self.r, "search", lambda r: r.param == "rare", lambda r: f"{r.variant}, rare term"))
+        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("search"))
         return "\n\n".join(p for p in parts if p)
 
     def reservation(self) -> str:
@@ -347,6 +350,7 @@ class Page:
                 f"{max(v for s, v in over.items() if s != 'naive')}",
                 "the machine is shared by several engineers' test runs; thread scheduling noise on 2 cores can "
                 "reorder strategies whose throughputs are close — compare the ratios over several runs"))
+        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("reservation"))
         return "\n\n".join(p for p in parts if p)
 
     def bulk_insert(self) -> str:
@@ -390,6 +394,7 @@ class Page:
                     f"COPY {ms(fast[0].ms)} vs row-by-row autocommit {ms(slow[0].ms)} ({x(total)})",
                     "this PostgreSQL commits without waiting long for the disk (a fast or write-cached volume), "
                     "so per-row commits are cheaper than on durable production storage"))
+        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("bulk_insert"))
         return "\n\n".join(p for p in parts if p)
 
     def counting(self) -> str:
@@ -424,7 +429,7 @@ class Page:
                 "one live run, so it pays as soon as the report is read more often than the data must be fresh. "
                 "On SQLite a bare `count(*)` is already cheap: without a WHERE clause it counts the cells of the "
                 "smallest b-tree page by page instead of visiting rows, so the estimate buys little there.")
-        return "\n\n".join(parts)
+        return "\n\n".join(p for p in parts if p)
 
     def orm(self) -> str:
         variants = ["model", "dicts", "tuples", "driver"]
@@ -457,7 +462,7 @@ class Page:
                 "a request that already costs milliseconds this is affordable, and the ORM keeps queries "
                 "composable and safe; a loop doing thousands of lookups should become one query (`WHERE id IN "
                 "(...)`), or select only the columns it needs, before anyone reaches for raw SQL.")
-        return "\n\n".join(parts)
+        return "\n\n".join(p for p in parts if p)
 
     def partitioning(self) -> str:
         parts = ["## 9. Shard or partition? Monthly partitions vs one table",
@@ -499,7 +504,70 @@ class Page:
                 "worth its cost.")
         parts.append(plans(self.r, "partitioning", lambda r: r.param == "month",
                            lambda r: f"month report, {r.variant}"))
+        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("orm"))
         return "\n\n".join(p for p in parts if p)
+
+    def on_sqlite(self, suite: str) -> str:
+        """The same comparison on SQLite, in one or two sentences (empty when SQLite was not run)."""
+        b = "sqlite"
+        if b not in self.r.backends(suite):
+            return ""
+
+        def m(variant: str, param: Any) -> float | None:
+            return self.med(suite, b, variant, param)
+
+        head = f"**On SQLite** (scale {self.r.scale(b)}): "
+        if suite == "loading":
+            n1, jn = m("n+1", 500), m("join", 500)
+            if n1 and jn:
+                return head + (f"N+1 takes {ms(n1)} for 500 orders against {ms(jn)} for the join ({x(n1 / jn)}). "
+                               "No network, but each query still pays peewee's query building and SQLite's "
+                               "statement preparation, so N+1 loses there too.")
+        if suite == "pagination":
+            depths = sorted({r.param for r in self.r.of(suite, b)})
+            off0, off1, key1 = m("offset", depths[0]), m("offset", depths[-1]), m("keyset", depths[-1])
+            if off0 and off1 and key1:
+                return head + (f"OFFSET grows from {ms(off0)} to {ms(off1)} at depth {depths[-1]:,} "
+                               f"({x(off1 / off0)}); keyset stays at {ms(key1)} — the same shape without "
+                               "the network.")
+        if suite == "search":
+            like, fts = m("like", "rare"), m("fts", "rare")
+            like_c, fts_c = m("like", "common"), m("fts", "common")
+            if like and fts and like_c and fts_c:
+                return head + (f"FTS5 answers the rare term in {ms(fts)} against {ms(like)} for LIKE "
+                               f"({x(like / fts)}); for the common term "
+                               + (f"FTS5 is the slower one ({ms(fts_c)} vs {ms(like_c)}): it reads and merges "
+                                  "thousands of postings, then sorts the ids, while LIKE makes one pass."
+                                  if fts_c > like_c * 1.2 else f"they are close ({ms(fts_c)} vs {ms(like_c)})."))
+        if suite == "reservation":
+            got = {s: self.r.get(suite, b, s, "hot") for s in ("naive", "conditional", "for_update", "optimistic")}
+            if all(got.values()):
+                def rate(r: Result | None) -> float:
+                    return float(r.extra.get("attempts", 0)) / r.median if r and r.median else 0.0
+
+                return head + (f"one writer at a time, so every strategy is serialised by the database lock; "
+                               f"the conditional UPDATE does {rate(got['conditional']):,.0f}/s on the hot "
+                               f"product, `BEGIN IMMEDIATE` (the FOR UPDATE equivalent) "
+                               f"{rate(got['for_update']):,.0f}/s. The naive strategy still oversold "
+                               f"{got['naive'].extra.get('oversell')} units: its read runs outside the write "  # type: ignore[union-attr]
+                               "transaction, so two threads can read the same stock before either writes.")
+        if suite == "bulk_insert":
+            slow = [r for r in self.r.of(suite, b) if r.variant == "row_autocommit"]
+            fast = [r for r in self.r.of(suite, b) if r.variant == "executemany"]
+            if slow and fast:
+                return head + (f"`executemany` in one transaction writes the rows in {ms(fast[0].ms)} against "
+                               f"{ms(slow[0].ms)} with a commit per row ({x(slow[0].median / fast[0].median)}); "
+                               "with WAL and `synchronous=NORMAL` a commit does not wait for the disk, so the gap "
+                               "is smaller than PostgreSQL's.")
+        if suite == "orm":
+            got = {v: [r for r in self.r.of(suite, b) if r.variant == v] for v in ("model", "driver")}
+            if got["model"] and got["driver"]:
+                model = got["model"][0].median / float(got["model"][0].param) * 1e6
+                driver = got["driver"][0].median / float(got["driver"][0].param) * 1e6
+                return head + (f"the driver's lookup is {driver:.0f} µs, so peewee's {model:.0f} µs is nearly all "
+                               f"overhead ({x(model / driver)}): the same SQL compilation, plus parsing the "
+                               "three timestamp columns, which SQLite stores as text.")
+        return ""
 
     # -- the page ---------------------------------------------------------------------------------------
 
