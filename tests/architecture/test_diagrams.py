@@ -106,6 +106,10 @@ def test_the_drawings_show_what_the_code_says() -> None:
     for table in facts.tables("payments"):
         assert f"<B>{table.name}</B>" in texts["er-payments.dot"]
     assert "orders.api.payable(" in texts["checkout.mmd"] and "catalog.api.reserve(" in texts["checkout.dot"]
+    from ecommerce.modules.orders import states
+
+    for state in states.STATES:
+        assert state in texts["order-states.dot"]
     target = texts["target-architecture.dot"]
     for part in ("DNS", "latency routing", "Global load balancer", "API gateway", "throttling",
                  "Message broker", "Cache", "CDN", "Search index", "Data lake"):

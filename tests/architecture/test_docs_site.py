@@ -63,18 +63,6 @@ def test_a_reader_can_answer_the_questions_from_the_site(site: Path) -> None:
     assert "wished_count" in _text(site, "contributing/") or "Wishlist" in _text(site, "contributing/")
 
 
-def test_the_order_state_drawing_matches_the_state_table() -> None:
-    """docs/modules/order-states.* are generated from ecommerce.modules.orders.states; regenerate with
-    ``python -m ecommerce.modules.orders.states`` when the table changes."""
-    from ecommerce.modules.orders import states
-
-    dot = ROOT / "docs" / "modules" / "order-states.dot"
-    assert dot.read_text() == states.graphviz()
-    svg = (ROOT / "docs" / "modules" / "order-states.svg").read_text()
-    for state in states.STATES:
-        assert state in svg
-
-
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -41,8 +41,8 @@ def check(current: str, target: str) -> None:
 
 
 def graphviz() -> str:
-    """The machine in Graphviz DOT. ``python -m ecommerce.modules.orders.states`` writes it and its SVG
-    into the docs; a test fails if the committed drawing no longer matches this table."""
+    """The machine in Graphviz DOT. ``ecommerce diagrams`` writes it (and its PNG) into ``diagrams/``
+    with the other drawings; a test fails if the committed drawing no longer matches this table."""
     who = {PAID: "payment", EXPIRED: "expiry job", REFUNDED: "refund"}
     lines = [
         "digraph order_states {",
@@ -64,12 +64,5 @@ def graphviz() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # regenerate the docs drawing
-    import subprocess
-    from pathlib import Path
-
-    target = Path("docs/modules/order-states")
-    target.with_suffix(".dot").write_text(graphviz())
-    subprocess.run(["dot", "-Tsvg", str(target.with_suffix(".dot")), "-o", str(target.with_suffix(".svg"))],
-                   check=True)
-    print(f"wrote {target}.dot and {target}.svg")
+if __name__ == "__main__":  # print the drawing (`ecommerce diagrams` writes it with the others)
+    print(graphviz(), end="")
