@@ -5,8 +5,8 @@ benchmark page that lands is published without anyone editing the nav.
 Generated: ``modules/index.md`` and a "Reference" section appended to every ``modules/<name>.md`` (a
 whole page when a module has none), ``reference/http-api.md`` and ``reference/openapi.json``,
 ``reference/python-api.md``, a page per ADR that has no stub, and the markers
-``<!-- generated: NAME -->`` in hand-written pages (``adr-log``, ``settings``, ``performance-pages``,
-``contributing``).
+``<!-- generated: NAME -->`` in hand-written pages (``adr-log``, ``settings``, ``event-flows``,
+``performance-pages``, ``contributing``).
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             return pages.settings_table(_docs(config) / "configuration.md")
         if name == "contributing":  # CONTRIBUTING.md, its links made relative to docs/
             return (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").replace("](docs/", "](")
+        if name == "event-flows":
+            return pages.event_flows()
         if name == "performance-pages":
             return pages.performance_pages(_docs(config))
         raise ValueError(f"{uri}: unknown generated block {name!r}")

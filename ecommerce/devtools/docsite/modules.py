@@ -185,7 +185,9 @@ def overview(facts: Facts | None = None) -> str:
         out.append(f"| [{name}]({name}.md) | {module.description} | {len(module.tables)} | "
                    f"{', '.join(f'`{e.key().split(chr(46), 1)[1]}`' for e in module.publishes) or '—'} | "
                    f"{', '.join(f'`{e}`' for e in consumed) or '—'} |")
-    out += ["", "## Which module owns a table", "", "| table | owner |", "|---|---|"]
+    out += ["", "Drawn from the same registry, with the events and facade calls between the modules "
+            "([all diagrams](../diagrams.md)):", "", "![The modules](../diagrams/monolith.png)",
+            "", "## Which module owns a table", "", "| table | owner |", "|---|---|"]
     owners = sorted((table, name) for name, module in facts.modules.items() for table in module.tables)
     out += [f"| `{table}` | [{name}]({name}.md) |" for table, name in owners]
     return "\n".join(out) + "\n"

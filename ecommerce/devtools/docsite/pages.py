@@ -95,3 +95,18 @@ def python_api() -> str:
     out += ["## The module contract", "",
             "::: ecommerce.kernel.module.Module", "    options:", "      heading_level: 3", ""]
     return "\n".join(out) + "\n"
+
+
+def event_flows() -> str:
+    """Every (event, consumer) pair the registry wires up, and how it is delivered."""
+    facts = collect()
+
+    def link(name: str) -> str:
+        return f"[{name}](modules/{name}.md)" if name in facts.modules else f"{name} (not installed)"
+
+    rows = ["| event | published by | consumed by | handler (inbox name) | delivery |", "|---|---|---|---|---|"]
+    for flow in facts.flows:
+        mode = "atomic with the inbox" if flow.atomic else "non-atomic, idempotent"
+        rows.append(f"| `{flow.event}` | {link(flow.publisher)} | {link(flow.consumer)} | `{flow.handler}` | "
+                    f"{mode} |")
+    return "\n".join(rows) + "\n"
