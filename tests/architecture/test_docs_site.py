@@ -63,6 +63,25 @@ def test_a_reader_can_answer_the_questions_from_the_site(site: Path) -> None:
     assert "wished_count" in _text(site, "contributing/") or "Wishlist" in _text(site, "contributing/")
 
 
+def test_new_modules_records_and_performance_pages_join_the_nav(tmp_path: Path) -> None:
+    """Nobody has to edit mkdocs.yml when a module, an ADR or a benchmark page lands."""
+    from ecommerce.devtools import adr
+    from ecommerce.devtools.docsite import hooks
+    from ecommerce.devtools.drawings.facts import collect
+
+    (tmp_path / "performance").mkdir()
+    (tmp_path / "performance" / "http.md").write_text("# HTTP performance\n")
+    nav: list[object] = [{"Home": "index.md"}, {"Modules": [{"Users & auth": "modules/users.md"}]},
+                         {"Reference": [{"SQL": "performance/sql.md"}]}, {"Decisions": ["decisions.md"]}]
+    hooks.on_config({"nav": nav, "docs_dir": str(tmp_path)})  # type: ignore[arg-type]
+    listed = hooks._listed(nav)
+    assert {f"modules/{name}.md" for name in collect().modules} <= listed
+    assert {f"adr/{record.filename}" for record in adr.records()} <= listed
+    assert "performance/http.md" in listed
+    flat = repr(nav)
+    assert flat.count("modules/users.md") == 1 and flat.count("performance/sql.md") == 1
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
