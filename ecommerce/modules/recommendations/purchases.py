@@ -25,21 +25,27 @@ PAID_STATES = frozenset({"paid", "fulfilled", "shipped", "delivered"})
 VOID_STATES = frozenset({"cancelled", "expired", "refunded"})
 
 
-def record_placed(order_id: int, user_id: int, lines: Iterable[Mapping[str, int]],
-                  occurred_at: datetime.datetime) -> None:
-    """``orders.OrderPlaced``: remember the order's buyer and products (same product twice: summed)."""
-    quantities: dict[int, int] = {}
+def quantities(lines: Iterable[Mapping[str, int]]) -> dict[int, int]:
+    """Units per product of an order's lines (the same product on two lines: summed)."""
+    out: dict[int, int] = {}
     for line in lines:
         product_id, quantity = int(line["product_id"]), int(line.get("quantity", 1))
-        quantities[product_id] = quantities.get(product_id, 0) + quantity
+        out[product_id] = out.get(product_id, 0) + quantity
+    return out
+
+
+def record_placed(order_id: int, user_id: int, lines: Iterable[Mapping[str, int]],
+                  occurred_at: datetime.datetime) -> None:
+    """``orders.OrderPlaced``: remember the order's buyer and products."""
+    per_product = quantities(lines)
     with database.atomic():
         OrderFacts.insert(order_id=order_id, user_id=user_id, placed=True, placed_at=occurred_at).on_conflict(
             conflict_target=[OrderFacts.order_id],
             update={OrderFacts.placed: True, OrderFacts.placed_at: occurred_at},
         ).execute()
-        if quantities:
+        if per_product:
             OrderLine.insert_many(
-                [{"order_id": order_id, "product_id": p, "quantity": q} for p, q in sorted(quantities.items())]
+                [{"order_id": order_id, "product_id": p, "quantity": q} for p, q in sorted(per_product.items())]
             ).on_conflict_ignore().execute()
         settle(order_id)
 

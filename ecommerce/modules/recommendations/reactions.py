@@ -1,8 +1,8 @@
 """The events the model follows.
 
 - Order events are ``atomic`` (inbox + effects in one transaction of our own database, exactly once);
-  their effects are order-independent and idempotent as well (see ``purchases``), which is what a
-  rebuild relies on when it replays the same handlers from the event log.
+  their effects are order-independent and idempotent as well (see ``purchases``), so the model is a
+  function of the set of events — which a rebuild from the event log computes directly (``fold``).
 - Category lookups call the catalog's facade, so they are ``atomic=False`` and idempotent upserts.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecommerce.kernel.events import Envelope, IntegrationEvent, Subscription
+from ecommerce.kernel.events import Envelope, Subscription
 from ecommerce.modules.catalog.events import ProductUpdated
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.recommendations import categories, purchases
@@ -35,12 +35,6 @@ def on_product_updated(envelope: Envelope[Any]) -> None:
     if not event.changed or "category_id" in event.changed or "category" in event.changed:
         categories.refresh_known(event.product_id)
 
-
-#: The handlers that build the purchase model: the relay calls them, and so does a rebuild.
-MODEL_HANDLERS: dict[type[IntegrationEvent], Any] = {
-    OrderPlaced: on_order_placed,
-    OrderStatusChanged: on_order_status_changed,
-}
 
 SUBSCRIPTIONS = [
     Subscription(OrderPlaced, on_order_placed, name="recommendations.order-placed"),

@@ -1,0 +1,68 @@
+"""The purchase model does not care in which order, or how often, order events arrive: applied through the
+incremental handlers in any order with any repetitions, on every database layout, it always ends equal
+to the fold of the events that happened (which is what a rebuild loads)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
+from ecommerce.modules.recommendations import purchases
+from ecommerce.modules.recommendations.fold import fold
+from ecommerce.modules.recommendations.models import MODEL_TABLES
+
+STATUSES = ("paid", "fulfilled", "shipped", "delivered", "cancelled", "expired", "refunded")
+Event = tuple[str, dict[str, Any], datetime.datetime]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Event]:
+    """A few orders of a few products, each placed (or not yet) and moved through some states."""
+    events: list[Event] = []
+    for order_id in range(1, draw(st.integers(1, 5)) + 1):
+        at = datetime.datetime(2026, 11, 25, 9, order_id)
+        user_id = draw(st.integers(1, 3))
+        if draw(st.booleans()) or order_id == 1:
+            products = draw(st.lists(st.integers(1, 6), min_size=1, max_size=4))
+            lines = [{"product_id": p, "quantity": draw(st.integers(1, 3)), "unit_price": 100} for p in products]
+            events.append((OrderPlaced.key(), {"order_id": order_id, "user_id": user_id, "lines": lines}, at))
+        for status in draw(st.lists(st.sampled_from(STATUSES), max_size=3)):
+            events.append((OrderStatusChanged.key(), {"order_id": order_id, "user_id": user_id, "to_status": status},
+                           at + datetime.timedelta(seconds=1)))
+    return events
+
+
+def apply(events: list[Event]) -> dict[str, list[tuple[Any, ...]]]:
+    for model in reversed(MODEL_TABLES):
+        model.delete().execute()
+    for key, payload, at in events:
+        if key == OrderPlaced.key():
+            purchases.record_placed(payload["order_id"], payload["user_id"], payload["lines"], at)
+        else:
+            purchases.record_status(payload["order_id"], payload["user_id"], payload["to_status"])
+    return {m._meta.table_name: sorted(m.select().tuples()) for m in MODEL_TABLES}
+
+
+def expected(events: list[Event]) -> dict[str, list[tuple[Any, ...]]]:
+    rows = fold(events).rows()
+    as_tuples = {
+        "recommendations_orders": [(r["order_id"], r["user_id"], r["placed"], r["paid"], r["void"], r["counted"],
+                                    r["placed_at"]) for r in rows["orders"]],
+        "recommendations_order_lines": [(r["order_id"], r["product_id"], r["quantity"]) for r in rows["lines"]],
+        "recommendations_pairs": [(r["product_id"], r["other_id"], r["orders"]) for r in rows["pairs"]],
+        "recommendations_sales": [(r["product_id"], r["orders"], r["units"]) for r in rows["sales"]],
+    }
+    return {name: sorted(values) for name, values in as_tuples.items()}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=histories(), data=st.data())
+def test_any_order_and_repetition_ends_at_the_fold(kernel: Kernel, history: list[Event], data: st.DataObject) -> None:
+    delivered = data.draw(st.permutations(history))
+    delivered += data.draw(st.lists(st.sampled_from(history), max_size=4)) if history else []
+    assert kernel.runner.call(apply, delivered) == expected(history)
