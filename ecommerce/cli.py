@@ -136,7 +136,7 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in sorted(vars(settings).items()):
         shown: object = value
-        if key == "secret_key" and value:
+        if key in ("secret_key", "smtp_password") and value:
             shown = "(set)"
         elif key in ("database_url", "redis_url") and value:
             shown = redact_url(value)

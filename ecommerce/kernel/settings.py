@@ -74,6 +74,18 @@ class Settings:
     event_lake_dir: Path | None = None  # default: <data dir>/lake
     log_level: str = "INFO"
     log_format: str = "json"
+    # Notifications: documents kept this long (Redis TTL / purge), email by SMTP when a host is set,
+    # else .eml files in <data dir>/mailbox; failed sends retry with exponential backoff.
+    notification_retention: int = 90 * 24 * 3600
+    notification_max_attempts: int = 6
+    notification_retry_base: float = 30.0
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "shop@example.com"
+    smtp_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         # A script may pass data_dir as a string; everything downstream expects a Path.
@@ -333,6 +345,16 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("event_lake_dir", _path),
     _Field("log_level", _text(LOG_LEVELS, upper=True)),
     _Field("log_format", _text(LOG_FORMATS)),
+    _Field("notification_retention", _number(int, 60, 10 * 365 * 24 * 3600)),
+    _Field("notification_max_attempts", _number(int, 1, 100)),
+    _Field("notification_retry_base", _number(float, 0.01, 24 * 3600)),
+    _Field("smtp_host", _text()),
+    _Field("smtp_port", _number(int, 1, 65535)),
+    _Field("smtp_user", _text()),
+    _Field("smtp_password", _text()),
+    _Field("smtp_starttls", _flag),
+    _Field("smtp_from", _text()),
+    _Field("smtp_timeout", _number(float, 0.1, 600)),
 )
 
 def redact_url(url: str) -> str:

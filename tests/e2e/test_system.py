@@ -12,8 +12,8 @@ def test_healthz_and_readyz(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    modules = {"catalog": "ok", "orders": "ok", "payments": "ok", "recommendations": "ok", "search": "ok",
-               "users": "ok"}
+    modules = {"catalog": "ok", "notifications": "ok", "orders": "ok", "payments": "ok", "recommendations": "ok",
+               "search": "ok", "users": "ok"}
     assert ready.json() == {"status": "ok", "modules": modules}
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,3 +24,17 @@ def require_redis() -> str:
             pytest.fail(f"ECOMMERCE_REQUIRE_REDIS=1 but {message}", pytrace=False)
         pytest.skip(message)
     return REDIS_URL
+
+
+@contextmanager
+def isolated_namespace() -> Iterator[str]:
+    """A Redis key prefix unique to one test (``rate_limit_namespace``); its keys are deleted afterwards."""
+    import redis
+
+    namespace = f"test-{uuid.uuid4().hex}"
+    try:
+        yield namespace
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{namespace}:*"):
+            client.delete(key)

@@ -1,0 +1,33 @@
+"""``GET /notifications`` (mine, newest first, with the unread count) and ``POST /notifications/{id}/read``."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, json
+
+from ecommerce.kernel.http import authenticated, endpoint, page_request, page_response, principal, run_sync
+from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
+from ecommerce.modules.notifications import feed
+from ecommerce.modules.notifications.schemas import NotificationOut, NotificationPage
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def build_blueprint() -> Blueprint:
+    bp = Blueprint("notifications")
+
+    @bp.get("/notifications")
+    @endpoint(summary="My notifications, newest first, and how many are unread", tag="notifications",
+              response=NotificationPage, auth=True, errors=[400], query=PAGE_QUERY)
+    @authenticated
+    async def my_notifications(request: Request) -> HTTPResponse:
+        page, unread = await run_sync(feed.mine, principal(request).user_id, page_request(request))
+        return json({**page_response(page, lambda item: item), "unread": unread}, headers=NO_STORE)
+
+    @bp.post("/notifications/<notification_id:str>/read")
+    @endpoint(summary="Mark one of my notifications read", tag="notifications", response=NotificationOut,
+              auth=True, errors=[400, 404])
+    @authenticated
+    async def read(request: Request, notification_id: str) -> HTTPResponse:
+        return json(await run_sync(feed.mark_read, principal(request).user_id, notification_id), headers=NO_STORE)
+
+    return bp
