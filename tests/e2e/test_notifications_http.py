@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import email
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from email.policy import default
@@ -181,6 +182,26 @@ def test_smtp_failures_retry_with_backoff_then_fail_for_good(shop_factory: Any, 
     stored = shop.kernel.runner.call(config.get().store.get, item["id"])
     assert stored is not None and stored.attempts == 3 and "451" in (stored.last_error or "")
     assert mail_server.to(customer.email) == []
+
+
+def test_racing_workers_send_each_email_once(shop_factory: Any, mail_server: MailServer) -> None:
+    shop: Shop = shop_factory(**mail_server.settings())
+    customers = [Customer(shop) for _ in range(8)]
+    shop.kernel.relay_until_idle()
+    start = threading.Barrier(4)
+    reports: list[delivery.DeliveryReport] = []
+
+    def worker() -> None:
+        start.wait()
+        reports.append(deliver(shop.kernel))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.sent for r in reports) == 8 and not any(r.errors for r in reports)
+    assert [len(mail_server.to(c.email)) for c in customers] == [1] * 8
 
 
 def test_a_mail_server_that_recovers_gets_the_email_on_retry(shop_factory: Any, mail_server: MailServer) -> None:
