@@ -10,12 +10,17 @@ from __future__ import annotations
 import datetime
 import email
 import json
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
@@ -24,9 +29,10 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import Envelope
 from ecommerce.kernel.pagination import encode_cursor
 from ecommerce.modules.notifications import config, delivery
-from tests.support.api import assert_problem
+from tests.support.api import assert_problem, register
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
+from tests.support.processes import cli_env, serving
 from tests.support.services import isolated_namespace, require_redis
 from tests.support.shop import Shop
 from tests.support.smtp import MailServer, running_mail_server
@@ -278,3 +284,37 @@ def test_bad_ids_and_no_token(shop: Shop) -> None:
     assert_problem(shop.client.get(FEED, params={"limit": "many"}, headers=customer.headers), 400, "limit")
     assert_problem(shop.client.get(FEED), 401)
     assert_problem(shop.client.post(f"{FEED}/{uuid.uuid4()}/read"), 401)
+
+
+def test_the_running_app_sends_by_itself_and_the_cli_lists(tmp_path: Path, mail_server: MailServer) -> None:
+    """``ecommerce serve`` as deployed: the relay and the delivery job run in the background."""
+    smtp = {"ECOMMERCE_SMTP_HOST": mail_server.host, "ECOMMERCE_SMTP_PORT": str(mail_server.port),
+            "ECOMMERCE_SMTP_STARTTLS": "false", "ECOMMERCE_JOB_INTERVAL": "0.2"}
+    with serving(tmp_path, **smtp) as base, httpx.Client(base_url=base, timeout=10) as client:
+        user = register(client)
+        deadline = time.monotonic() + 30
+        while not mail_server.to(user["email"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    [welcome] = mail_server.to(user["email"])
+    assert str(welcome["Subject"]) == f"Welcome to the shop, {user['email']}"
+    listed = subprocess.run(
+        [sys.executable, "-m", "ecommerce", "notifications", "list", "--user", str(user["id"])],
+        cwd=tmp_path, env=cli_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "sent" in listed.stdout and "welcome" in listed.stdout and "1 shown, 1 unread" in listed.stdout
+
+
+def test_the_cli_delivers_into_the_mailbox(tmp_path: Path) -> None:
+    def ecommerce(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "ecommerce", *args], input=stdin, cwd=tmp_path,
+                              env=cli_env(tmp_path), capture_output=True, text=True, timeout=120)
+
+    assert ecommerce("users", "create-admin", "ops@example.com", stdin="ops-password-9911\n").returncode == 0
+    assert ecommerce("events", "relay").returncode == 0
+    sent = ecommerce("notifications", "deliver")
+    assert sent.returncode == 0 and sent.stdout.strip() == "sent 1, retrying later 0, failed 0", sent.stderr
+    [eml] = (tmp_path / "data" / "mailbox").glob("*.eml")
+    assert email.message_from_bytes(eml.read_bytes(), policy=default)["To"] == "ops@example.com"
+    again = ecommerce("notifications", "deliver")
+    assert again.stdout.strip() == "sent 0, retrying later 0, failed 0"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import email
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
+
+from tests.support.processes import free_port
 
 
 class MailServer:
@@ -37,12 +38,6 @@ class MailServer:
     def settings(self) -> dict[str, Any]:
         """Overrides that make the app send here (plain SMTP: no STARTTLS on a test server)."""
         return {"smtp_host": self.host, "smtp_port": self.port, "smtp_starttls": False}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
