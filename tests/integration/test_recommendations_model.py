@@ -5,6 +5,7 @@ to the fold of the events that happened (which is what a rebuild loads)."""
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.recommendations import purchases
 from ecommerce.modules.recommendations.fold import fold
-from ecommerce.modules.recommendations.models import MODEL_TABLES
+from ecommerce.modules.recommendations.models import MODEL_TABLES, Pair, Sales
 
 STATUSES = ("paid", "fulfilled", "shipped", "delivered", "cancelled", "expired", "refunded")
 Event = tuple[str, dict[str, Any], datetime.datetime]
@@ -66,3 +67,32 @@ def test_any_order_and_repetition_ends_at_the_fold(kernel: Kernel, history: list
     delivered = data.draw(st.permutations(history))
     delivered += data.draw(st.lists(st.sampled_from(history), max_size=4)) if history else []
     assert kernel.runner.call(apply, delivered) == expected(history)
+
+
+def test_racing_deliveries_of_the_same_payment_count_it_once(kernel: Kernel) -> None:
+    """Eight threads deliver "paid" for one order at the same instant, bypassing the inbox (as two relays
+    whose leases overlapped would on a non-atomic path): the upsert locks the order row and the
+    conditional update on `counted` lets exactly one of them count it."""
+    at = datetime.datetime(2026, 11, 25, 9, 0)
+    lines = [{"product_id": 1, "quantity": 2}, {"product_id": 2, "quantity": 1}]
+    kernel.runner.call(purchases.record_placed, 7, 1, lines, at)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            kernel.runner.call(purchases.record_status, 7, 1, "paid")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    sales = kernel.runner.call(lambda: sorted(Sales.select(Sales.product_id, Sales.orders, Sales.units).tuples()))
+    assert sales == [(1, 1, 2), (2, 1, 1)]
+    pairs = kernel.runner.call(lambda: sorted(Pair.select(Pair.product_id, Pair.other_id, Pair.orders).tuples()))
+    assert pairs == [(1, 2, 1), (2, 1, 1)]
