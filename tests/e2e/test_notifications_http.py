@@ -32,7 +32,7 @@ from ecommerce.modules.notifications import config, delivery
 from tests.support.api import assert_problem, register
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
-from tests.support.processes import cli_env, serving
+from tests.support.processes import cli_env, free_port, serving
 from tests.support.services import isolated_namespace, require_redis
 from tests.support.shop import Shop
 from tests.support.smtp import MailServer, running_mail_server
@@ -168,6 +168,36 @@ def test_with_redis_the_documents_live_in_redis(shop_factory: Any, mail_server: 
     assert r.zcard(f"{namespace}:notifications:due") == 0
     # and the HTTP feed reads the same documents
     assert [item["id"] for item in customer.feed()["items"]] == ids
+
+
+def test_every_order_and_payment_outcome_is_told(shop: Shop) -> None:
+    """Declined, cancelled (with a refund), expired and shipped: each renders its own template."""
+    from ecommerce.modules.orders import lifecycle
+
+    customer = Customer(shop)
+    declined, cancelled, expired, shipped = (customer.order(quantity=1) for _ in range(4))
+    assert customer.pay(declined, "4000000000000002") == 402
+    assert customer.pay(cancelled) == 201 and customer.pay(shipped) == 201
+    shop.kernel.relay_until_idle()
+    response = shop.client.post(f"/api/v1/orders/{cancelled['id']}/cancel", headers=customer.headers)
+    assert response.status_code == 200, response.text
+    assert shop.kernel.runner.call(lifecycle.expire_due, utcnow() + datetime.timedelta(days=1)) == 2
+    for target in ("fulfilled", "shipped"):
+        shop.kernel.runner.call(lifecycle.admin_transition, shipped["id"], target)
+    shop.kernel.relay_until_idle()
+    told = {(item["template"], item["subject"]) for item in customer.feed(limit=50)["items"]}
+    assert {
+        ("payment_failed", f"Payment for order #{declined['id']} did not go through"),
+        ("order_expired", f"Order #{declined['id']} expired unpaid"),
+        ("order_cancelled", f"Order #{cancelled['id']} cancelled"),
+        ("order_expired", f"Order #{expired['id']} expired unpaid"),
+        ("order_shipped", f"Order #{shipped['id']} is on its way"),
+    } <= told
+    bodies = {item["template"]: item["body"] for item in customer.feed(limit=50)["items"]}
+    assert "(card declined)" in bodies["payment_failed"]
+    assert "The payment will be refunded to your card." in bodies["order_cancelled"]
+    # welcome, 4 placed, 3 payment outcomes, cancelled, 2 expired, shipped: nothing for paid or fulfilled
+    assert len(customer.feed(limit=50)["items"]) == 1 + 4 + 3 + 1 + 2 + 1
 
 
 def test_smtp_failures_retry_with_backoff_then_fail_for_good(shop_factory: Any, mail_server: MailServer) -> None:
@@ -318,3 +348,13 @@ def test_the_cli_delivers_into_the_mailbox(tmp_path: Path) -> None:
     assert email.message_from_bytes(eml.read_bytes(), policy=default)["To"] == "ops@example.com"
     again = ecommerce("notifications", "deliver")
     assert again.stdout.strip() == "sent 0, retrying later 0, failed 0"
+
+
+def test_redis_down_is_a_503_and_the_event_waits_for_it(shop_factory: Any) -> None:
+    shop: Shop = shop_factory(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    customer = Customer(shop)
+    report = shop.kernel.relay_until_idle()
+    assert report.delivered == 0 and report.retried >= 1  # UserRegistered stays in the outbox, retried later
+    assert any("notification store is unavailable" in error for error in report.errors)
+    assert_problem(shop.client.get(FEED, headers=customer.headers), 503)
+    assert_problem(shop.client.post(f"{FEED}/{uuid.uuid4()}/read", headers=customer.headers), 503)

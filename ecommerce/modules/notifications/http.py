@@ -17,7 +17,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/notifications")
     @endpoint(summary="My notifications, newest first, and how many are unread", tag="notifications",
-              response=NotificationPage, auth=True, errors=[400], query=PAGE_QUERY)
+              response=NotificationPage, auth=True, errors=[400, 503], query=PAGE_QUERY)
     @authenticated
     async def my_notifications(request: Request) -> HTTPResponse:
         page, unread = await run_sync(feed.mine, principal(request).user_id, page_request(request))
@@ -25,7 +25,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/notifications/<notification_id:str>/read")
     @endpoint(summary="Mark one of my notifications read", tag="notifications", response=NotificationOut,
-              auth=True, errors=[400, 404])
+              auth=True, errors=[400, 404, 503])
     @authenticated
     async def read(request: Request, notification_id: str) -> HTTPResponse:
         return json(await run_sync(feed.mark_read, principal(request).user_id, notification_id), headers=NO_STORE)

@@ -17,9 +17,14 @@ touch several keys, so a Redis Cluster deployment would need ``{hash tags}`` —
 from __future__ import annotations
 
 import datetime
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.errors import ServiceUnavailable
 from ecommerce.modules.notifications.documents import FAILED, SENT, Notification, Outcome, Position, micros
 
 _PUT = """
@@ -65,7 +70,22 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 return 1
 """
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 _TIMES = ("created_at", "due_at", "sent_at", "failed_at", "read_at")
+
+
+def _answering(method: F) -> F:
+    """Redis down is a 503 for a reader and a retry for the relay and the delivery job — never a 500."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise ServiceUnavailable(f"The notification store is unavailable ({type(exc).__name__}).") from exc
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _pairs(values: dict[str, Any]) -> list[str]:
@@ -88,8 +108,6 @@ def _document(fields: dict[str, str]) -> Notification:
 
 class RedisDocumentStore:
     def __init__(self, url: str, namespace: str, retention: datetime.timedelta) -> None:
-        import redis
-
         # Untyped on purpose: with decode_responses=True every reply is str, which the stubs cannot know.
         self.redis: Any = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
         self.prefix = f"{namespace}:notifications"
@@ -115,6 +133,7 @@ class RedisDocumentStore:
     def _cutoff(self) -> int:
         return micros(utcnow() - self.retention)
 
+    @_answering
     def put_if_absent(self, doc: Notification) -> bool:
         fields = {name: getattr(doc, name) for name in (
             "id", "recipient_id", "status", "attempts", "last_error", *Notification.CONTENT, *_TIMES)}
@@ -123,10 +142,12 @@ class RedisDocumentStore:
         keys = [self.doc_key(doc.id), self._feed(doc.recipient_id), self._unread(doc.recipient_id), self._due]
         return bool(self._put(keys=keys, args=args))
 
+    @_answering
     def get(self, notification_id: str) -> Notification | None:
         fields = self.redis.hgetall(self.doc_key(notification_id))
         return _document(fields) if fields else None
 
+    @_answering
     def for_recipient(self, user_id: int, limit: int, after: Position | None = None) -> list[Notification]:
         feed, floor = self._feed(user_id), self._cutoff()
         if after is None:
@@ -143,18 +164,22 @@ class RedisDocumentStore:
             found = pipe.execute()
         return [_document(fields) for fields in found if fields]
 
+    @_answering
     def unread_count(self, user_id: int) -> int:
         return int(self.redis.zcount(self._unread(user_id), self._cutoff(), "+inf"))
 
+    @_answering
     def mark_read(self, user_id: int, notification_id: str, at: datetime.datetime) -> Notification | None:
         keys = [self.doc_key(notification_id), self._unread(user_id)]
         if not self._read(keys=keys, args=[str(user_id), notification_id, at.isoformat()]):
             return None
         return self.get(notification_id)
 
+    @_answering
     def due(self, now: datetime.datetime, limit: int) -> list[str]:
         return list(self.redis.zrangebyscore(self._due, "-inf", micros(now), start=0, num=limit))
 
+    @_answering
     def claim(self, notification_id: str, token: str, now: datetime.datetime,
               lease_until: datetime.datetime) -> Notification | None:
         keys = [self.doc_key(notification_id), self._due]
@@ -164,6 +189,7 @@ class RedisDocumentStore:
             return None
         return _document(dict(zip(flat[::2], flat[1::2], strict=True)))
 
+    @_answering
     def finish(self, notification_id: str, token: str, outcome: Outcome) -> bool:
         values: dict[str, Any] = {"last_error": outcome.error}
         if outcome.status == SENT:
