@@ -145,7 +145,8 @@ class Page:
                 "The order list endpoints load a page's items with one `WHERE order_id IN (...)` query "
                 "(`_with_items` in `ecommerce/modules/orders/queries.py`), the prefetch shape, for this reason.")
             self.checks.append(Check(
-                "N+1 grows with N while join/prefetch stay near-flat",
+                "N+1 grows with N while join/prefetch stay near-flat (each adds at most a fifth of N+1's cost "
+                "per extra order)",
                 n1s >= 5 * max(jns, pfs),  # near-flat: at most a fifth of N+1's cost per extra order
                 f"per extra order: N+1 +{ms(n1s)}, join +{ms(jns)}, prefetch +{ms(pfs)}; "
                 f"{lo}→{hi} orders: N+1 {x(n1g)}, join {x(jng)}, prefetch {x(pfg)}; N+1 {x(lead)} slower at {hi}",
@@ -186,7 +187,8 @@ class Page:
                     f"from the cursor; at depth {last:,} it is {x(gap)} faster. Every list endpoint of the API "
                     "pages with keyset cursors, and the page size is capped at 100.")
                 self.checks.append(Check(
-                    "keyset flat while OFFSET grows with depth", og > 5 and kg < 2,
+                    "keyset flat while OFFSET grows with depth (from the first to the deepest page: keyset "
+                    "under 2\N{MULTIPLICATION SIGN}, OFFSET over 5\N{MULTIPLICATION SIGN})", og > 5 and kg < 2,
                     f"OFFSET {x(og)} from depth 0 to {last:,}, keyset {x(kg)}; "
                     f"keyset {x(gap)} faster at the deepest page",
                     "the table at this scale is small enough that the deepest OFFSET still fits in cache; the slope "
@@ -277,7 +279,7 @@ class Page:
                 + (f" The trigram index brings the same LIKE to {ms(trg)} for the rare term — the tool when "
                    "users search substrings (SKUs, partial words) that a word index cannot match." if trg else ""))
             self.checks.append(Check(
-                "FTS far below LIKE", rare >= 5,
+                "FTS far below LIKE (at least 5\N{MULTIPLICATION SIGN} faster for the rare term)", rare >= 5,
                 f"rare term: LIKE {ms(like_r)} vs FTS {ms(fts_r)} ({x(rare)}); common term {x(common)}",
                 f"at scale {self.r.scale(b)} the catalog has only {1000 * self.r.scale(b):,} generated products: a "
                 "full scan of that much text is itself fast, so the index's advantage is real but smaller than "
@@ -390,7 +392,7 @@ class Page:
                 "parse/plan per statement, which multi-row INSERTs, `execute_values` and finally COPY remove.")
             if b == "postgres":
                 self.checks.append(Check(
-                    "COPY far ahead of row-by-row inserts", total >= 10,
+                    "COPY far ahead of row-by-row inserts (at least 10\N{MULTIPLICATION SIGN})", total >= 10,
                     f"COPY {ms(fast[0].ms)} vs row-by-row autocommit {ms(slow[0].ms)} ({x(total)})",
                     "this PostgreSQL commits without waiting long for the disk (a fast or write-cached volume), "
                     "so per-row commits are cheaper than on durable production storage"))

@@ -39,5 +39,5 @@ def test_a_result_without_the_expected_shape_is_called_out(tmp_path: Path) -> No
     results = tmp_path / "sql-postgres.json"
     results.write_text(json.dumps({"benchmarks": benchmarks, "machine_info": {"scale": 1}, "datetime": "x"}))
     text = render([results], tmp_path, draw=False)
-    row = next(line for line in text.splitlines() if line.startswith("| keyset flat while OFFSET grows"))
+    row = next(line for line in text.splitlines() if line.startswith("| keyset flat while OFFSET grows with depth"))
     assert "**differs**" in row and "keyset 101" in row
