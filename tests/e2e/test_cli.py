@@ -110,6 +110,17 @@ def test_seed_and_events(tmp_path: Path) -> None:
     assert all(line.split()[1:3] == ["0", "0"] for line in after), after
 
 
+def test_seed_scale_generates_the_benchmark_dataset_once(tmp_path: Path) -> None:
+    first = run(tmp_path, "seed", "--scale", "1", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert "catalog: 280 products" in first.stdout  # the demo data comes first
+    assert ("dataset: scale 1: 2000 users" in first.stdout and "10000 orders" in first.stdout
+            and "10000 reservations" in first.stdout), first.stdout
+    again = run(tmp_path, "seed", "--scale", "1", "--quiet")
+    assert again.returncode == 0 and again.stdout == (
+        "dataset: a generated dataset is already here (users @example.net); nothing added\n")
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_serve_demo_answers_the_readme_walkthrough(tmp_path: Path, workers: str) -> None:
     with serving(tmp_path, "--demo", "--workers", workers) as base, httpx.Client(base_url=base, timeout=10) as c:
