@@ -358,3 +358,12 @@ def test_redis_down_is_a_503_and_the_event_waits_for_it(shop_factory: Any) -> No
     assert any("notification store is unavailable" in error for error in report.errors)
     assert_problem(shop.client.get(FEED, headers=customer.headers), 503)
     assert_problem(shop.client.post(f"{FEED}/{uuid.uuid4()}/read", headers=customer.headers), 503)
+
+
+def test_config_never_prints_the_smtp_password(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, ECOMMERCE_SMTP_HOST="mail.example.com", ECOMMERCE_SMTP_PASSWORD="hunter2-smtp-secret")
+    shown = subprocess.run([sys.executable, "-m", "ecommerce", "config"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "smtp_password = (set)" in shown.stdout and "smtp_host = mail.example.com" in shown.stdout
+    assert "hunter2-smtp-secret" not in shown.stdout + shown.stderr
