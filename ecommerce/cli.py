@@ -1,4 +1,4 @@
-"""The ``ecommerce`` command: serve, migrate, seed, modules, events, config.
+"""The ``ecommerce`` command: serve, migrate, seed, modules, events, demo, config.
 
 A configuration mistake is one line on stderr and exit status 2 — never a traceback.
 """
@@ -184,6 +184,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ecommerce.demo.command import run
+
+    return run(args.url, f"http://{settings.host}:{settings.port}", wait=args.wait)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecommerce", description="Reference e-commerce modular monolith.")
     parser.add_argument("--version", action="version", version=f"ecommerce {__version__}")
@@ -218,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     events = sub.add_parser("events", help="integration events: relay everything due now, or outbox status")
     events.add_argument("action", choices=["relay", "status"])
     events.set_defaults(handler=cmd_events)
+
+    demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")
+    demo.add_argument("--url", help="the app to drive (default: the configured host:port if it answers, else start one)")
+    demo.add_argument("--wait", type=float, default=30.0, help="seconds to wait for each asynchronous effect")
+    demo.set_defaults(handler=cmd_demo)
 
     config = sub.add_parser("config", help="show the effective settings")
     config.set_defaults(handler=cmd_config)
