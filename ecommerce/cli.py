@@ -226,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     events.set_defaults(handler=cmd_events)
 
     demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")
-    demo.add_argument("--url", help="the app to drive (default: the configured host:port if it answers, else start one)")
+    demo.add_argument("--url", help="the app to drive (default: the configured host:port if it answers, "
+                                    "else start one)")
     demo.add_argument("--wait", type=float, default=30.0, help="seconds to wait for each asynchronous effect")
     demo.set_defaults(handler=cmd_demo)
 

@@ -48,11 +48,11 @@ def app_at(url: str | None, default_url: str, out: Callable[[str], None]) -> Ite
         return
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    # A short relay interval so the asynchronous steps (order paid, notifications) show within the minute.
-    env = {"ECOMMERCE_RELAY_INTERVAL": "0.2", **os.environ}
+    # Short relay and job intervals so the asynchronous steps (order paid, emails sent) show at once.
+    env = {"ECOMMERCE_RELAY_INTERVAL": "0.2", "ECOMMERCE_JOB_INTERVAL": "0.5", **os.environ}
     out(f"starting `ecommerce serve --demo` on {base} (stopped when the demo ends)")
     # The server's own log goes to a file (a pipe nobody reads would fill up and stall it).
-    log = tempfile.TemporaryFile(mode="w+")
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below, after the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "ecommerce", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,

@@ -79,7 +79,8 @@ class Tour:
         currency = in_stock[0]["currency"]
         self.products = [p for p in in_stock if p["currency"] == currency][:2]
         for p in self.products:
-            self.say(f"#{p['id']} {p['name']} - {money(p['price'], p['currency'])}, {p['availability']['total']} in stock")
+            price = money(p["price"], p["currency"])
+            self.say(f"#{p['id']} {p['name']} - {price}, {p['availability']['total']} in stock")
         detail = self.client.get(f"{API}/products/{self.products[0]['id']}")
         stock = ", ".join(f"{w['name']} {w['quantity']}" for w in detail["availability"].get("warehouses") or [])
         self.say(f"detail of #{detail['id']}: stock per warehouse: {stock or '-'}")
@@ -111,8 +112,9 @@ class Tour:
         self.step("Pay")
         card = self.client.post(f"{API}/payments/tokens", CARD, expect=(201,))
         self.say(f"card tokenized: {card['brand']} ending {card['last4']} (the number never reaches the orders module)")
-        payment = self.client.post(f"{API}/payments", {"order_id": self.order["id"], "token_id": card["id"], "cvc": CARD["cvc"]},
-                                   headers={"Idempotency-Key": str(uuid.uuid4())}, expect=(201,))
+        charge = {"order_id": self.order["id"], "token_id": card["id"], "cvc": CARD["cvc"]}
+        payment = self.client.post(f"{API}/payments", charge, headers={"Idempotency-Key": str(uuid.uuid4())},
+                                   expect=(201,))
         self.say(f"payment #{payment['id']} {payment['status']}: {money(payment['amount'], payment['currency'])}")
         path = f"{API}/orders/{self.order['id']}"
         self.client.out(f"  -> GET {path}   (until the PaymentSucceeded event has reached the orders module)")
@@ -132,13 +134,14 @@ class Tour:
         path = f"{API}/notifications"
         if not self.enabled(path, "notifications"):
             return
-        self.client.out(f"  -> GET {path}   (until the order and payment notifications are there)")
+        self.client.out(f"  -> GET {path}   (until the order and payment emails have been sent)")
 
         def complete(page: dict[str, Any]) -> bool:
-            templates = " ".join(str(n.get("template", "")) for n in page.get("items", []))
-            return "order_placed" in templates and "payment_succeeded" in templates
+            sent = {n.get("template") for n in page.get("items", []) if n.get("status") != "pending"}
+            return {"order_placed", "payment_succeeded"} <= sent
 
-        page = self.eventually(lambda: self.client.get(path, quiet=True), complete, "the order and payment notifications")
+        page = self.eventually(lambda: self.client.get(path, quiet=True), complete,
+                               "the order and payment emails being sent")
         self.say(f"{len(page['items'])} notifications, {page.get('unread', '?')} unread:")
         for note in page["items"]:
             self.say(f"  [{note.get('status', '?')}] {note.get('subject', note.get('template'))}")

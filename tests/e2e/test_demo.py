@@ -30,6 +30,8 @@ def assert_full_tour(result: subprocess.CompletedProcess[str]) -> None:
     assert "skipped" not in result.stdout  # every module on the tour is installed and answered
     assert "order #" in result.stdout and "is now paid" in result.stdout
     assert "-> POST /api/v1/payments" in result.stdout and "done:" in result.stdout
+    assert "[sent] Payment received for order #" in result.stdout  # the email went out (to the mailbox)
+    assert "(bought_together)" in result.stdout
 
 
 def test_demo_starts_its_own_server_on_the_embedded_default(tmp_path: Path) -> None:
@@ -37,13 +39,15 @@ def test_demo_starts_its_own_server_on_the_embedded_default(tmp_path: Path) -> N
     result = demo(tmp_path, ECOMMERCE_PORT=str(free_port()))
     assert_full_tour(result)
     assert "starting `ecommerce serve --demo`" in result.stdout
-    assert (tmp_path / "data").is_dir()
+    emails = list((tmp_path / "data" / "mailbox").rglob("*.eml"))  # no SMTP configured: the mailbox directory
+    assert any("Payment received" in e.read_text() for e in emails)
 
 
 @pytest.mark.postgres
 def test_demo_drives_a_running_server_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     databases.reset_schemas(postgres_url, list(discover()))
-    with serving(tmp_path, "--demo", ECOMMERCE_DATABASE_URL=postgres_url, ECOMMERCE_RELAY_INTERVAL="0.2") as base:
+    with serving(tmp_path, "--demo", ECOMMERCE_DATABASE_URL=postgres_url, ECOMMERCE_RELAY_INTERVAL="0.2",
+                 ECOMMERCE_JOB_INTERVAL="0.5") as base:
         assert_full_tour(demo(tmp_path, "--url", base))
         again = demo(tmp_path, "--url", base)  # a second customer on the same data: still passes
         assert_full_tour(again)
