@@ -66,7 +66,9 @@ def _without(claim: str) -> Callable[[dict[str, Any], str, bytes], str]:
 
 
 def _with(**changes: Any) -> Callable[[dict[str, Any], str, bytes], str]:
-    return lambda c, kid, key: sign({**c, **changes}, key, kid)
+    """Claims replaced when the token is signed; a callable value (a time) is evaluated then, not at import:
+    a time fixed at collection drifts into the past on a long run and the forgery would become honest."""
+    return lambda c, kid, key: sign({**c, **{k: v() if callable(v) else v for k, v in changes.items()}}, key, kid)
 
 
 FORGERIES: dict[str, Callable[[dict[str, Any], str, bytes], str]] = {
@@ -75,8 +77,8 @@ FORGERIES: dict[str, Callable[[dict[str, Any], str, bytes], str]] = {
     "RS256 (asymmetric) token": lambda c, kid, key: sign(c, RSA_KEY, kid, "RS256"),
     "HS256 keyed with a public key": _pem_as_hmac_secret,
     "unknown kid": lambda c, kid, key: sign(c, key, "no-such-kid"),
-    "expired": _with(iat=seconds(-3600), nbf=seconds(-3600), exp=seconds(-600)),
-    "nbf in the future": _with(nbf=seconds(600)),
+    "expired": _with(iat=lambda: seconds(-3600), nbf=lambda: seconds(-3600), exp=lambda: seconds(-600)),
+    "nbf in the future": _with(nbf=lambda: seconds(600)),
     "wrong audience": _with(aud="another-api"),
     "wrong issuer": _with(iss="https://evil.example"),
     "missing exp": _without("exp"),
