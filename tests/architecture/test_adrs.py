@@ -27,7 +27,8 @@ def test_the_log_covers_the_decisions_the_issue_names() -> None:
     titles = " | ".join(a.title.lower() for a in adr.records())
     for words in ("record architecture decisions", "modular monolith", "strangler fig", "database",
                   "full-text search", "jwt", "card tokenization", "outbox", "domain synchronous",
-                  "throttling", "caching", "keyset pagination", "inventory reservation"):
+                  "throttling", "caching", "keyset pagination", "inventory reservation",
+                  "sql for transactional modules", "nosql"):
         assert words in titles, words
 
 
