@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import email
 import json
+import ssl
 import subprocess
 import sys
 import threading
@@ -29,6 +30,7 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import Envelope
 from ecommerce.kernel.pagination import encode_cursor
 from ecommerce.modules.notifications import config, delivery
+from tests.security.test_hardening import self_signed
 from tests.support.api import assert_problem, register
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
@@ -218,6 +220,20 @@ def test_smtp_failures_retry_with_backoff_then_fail_for_good(shop_factory: Any, 
     stored = shop.kernel.runner.call(config.get().store.get, item["id"])
     assert stored is not None and stored.attempts == 3 and "451" in (stored.last_error or "")
     assert mail_server.to(customer.email) == []
+
+
+def test_starttls_refuses_a_server_whose_certificate_is_not_trusted(shop_factory: Any, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    with running_mail_server(tls) as server:
+        shop: Shop = shop_factory(**{**server.settings(), "smtp_starttls": True})
+        customer = Customer(shop)
+        shop.kernel.relay_until_idle()
+        report = deliver(shop.kernel)
+        assert (report.sent, report.retried) == (0, 1)
+        assert "CERTIFICATE_VERIFY_FAILED" in report.errors[0]  # no email to a server we cannot verify
+        assert server.to(customer.email) == []
 
 
 def test_racing_workers_send_each_email_once(shop_factory: Any, mail_server: MailServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,13 +42,14 @@ class MailServer:
 
 
 @contextmanager
-def running_mail_server() -> Iterator[MailServer]:
-    """aiosmtpd in its own thread for the length of the block."""
+def running_mail_server(tls: ssl.SSLContext | None = None) -> Iterator[MailServer]:
+    """aiosmtpd in its own thread for the length of the block; with ``tls``, STARTTLS is required."""
     from aiosmtpd.controller import Controller
 
     server = MailServer()
     server.port = free_port()
-    controller = Controller(server, hostname=server.host, port=server.port)
+    controller = Controller(server, hostname=server.host, port=server.port, tls_context=tls,
+                            require_starttls=tls is not None)
     controller.start()
     try:
         yield server

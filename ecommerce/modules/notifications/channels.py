@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import smtplib
+import ssl
 import tempfile
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -57,7 +58,8 @@ class SmtpChannel:
     def send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
-                smtp.starttls()
+                # An explicit default context: smtplib's own does not verify the server's certificate.
+                smtp.starttls(context=ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password or "")
             smtp.send_message(message)
