@@ -101,5 +101,23 @@ class RedisCache:
             log.error("cache clear failed; entries stale until their TTL", extra={"error": repr(exc)})
 
 
+class NoCache:
+    """``ECOMMERCE_CACHE_TTL=0``: every read goes to the database (debugging staleness, measuring misses)."""
+
+    def get(self, key: str) -> Any | None:
+        return None
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        pass
+
+    def delete(self, *keys: str) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+
 def build_cache(redis_url: str | None, namespace: str, ttl: int) -> Cache:
+    if ttl == 0:
+        return NoCache()
     return RedisCache(redis_url, namespace) if redis_url else MemoryCache(ttl=ttl)

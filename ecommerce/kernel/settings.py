@@ -331,7 +331,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("auth_rate_limit", _rate),
     _Field("user_rate_limit", _rate),
     _Field("rate_limit_namespace", _text()),
-    _Field("cache_ttl", _number(int, 1, 24 * 3600)),
+    _Field("cache_ttl", _number(int, 0, 24 * 3600)),
     _Field("order_ttl", _number(int, 1, 30 * 24 * 3600)),
     _Field("job_interval", _number(float, 0, 24 * 3600)),
     _Field("trusted_proxies", _networks),
