@@ -29,6 +29,12 @@ def product_key(product_id: int) -> str:
     return f"catalog:product:{product_id}"
 
 
+def peek_encoded(key: str) -> bytes | None:
+    """The cached JSON bytes of ``key`` when the cache lives in this process (never blocks: safe on the
+    event loop); ``None`` on a miss or with a networked cache (Redis), where the caller takes the slow path."""
+    return _cache.get_encoded(key) if isinstance(_cache, MemoryCache) else None
+
+
 def get_or_load(key: str, load: Callable[[], Any]) -> Any:
     found = _cache.get(key)
     if found is None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, HTTPResponse, Request, empty, json
+from sanic import Blueprint, HTTPResponse, Request, empty, json, raw
 
 from ecommerce.kernel.http import admin_only, endpoint, page_request, page_response, parse_body, run_sync
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.kernel.pagination import Page, PageRequest
-from ecommerce.modules.catalog import products, stock, taxonomy
+from ecommerce.modules.catalog import caching, products, stock, taxonomy
 from ecommerce.modules.catalog.schemas import (
     BrandList,
     BrandOut,
@@ -73,6 +73,10 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="A product with its availability per warehouse", tag="catalog", response=ProductOut,
               errors=[404])
     async def get_product(request: Request, product_id: int) -> HTTPResponse:
+        # A hit is sent as the cached bytes from the event loop (no thread hop, no JSON round trip): FIGURE_HIT
+        cached = caching.peek_encoded(caching.product_key(product_id))
+        if cached is not None:
+            return raw(cached, content_type="application/json")
         return json(await run_sync(products.detail, product_id))
 
     @bp.post("/products")
