@@ -13,6 +13,7 @@ construction, and carving a module out later only means changing its URL.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,38 @@ class DatabaseTarget:
         return {key: value for key, value in params.items() if value is not None}
 
 
+#: A connection back in the pool for less than this is handed out again without a ``SELECT 1``.
+TRUSTED_FOR_SECONDS = 1.0
+
+
+class PooledPostgres(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool, minus a round trip per use case.
+
+    peewee checks every connection it hands out with ``SELECT 1`` — under the pool's lock, so use cases
+    queue behind each other's round trips: 26 % of an uncached product read's time (py-spy, benchmarks/http).
+    A connection that was working a second ago is trusted as it is; one idle for longer is still checked.
+    If the server went away in between, psycopg2 marks the connection closed on its first failed query
+    (that one request fails) and the pool drops it on check-in.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._checked_in: dict[int, float] = {}
+
+    def _is_closed(self, conn: Any) -> bool:
+        if conn.closed:
+            return True
+        if time.monotonic() - self._checked_in.get(id(conn), 0.0) < TRUSTED_FOR_SECONDS:
+            return False
+        return bool(super()._is_closed(conn))
+
+    def _close(self, conn: Any, close_conn: bool = False) -> None:
+        self._checked_in[id(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+        if close_conn or conn.closed:
+            self._checked_in.pop(id(conn), None)
+
+
 def open_database(module: str, target: DatabaseTarget, settings: Settings) -> Database:
     """Create (but do not connect) the database a module will use."""
     if target.backend == "sqlite":
@@ -78,7 +111,7 @@ def open_database(module: str, target: DatabaseTarget, settings: Settings) -> Da
             lock_type="IMMEDIATE",
             check_same_thread=False,
         )
-    return PooledPostgresqlDatabase(
+    return PooledPostgres(
         target.dbname,
         max_connections=settings.db_pool_size,
         timeout=settings.db_pool_timeout,

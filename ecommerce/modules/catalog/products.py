@@ -16,9 +16,10 @@ from peewee import JOIN, Expression, IntegrityError, Tuple, fn
 from ecommerce.kernel.clock import isoformat, utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import caching, rules, stock
 from ecommerce.modules.catalog.events import ProductCreated, ProductDeleted, ProductUpdated
-from ecommerce.modules.catalog.models import Brand, Category, Inventory, Product, database, events
+from ecommerce.modules.catalog.models import Brand, Category, Inventory, Product, Warehouse, database, events
 
 SORTS = {"price": (Product.price, "asc"), "-price": (Product.price, "desc"), "name": (Product.name, "asc"),
          "-created_at": (Product.created_at, "desc")}
@@ -108,19 +109,33 @@ def delete(product_id: int) -> None:
     caching.forget_products(product_id)
 
 
+#: The product, its brand and category names and its stock per warehouse: one statement compiled once,
+#: tuples back. Two peewee queries building models cost 585 req/s uncached; this one: FIGURE_DETAIL.
+_DETAIL = Statement(database, lambda product_id: (
+    Product.select(Product.id, Product.name, Product.description, Product.price, Product.currency,
+                   Product.identification, Product.brand, Brand.name, Product.category, Category.name,
+                   Product.created_at, Warehouse.id, Warehouse.name, Inventory.quantity - Inventory.reserved)
+    .join(Brand, JOIN.LEFT_OUTER).switch(Product).join(Category, JOIN.LEFT_OUTER)
+    .switch(Product).join(Inventory, JOIN.LEFT_OUTER, on=(Inventory.product == Product.id))
+    .join(Warehouse, JOIN.LEFT_OUTER, on=(Warehouse.id == Inventory.warehouse))
+    .where((Product.id == product_id) & Product.deleted_at.is_null())
+    .order_by(Warehouse.id)
+))
+
+
 def _load_detail(product_id: int) -> dict[str, Any] | None:
-    row = (
-        Product.select(Product, Brand.name.alias("brand_name"), Category.name.alias("category_name"))
-        .join(Brand, JOIN.LEFT_OUTER).switch(Product).join(Category, JOIN.LEFT_OUTER)
-        .where((Product.id == product_id) & Product.deleted_at.is_null())
-        .dicts()
-        .first()
-    )
-    if row is None:
+    rows = _DETAIL.rows(product_id)
+    if not rows:
         return None
-    item = _render(row)
-    item["availability"] = stock.availability(product_id)
-    return item
+    pid, name, description, price, currency, sku, brand_id, brand, category_id, category, created = rows[0][:11]
+    warehouses = [{"warehouse_id": row[11], "name": row[12], "quantity": row[13]} for row in rows
+                  if row[11] is not None]
+    return {
+        "id": pid, "name": name, "description": description, "price": price, "currency": currency,
+        "identification": sku, "brand_id": brand_id, "brand": brand, "category_id": category_id,
+        "category": category, "created_at": isoformat(Product.created_at.python_value(created)),
+        "availability": {"total": sum(w["quantity"] for w in warehouses), "warehouses": warehouses},
+    }
 
 
 def detail(product_id: int) -> dict[str, Any]:
