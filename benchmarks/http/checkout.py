@@ -97,7 +97,7 @@ def oversell(database_url: str, prepared: Prepared) -> dict[str, Any]:
         conn.close()
     report = []
     for pid in ids:
-        quantity, reserved, least_free = stock[pid]
+        _quantity, reserved, least_free = stock[pid]
         sold = int(ordered.get(pid, 0))
         report.append({"product_id": pid, "initial": prepared.initial_stock[pid], "ordered": sold,
                        "reserved": int(reserved), "oversold": max(0, sold - prepared.initial_stock[pid]),
