@@ -1,0 +1,47 @@
+"""The HTTP load benchmark runs and its answers are right (a smoke run of a few seconds per backend).
+
+No timing is asserted: speed targets live in the benchmark's results and the performance page. What is
+checked is that every endpoint answered under load without an error, that the figures exist, and that
+checkout under load oversold nothing and never answered 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import databases
+
+ROOT = Path(__file__).resolve().parents[2]
+READS = ("product_cached", "product_uncached", "products_first_page", "products_deep_page", "search", "cart")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_smoke_run(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if backend == "postgres":
+        request.getfixturevalue("postgres_url")  # skips, or fails when PostgreSQL is required and absent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMMERCE_")}
+    env["ECOMMERCE_BENCH_POSTGRES_URL"] = databases.ADMIN_URL
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.http", "--smoke", "--backend", backend, "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / f"{backend}.json").read_text())
+    assert report["backend"] == backend and report["machine"]["cpus"] >= 1
+    (only,) = report["rounds"]
+    endpoints = only["endpoints"]
+    for name in (*READS, "ceiling_json", "ceiling_row", "login"):
+        assert endpoints[name]["requests"] > 0, name
+        assert endpoints[name]["non_2xx"] == 0 and endpoints[name]["socket_errors"] == 0, name
+    for name in READS:
+        assert endpoints[name]["ratio"] > 0 and endpoints[name]["ceiling"] in ("ceiling_json", "ceiling_row")
+    sold = endpoints["checkout"]
+    assert sold["placed"] > 0 and sold["server_errors"] == 0
+    assert sold["oversell"]["oversold_units"] == 0 and not sold["oversell"]["negative_free_stock"]
+    assert only["deep_page_number"] > 1
