@@ -27,6 +27,7 @@ from ecommerce.kernel.migrations import migrate as migrate_module
 from ecommerce.kernel.migrations import status as migration_status
 from ecommerce.kernel.module import Module, SeedContext
 from ecommerce.kernel.registry import Registry, discover
+from ecommerce.kernel.security.principal_cache import PrincipalCache
 from ecommerce.kernel.security.secrets import application_secret
 from ecommerce.kernel.security.tokens import KeyRing, Principal, TokenSigner, derive_key
 from ecommerce.kernel.settings import Settings
@@ -57,6 +58,8 @@ class Kernel:
         )
         #: Extra checks on every authenticated request (e.g. "session not revoked"); modules add them.
         self.principal_checks: list[PrincipalCheck] = []
+        #: Tokens that passed those checks moments ago (modules forget them on logout, suspension...).
+        self.principals = PrincipalCache(settings.session_check_ttl)
         #: Shared read cache (in-process, or Redis when configured); modules namespace their keys.
         self.cache = build_cache(settings.redis_url, settings.rate_limit_namespace, settings.cache_ttl)
         self.databases = Databases()
@@ -135,10 +138,13 @@ class Kernel:
         return [self.runner.call(count, m) for m in self.registry]
 
     def authenticate(self, token: str) -> Principal:
-        """Verify an access token and run the modules' checks; blocking (call through run_sync)."""
+        """Verify an access token and run the modules' checks; blocking (call through run_sync).
+        Always checks; the HTTP guard asks ``principals`` first, and this remembers the answer there."""
+        generation = self.principals.generation
         principal = self.tokens.verify(token)
         for check in self.principal_checks:
             check(principal)
+        self.principals.remember(token, principal, generation)
         return principal
 
     def close(self) -> None:

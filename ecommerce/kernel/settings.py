@@ -45,6 +45,7 @@ class Settings:
     jwt_audience: str = "ecommerce-api"
     access_token_ttl: int = 15 * 60
     token_leeway: int = 30
+    session_check_ttl: float = 5.0  # seconds a token that passed the session checks is trusted from memory
     key_rotation_grace: int = 24 * 3600
     refresh_token_ttl: int = 30 * 24 * 3600
     argon2_time_cost: int = 2
@@ -316,6 +317,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("jwt_audience", _text()),
     _Field("access_token_ttl", _number(int, 30, 24 * 3600)),
     _Field("token_leeway", _number(int, 0, 300)),
+    _Field("session_check_ttl", _number(float, 0, 60)),
     _Field("key_rotation_grace", _number(int, 0, 30 * 24 * 3600)),
     _Field("refresh_token_ttl", _number(int, 60, 365 * 24 * 3600)),
     _Field("argon2_time_cost", _number(int, 1, 20)),

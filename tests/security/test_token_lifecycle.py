@@ -146,3 +146,33 @@ def test_sessions_record_ip_and_type_and_secrets_are_stored_hashed(shop: Shop) -
     sealed = shop.kernel.runner.call(lambda: {k.kid: bytes(k.encrypted_key) for k in SigningKey.select()})
     for kid, key in ring.keys.items():
         assert key not in sealed[kid]
+
+
+def test_tokens_trusted_from_memory_are_forgotten_on_every_revocation(shop: Shop) -> None:
+    """A token used a moment ago is trusted from memory for a few seconds (ECOMMERCE_SESSION_CHECK_TTL);
+    each way of revoking it is seen on the very next request of this process all the same."""
+    def used(tokens: dict[str, object]) -> None:
+        for _ in range(2):  # the second request is answered from memory
+            assert shop.client.get(ME, headers=shop.headers(tokens)).status_code == 200
+        assert shop.kernel.principals.get(str(tokens["access_token"])) is not None
+
+    _, tokens = shop.account()
+    used(tokens)
+    assert shop.client.post("/api/v1/auth/logout", headers=shop.headers(tokens)).status_code == 204
+    assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
+
+    user, tokens = shop.account()
+    used(tokens)
+    shop.kernel.runner.call(service.set_status, user["id"], "suspended")
+    assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
+
+    user, tokens = shop.account()
+    used(tokens)
+    shop.kernel.runner.call(service.set_role, user["id"], "admin")
+    assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
+
+    _, stolen = shop.account()
+    legit = refresh(shop, str(stolen["refresh_token"]))
+    used(legit)
+    assert_problem(shop.client.post(REFRESH, json={"refresh_token": stolen["refresh_token"]}), 401)
+    assert_problem(shop.client.get(ME, headers=bearer(str(legit["access_token"]))), 401)

@@ -30,7 +30,11 @@ def bearer_token(request: Request) -> str:
 
 async def authenticate(request: Request) -> Principal:
     kernel = request.app.ctx.kernel
-    found: Principal = await run_sync(kernel.authenticate, bearer_token(request))
+    token = bearer_token(request)
+    # A token checked in the last few seconds is trusted from memory, without the thread-pool hop and
+    # the session query (kernel/security/principal_cache.py says how revocation still applies).
+    remembered: Principal | None = kernel.principals.get(token)
+    found: Principal = remembered if remembered is not None else await run_sync(kernel.authenticate, token)
     request.ctx.principal = found
     await throttle.hit(request, "user", str(found.user_id))
     return found

@@ -299,15 +299,25 @@ def documents(product_ids: list[int] | None, after: int, limit: int) -> list[dic
     return rows
 
 
+def _snapshot_statement(count: int) -> Statement:
+    # One compiled statement per number of ids (a cart has a handful of lines): FIGURE_SNAPSHOT.
+    found = _SNAPSHOTS.get(count)
+    if found is None:
+        found = _SNAPSHOTS[count] = Statement(database, lambda *ids: (
+            Product.select(Product.id, Product.name, Product.price, Product.currency, Product.identification,
+                           stock.available_subquery())
+            .where(Product.id.in_(list(ids)) & Product.deleted_at.is_null())
+        ), *([int] * count))
+    return found
+
+
+_SNAPSHOTS: dict[int, Statement] = {}
+_SNAPSHOT_COLUMNS = ("id", "name", "price", "currency", "identification", "available")
+
+
 def snapshot(product_ids: list[int]) -> list[dict[str, Any]]:
     """Name and price of many products in one query (for carts and orders); deleted ones are absent."""
     if not product_ids:
         return []
-    available = stock.available_subquery()
-    rows: Any = (
-        Product.select(Product.id, Product.name, Product.price, Product.currency, Product.identification,
-                       available.alias("available"))
-        .where(Product.id.in_(sorted(set(product_ids))) & Product.deleted_at.is_null())
-        .dicts()
-    )
-    return [dict(row) for row in rows]
+    ids = sorted(set(product_ids))
+    return [dict(zip(_SNAPSHOT_COLUMNS, row, strict=True)) for row in _snapshot_statement(len(ids)).rows(*ids)]

@@ -12,6 +12,7 @@ from peewee import EXCLUDED, IntegrityError
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
+from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.orders.models import Cart, CartItem, database
 
@@ -34,14 +35,15 @@ def cart_id(user_id: int) -> int:
     return int(Cart.get(Cart.user_id == user_id).id)
 
 
+#: The user's lines in one statement compiled once (was two peewee queries building models): FIGURE_LINES.
+_LINES = Statement(database, lambda user_id: (
+    CartItem.select(CartItem.product_id, CartItem.quantity).join(Cart)
+    .where(Cart.user_id == user_id).order_by(CartItem.id)
+))
+
+
 def lines(user_id: int) -> list[tuple[int, int]]:
-    cart = Cart.get_or_none(Cart.user_id == user_id)
-    if cart is None:
-        return []
-    rows = (
-        CartItem.select(CartItem.product_id, CartItem.quantity).where(CartItem.cart == cart.id).order_by(CartItem.id)
-    )
-    return [(row.product_id, row.quantity) for row in rows]
+    return [(product_id, quantity) for product_id, quantity in _LINES.rows(user_id)]
 
 
 def view(user_id: int) -> dict[str, Any]:

@@ -30,6 +30,7 @@ def _setup(kernel: Kernel) -> None:
             tokens=kernel.tokens,
             keys=keys,
             refresh_ttl=kernel.settings.refresh_token_ttl,
+            principals=kernel.principals,
         )
     )
     kernel.principal_checks.append(sessions.check_principal)

@@ -6,13 +6,14 @@ the loser gets a clean conflict, instead of a "does it exist?" query that both w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from peewee import IntegrityError
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.security.passwords import PasswordHasher
+from ecommerce.kernel.security.principal_cache import PrincipalCache
 from ecommerce.kernel.security.tokens import TokenSigner
 from ecommerce.modules.users import rules
 from ecommerce.modules.users.events import UserRegistered
@@ -30,6 +31,8 @@ class Config:
     tokens: TokenSigner
     keys: KeyStore
     refresh_ttl: int
+    #: The kernel's memory of recently checked tokens: forgotten after every revocation commits.
+    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
 
 
 _config: Config | None = None
@@ -45,6 +48,11 @@ def config() -> Config:
     if _config is None:
         raise RuntimeError("users module is not set up: start the kernel with ecommerce.bootstrap()")
     return _config
+
+
+def forget_tokens(*, user_id: int | None = None, session_id: str | None = None) -> None:
+    """After a revocation commits: this process stops trusting the tokens from memory at once."""
+    config().principals.forget(user_id=user_id, session_id=session_id)
 
 
 def normalise_email(email: str) -> str:
@@ -95,6 +103,7 @@ def change_password(user_id: int, current: str, new: str, *, keep_session: str |
         if keep_session is not None:
             others &= AuthSession.id != keep_session
         AuthSession.update(revoked_at=now).where(others).execute()
+    forget_tokens(user_id=user_id)
     return get_user(user_id)
 
 
@@ -103,6 +112,7 @@ def set_status(user_id: int, status: str) -> User:
     if status not in STATUSES:
         raise ValidationFailed("Unknown status.", errors=[FieldError("status", f"One of {', '.join(STATUSES)}")])
     User.update(status=status, updated_at=utcnow()).where(User.id == user_id).execute()
+    forget_tokens(user_id=user_id)
     return User.get_by_id(user_id)
 
 
@@ -110,6 +120,7 @@ def set_role(user_id: int, role: str) -> User:
     if role not in ROLES:
         raise ValidationFailed("Unknown role.", errors=[FieldError("role", f"One of {', '.join(ROLES)}")])
     User.update(role=role, updated_at=utcnow()).where(User.id == user_id).execute()
+    forget_tokens(user_id=user_id)
     return User.get_by_id(user_id)
 
 
@@ -129,6 +140,7 @@ def admin_update(user_id: int, *, status: str | None = None, role: str | None = 
         changes["role"] = role
     if User.update(**changes).where(User.id == user_id).execute() != 1:
         raise NotFound("No such user.")
+    forget_tokens(user_id=user_id)
     return User.get_by_id(user_id)
 
 
@@ -141,4 +153,6 @@ def promote(email: str) -> User:
     updated = User.update(role="admin", updated_at=utcnow()).where(User.email == normalise_email(email)).execute()
     if updated != 1:
         raise NotFound("No account with this email.")
-    return User.get(User.email == normalise_email(email))
+    promoted = User.get(User.email == normalise_email(email))
+    forget_tokens(user_id=promoted.id)
+    return promoted

@@ -21,7 +21,7 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Unauthorized
 from ecommerce.kernel.security.tokens import Principal
 from ecommerce.modules.users.models import AuthSession, BlockedAuth, RefreshToken, User, database
-from ecommerce.modules.users.service import ACTIVE, config, normalise_email
+from ecommerce.modules.users.service import ACTIVE, config, forget_tokens, normalise_email
 
 BAD_LOGIN = "Incorrect email or password."
 
@@ -98,6 +98,7 @@ def refresh(refresh_token: str) -> TokenPair:
                 raise Unauthorized("The session has ended; log in again.")
             RefreshToken.create(session=session.id, token_hash=hash_token(new_token), issued_at=now)
     if reused:
+        forget_tokens(session_id=session.id)
         raise Unauthorized("The refresh token was already used; the session has been revoked.")
     return _pair(user, session.id, new_token)
 
@@ -112,6 +113,7 @@ def logout(principal: Principal) -> None:
         BlockedAuth.insert(
             auth_session=principal.session_id, jti=principal.token_id, expires_at=principal.expires_at, created_at=now
         ).on_conflict_ignore().execute()
+    forget_tokens(session_id=principal.session_id)
 
 
 def check_principal(principal: Principal) -> None:
