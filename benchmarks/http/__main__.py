@@ -171,9 +171,8 @@ class Bench:
         with tempfile.TemporaryDirectory(prefix="ecommerce-bench-") as tmp:
             work = Path(tmp)
             with database(backend, work) as db_url:
-                env = servers.app_env(work / "data", db_url, ECOMMERCE_ACCESS_TOKEN_TTL="3600",
-                                      ECOMMERCE_WORKER_THREADS=str(a.threads) if a.threads else
-                                      os.environ.get("ECOMMERCE_WORKER_THREADS", "16"))
+                extra = {"ECOMMERCE_WORKER_THREADS": str(a.threads)} if a.threads else {}
+                env = servers.app_env(work / "data", db_url, ECOMMERCE_ACCESS_TOKEN_TTL="3600", **extra)
                 servers.run_cli(env, "migrate")
                 servers.run_cli(env, "seed", "--scale", str(a.scale))
                 servers.run_cli(env, "events", "relay")  # the search index follows catalog events
@@ -187,7 +186,8 @@ class Bench:
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]},
             "settings": {"seconds": a.seconds, "repeat": a.repeat, "warmup": a.warmup, "connections": a.connections,
-                         "buyers": a.buyers, "scale": a.scale, "generator": load.generator(), "wrk_threads": 1},
+                         "buyers": a.buyers, "scale": a.scale, "generator": load.generator(), "wrk_threads": 1,
+                         "app_worker_threads": a.threads or "default"},
             "rounds": rounds,
         }
         by_workers = {r["workers"]: r["endpoints"] for r in rounds}

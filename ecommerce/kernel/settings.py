@@ -54,7 +54,12 @@ class Settings:
     db_pool_size: int = 8
     db_pool_timeout: float = 10.0
     sqlite_busy_timeout: float = 10.0
-    worker_threads: int = 16
+    # As many use-case threads as connections per module pool: a use case keeps one connection per module
+    # it touches until it ends, so more threads than connections can wait on each other (32 threads on
+    # pools of 8: checkouts timed out with 500s). 8 rather than 16: reads lose less to the GIL (uncached
+    # product 2.0k req/s with 4 threads, 1.8k with 16) for fewer checkouts (49/s with 8, 75/s with 16;
+    # benchmarks/http, PostgreSQL, 1 worker, docs/performance/http.md).
+    worker_threads: int = 8
     max_body_bytes: int = 1024 * 1024
     redis_url: str | None = None
     rate_limit: str = "300/minute"
