@@ -1,0 +1,363 @@
+"""``python -m benchmarks.http.report``: docs/performance/http.md and its charts from the results JSON.
+
+The page is generated (tables, verdicts, charts, the profiles it links) so it cannot drift from the
+committed results; the reading of the figures is written here, next to the code that fills them in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+PAGE = ROOT / "docs" / "performance" / "http.md"
+IMG = ROOT / "docs" / "performance" / "img"
+
+LABELS = {
+    "ceiling_json": "ceiling: bare Sanic JSON",
+    "ceiling_row": "ceiling: raw-driver lookup",
+    "product_cached": "`GET /products/{id}`, cache hit",
+    "product_uncached": "`GET /products/{id}`, cache miss",
+    "products_first_page": "`GET /products`, first page",
+    "products_deep_page": "`GET /products`, deep cursor page",
+    "search": "`GET /search?q=`",
+    "cart": "`GET /cart` (3 lines, authenticated)",
+}
+ADR = "../adr/0020-measure-http-against-ceilings-and-trim-the-hot-paths.md"
+READS = ("product_cached", "product_uncached", "products_first_page", "products_deep_page", "search", "cart")
+#: Profiles worth a link from the page (py-spy flamegraphs of one worker under load).
+PROFILED = ("product_cached", "product_uncached", "products_first_page", "cart")
+
+
+def load(results: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for backend in ("postgres", "sqlite"):
+        path = results / f"{backend}.json"
+        if path.exists():
+            found[backend] = json.loads(path.read_text())
+    return found
+
+
+def by_workers(report: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {r["workers"]: r["endpoints"] for r in report["rounds"]}
+
+
+def _rps(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def _verdict(measured: float, target: float, unit: str = "") -> str:
+    if measured >= target:
+        return f"**met** ({measured:.2f}{unit} ≥ {target}{unit})"
+    return f"**missed** by {(1 - measured / target) * 100:.0f} % ({measured:.2f}{unit} < {target}{unit})"
+
+
+def targets_table(data: dict[str, dict[str, Any]]) -> list[str]:
+    rows = ["| target (issue 10) | measured | verdict |", "|---|---|---|"]
+    for backend in ("postgres", "sqlite"):
+        if backend not in data:
+            continue
+        one = by_workers(data[backend]).get(1)
+        if one is None:
+            continue
+        r = one["product_cached"]
+        rows.append(f"| cached `GET /products/{{id}}` ≥ 0.7 x bare Sanic JSON ({backend}, 1 worker) | "
+                    f"{_rps(r['rps'])} vs {_rps(one['ceiling_json']['rps'])} req/s | "
+                    f"{_verdict(r['ratio'], 0.7, ' x')} |")
+    pg = data.get("postgres")
+    if pg is not None:
+        rounds = by_workers(pg)
+        one = rounds.get(1)
+        if one is not None:
+            for name in ("product_uncached", "products_first_page"):
+                r = one[name]
+                rows.append(f"| {LABELS[name]} ≥ 0.5 x raw-driver lookup (postgres, 1 worker) | "
+                            f"{_rps(r['rps'])} vs {_rps(one['ceiling_row']['rps'])} req/s | "
+                            f"{_verdict(r['ratio'], 0.5, ' x')} |")
+        two = rounds.get(2)
+        if two is not None:
+            c = two["checkout"]
+            rows.append(f"| `POST /orders` ≥ 200 checkouts/s, 2 workers, postgres | {c['checkouts_per_s']:.0f}/s, "
+                        f"{c['oversell']['oversold_units']} units oversold, {c['server_errors']} answers 5xx | "
+                        f"{_verdict(c['checkouts_per_s'], 200, '/s')}; zero oversell and zero 5xx "
+                        f"{'met' if c['oversell']['oversold_units'] == 0 and c['server_errors'] == 0 else 'MISSED'} |")
+        scaling = pg.get("scaling_2_over_1")
+        if scaling:
+            low = min(scaling[n] for n in READS)
+            rows.append("| read endpoints with 2 workers ≥ 1.6 x 1 worker (postgres) | "
+                        + ", ".join(f"{n.replace('_', ' ')} {scaling[n]:.2f}x" for n in READS)
+                        + f" | {_verdict(low, 1.6, ' x')} (lowest) |")
+    return rows
+
+
+def endpoint_table(report: dict[str, Any]) -> list[str]:
+    rounds = by_workers(report)
+    one, two = rounds.get(1), rounds.get(2)
+    head = "| endpoint | req/s (1 worker) | p50 / p99 ms | ratio to its ceiling |"
+    line = "|---|---|---|---|"
+    if two is not None:
+        head += " req/s (2 workers) | ratio (2 workers) | 2 workers ÷ 1 |"
+        line += "---|---|---|"
+    rows = [head, line]
+    for name in ("ceiling_json", "ceiling_row", *READS):
+        if one is None:
+            break
+        r = one[name]
+        ratio = f"{r['ratio']:.2f} x {r['ceiling'].removeprefix('ceiling_')}" if "ratio" in r else "—"
+        row = f"| {LABELS[name]} | {_rps(r['rps'])} | {r['p50_ms']:.1f} / {r['p99_ms']:.1f} | {ratio} |"
+        if two is not None:
+            t = two[name]
+            t_ratio = f"{t['ratio']:.2f}" if "ratio" in t else "—"
+            row += f" {_rps(t['rps'])} | {t_ratio} | {t['rps'] / r['rps']:.2f} |"
+        rows.append(row)
+    return rows
+
+
+def writes_table(report: dict[str, Any]) -> list[str]:
+    rows = ["| workers | checkouts/s | checkout p50 / p99 ms | answers | oversold units | 5xx | login req/s | "
+            "login p50 ms |", "|---|---|---|---|---|---|---|---|"]
+    for workers, e in sorted(by_workers(report).items()):
+        c, login = e["checkout"], e["login"]
+        answers = ", ".join(f"{k}: {v}" for k, v in c["statuses"].items())
+        rows.append(f"| {workers} | {c['checkouts_per_s']:.0f} | {c['p50_ms']:.0f} / {c['p99_ms']:.0f} | {answers} | "
+                    f"{c['oversell']['oversold_units']} (scarce product: {c['oversell']['scarce']['ordered']} of "
+                    f"{c['oversell']['scarce']['initial']} units ordered) | {c['server_errors']} | "
+                    f"{_rps(login['rps'])} | {login['p50_ms']:.0f} |")
+    return rows
+
+
+def machine_table(data: dict[str, dict[str, Any]]) -> list[str]:
+    rows = ["| backend | run (UTC) | cores | load average at the end (1/5/15 min) | load during the windows | "
+            "generator | connections | window x repetitions | scale |", "|---|---|---|---|---|---|---|---|---|"]
+    for backend, report in data.items():
+        s, m = report["settings"], report["machine"]
+        during = [r[k] for round_ in report["rounds"] for r in round_["endpoints"].values()
+                  for k in ("loadavg_before", "loadavg_after") if k in r]
+        rows.append(f"| {backend} | {report['when'][:16]} | {m['cpus']} | "
+                    f"{', '.join(f'{x:.2f}' for x in m['loadavg_at_end'])} | {min(during):.1f} - {max(during):.1f} | "
+                    f"{s['generator']} (1 thread) | {s['connections']} | {s['seconds']:g} s x {s['repeat']} | "
+                    f"{s['scale']} |")
+    return rows
+
+
+def chart(data: dict[str, dict[str, Any]]) -> list[str]:
+    """Ratios to the ceilings per backend (1 worker), and read throughput with 1 and 2 workers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    IMG.mkdir(parents=True, exist_ok=True)
+    made = []
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    width = 0.38
+    for i, (backend, report) in enumerate(data.items()):
+        one = by_workers(report).get(1)
+        if one is None:
+            continue
+        xs = [x + (i - 0.5) * width for x in range(len(READS))]
+        ax.bar(xs, [one[n]["ratio"] for n in READS], width, label=backend)
+    ax.axhline(0.7, color="tab:red", linestyle="--", linewidth=1, label="target 0.7 (cache hit vs bare JSON)")
+    ax.axhline(0.5, color="tab:purple", linestyle=":", linewidth=1, label="target 0.5 (vs raw-driver lookup)")
+    ax.set_xticks(range(len(READS)), [n.replace("_", "\n") for n in READS], fontsize=8)
+    ax.set_ylabel("req/s ÷ its ceiling's req/s (same run)")
+    ax.set_title("Each endpoint against its ceiling, 1 worker")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(IMG / "http-ratios.png", dpi=110)
+    plt.close(fig)
+    made.append("http-ratios.png")
+
+    fig, axes = plt.subplots(1, len(data), figsize=(9, 4.2), squeeze=False)
+    for ax, (backend, report) in zip(axes[0], data.items(), strict=True):
+        rounds = by_workers(report)
+        for j, workers in enumerate(sorted(rounds)):
+            xs = [x + (j - 0.5) * width for x in range(len(READS))]
+            ax.bar(xs, [rounds[workers][n]["rps"] for n in READS], width, label=f"{workers} worker(s)")
+        ax.set_xticks(range(len(READS)), [n.replace("_", "\n") for n in READS], fontsize=7)
+        ax.set_title(backend)
+        ax.set_ylabel("req/s")
+        ax.legend(fontsize=8)
+    fig.suptitle("Read endpoints with 1 and 2 Sanic workers")
+    fig.tight_layout()
+    fig.savefig(IMG / "http-workers.png", dpi=110)
+    plt.close(fig)
+    made.append("http-workers.png")
+    return made
+
+
+def profiles(results: Path, data: dict[str, dict[str, Any]], copy: bool = True) -> list[str]:
+    """Copy the flamegraphs of one worker into the docs (so the page can link them) and list them."""
+    lines = []
+    for backend in data:
+        for name in PROFILED:
+            source = results / f"profile-{backend}-w1-{name}.svg"
+            if source.exists():
+                target = IMG / f"http-profile-{backend}-{name}.svg"
+                if copy:
+                    shutil.copyfile(source, target)
+                lines.append(f"[{backend}: {name.replace('_', ' ')}](img/{target.name})")
+    return lines
+
+
+def render(results: Path, draw: bool = True) -> str:
+    """The page; ``draw=False`` leaves the charts and profile copies alone (the test compares text only)."""
+    data = load(results)
+    if not data:
+        raise SystemExit(f"no results in {results}: run python -m benchmarks.http first")
+    charts = chart(data) if draw else ["http-ratios.png", "http-workers.png"]
+    flames = profiles(results, data, copy=draw)
+    out = [
+        "# HTTP performance",
+        "",
+        "<!-- Generated by `python -m benchmarks.http.report` from benchmarks/http/results/*.json: "
+        "edit benchmarks/http/report.py, not this file. -->",
+        "",
+        "How fast the shop answers over HTTP, and how close each hot endpoint comes to what this machine can do "
+        "at all. Every figure comes from one command, `python -m benchmarks.http`, which in **the same run** "
+        "measures two ceilings beside the app: a bare Sanic endpoint returning the same JSON (the best any "
+        "endpoint of this stack can do) and a raw-driver point lookup of the same product row (the best any "
+        "endpoint that reads the database can do). Each endpoint is reported as a **ratio to its ceiling**: "
+        "that ratio is the robust figure on a noisy machine, where absolute requests per second are not.",
+        "",
+        "!!! warning \"A shared 2-core machine\"",
+        "    These runs shared 2 cores with the load generator and with other engineers' test suites (the load "
+        "average below was far above 2). Absolute req/s swing by a factor of two between minutes; the ratios "
+        "come from the same repetition (an endpoint and its ceiling measured a few seconds apart, "
+        "round-robin, median of the repetitions) and are what the verdicts use.",
+        "",
+        *machine_table(data),
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        "apt-get install wrk                      # Debian's package (without it: a slower asyncio generator)",
+        "pip install -e '.[dev,bench]'",
+        "python -m benchmarks.http                # sqlite and postgres, 1 and 2 workers, ~15 minutes",
+        "python -m benchmarks.http --backend postgres --workers 1 --profile   # + py-spy flamegraphs",
+        "python -m benchmarks.http.report         # this page and its charts from the JSON",
+        "```",
+        "",
+        "PostgreSQL comes from `ECOMMERCE_BENCH_POSTGRES_URL` (default `postgresql://postgres@127.0.0.1:5432/"
+        "postgres`); each run creates and drops its own database. A smoke run (`--smoke`: one second per "
+        "endpoint, one worker) is part of the test suite (`tests/e2e/test_http_benchmark.py`): it checks "
+        "that everything answers correctly under load — status codes, payloads, zero oversell — and asserts "
+        "no timing.",
+        "",
+        "## How it measures",
+        "",
+        "- **The app** is `ecommerce serve --workers N` on a fresh database loaded with the demo data "
+        "(`ecommerce seed`), throttling on but with limits no run reaches, logs at WARNING. A second app "
+        "on the same database runs with `ECOMMERCE_CACHE_TTL=0` (no read cache) for the cache-miss figure.",
+        "- **The ceilings** (`benchmarks/http/ceilings.py`) are a separate tiny Sanic app with the same "
+        "number of workers: `/json` encodes the product's detail dict; `/row/{id}` reads the product row "
+        "with psycopg2 or sqlite3 on one connection per worker, blocking on the event loop (no ORM, no thread "
+        "pool). Neither has middleware, security headers, throttling or metrics.",
+        "- **Correct answers first**: before any load the run checks each endpoint's payload (the product is "
+        "the product, the deep page is the last page, the search finds the product, the cart adds up, both "
+        "ceilings serve the same product); under load any non-2xx answer fails the run.",
+        "- **Load**: wrk, 1 thread, 64 connections, a warm-up then the measured window, every target "
+        "round-robin `--repeat` times; the median repetition is kept.",
+        "- **Checkout** is a conversation (add to cart, then `POST /orders` with a fresh `Idempotency-Key`), "
+        "so asyncio customers drive it, one connection each. The first of its ten products is scarce (10 "
+        "units); afterwards the tables are read directly: units in live orders never exceed the stock a "
+        "product started with, and no warehouse row has more reserved than it holds.",
+        "- **Login** is reported on its own: argon2id at the production parameters is meant to be slow.",
+        "",
+        "## Targets",
+        "",
+        *targets_table(data),
+        "",
+        "![ratios](img/" + charts[0] + ")",
+        "",
+    ]
+    for backend, report in data.items():
+        out += [f"## {backend}", "", *endpoint_table(report), "", "Writes:", "", *writes_table(report), ""]
+    out += ["![workers](img/" + charts[1] + ")", "", *READING, ""]
+    if flames:
+        out += ["## Profiles", "",
+                "py-spy flamegraphs of one worker under the same load (`--profile`), beside the results in "
+                "`benchmarks/http/results/`: " + ", ".join(flames) + ".", ""]
+    return "\n".join(out)
+
+
+READING = [
+    "## What made it fast",
+    "",
+    "Each change carries a one-line comment with its figure in the code. Before/after figures were taken "
+    "during development on the same machine (PostgreSQL, 1 worker, load average 4-10: compare within a line, "
+    "not across lines).",
+    "",
+    "| change | where | before → after |",
+    "|---|---|---|",
+    "| a cache hit answered on the event loop, as the cached JSON bytes (no thread hop, no decode and re-encode) "
+    "| `catalog/http.py`, `kernel/cache.py` | 4.0k → 5.0k req/s |",
+    "| throttling on sliding-window counters instead of moving windows, whose per-hit cost grew with the "
+    "requests in the window | `kernel/http/throttle.py` ([ADR 0020](" + ADR + ")) | "
+    "4.6k falling to 1.9k req/s within a minute → steady 5.5-6.5k |",
+    "| request ids from a per-process prefix and a counter instead of `uuid4()` (2 % of a cache hit's CPU); "
+    "no access-log record built when INFO is off | `kernel/http/middleware.py` | — |",
+    "| the PostgreSQL pool no longer sends `SELECT 1` on every check-out, under the pool lock, for a "
+    "connection used in the last second | `kernel/database.py` | uncached product 585 → 901 req/s |",
+    "| the product page in one statement compiled once, tuples back (was two peewee queries building "
+    "models) | `kernel/statements.py`, `catalog/products.py` | uncached product 901 → 1.8-2.0k req/s |",
+    "| the listing compiled once per filter shape, rows as tuples | `catalog/products.py` | "
+    "first page 612 → 1,138 req/s |",
+    "| a token that passed the session checks is trusted from memory for 5 s (forgotten on logout, "
+    "revocation, suspension, role or password change) | `kernel/security/principal_cache.py`, "
+    "`users/sessions.py` | `GET /cart` 250 → 400 req/s |",
+    "| cart lines in one compiled statement (were two queries), catalog snapshots compiled per size | "
+    "`orders/cart.py`, `catalog/products.py` | `GET /cart` 400 → 1.1-1.3k req/s |",
+    "| `ECOMMERCE_WORKER_THREADS` 16 → 8 (= `ECOMMERCE_DB_POOL_SIZE`) | `kernel/settings.py` | 32 threads on "
+    "pools of 8 timed out checkouts with 500s; 8 threads lose less to the GIL on reads |",
+    "",
+    "## What stands in the way",
+    "",
+    "- **Cache hits vs bare Sanic** — the bare endpoint sends two headers; the shop sends fifteen "
+    "(request id, six security headers, CSP, `Cache-Control`, three `RateLimit-*`), counts the request "
+    "against the client's limit, and records Prometheus metrics. In the cache-hit profile, Sanic's own "
+    "header handling (`_sanitize_header_value`, `processed_headers`, `format_http1_response`) is about a "
+    "quarter of the CPU, the throttle about 6 %, the middleware and metrics a few % more. Removing them would "
+    "remove the shop's security properties; making Sanic cheaper per header is the remaining lever.",
+    "- **Database reads vs the raw driver** — the raw ceiling runs its query on the event loop; the app "
+    "hands each use case to a thread (the domain is synchronous by design, "
+    "[ADR 0006](../adr/0006-synchronous-domain-async-edge.md)) and pays for the hop, the GIL hand-over and "
+    "the pool check-out and check-in, plus the middleware above. The compiled statements removed the "
+    "ORM's share; what is left is that architecture's price.",
+    "- **Checkout** — each order is several transactions across three modules (idempotency key, stock "
+    "reservation, the order with its outbox event, the idempotent replay record) plus the relay delivering "
+    "its events, every commit waiting for the WAL flush; on 2 shared cores the database and the app compete "
+    "for the same CPU. More threads help writes (75/s with 16 threads against 49/s with 8 during "
+    "development) but cost reads and PostgreSQL connections.",
+    "- **Two workers** — on 2 cores that also run wrk and PostgreSQL, a second worker has no core of its "
+    "own: a scaling factor near 1 says the machine, not the app, is the limit. The ceilings (same workers, "
+    "same machine) scale no better.",
+    "",
+    "## The session-check cache and revocation",
+    "",
+    "Every authenticated request used to verify the JWT and run one indexed query in the thread pool "
+    "(session open, token not blocked, user active, role unchanged). Now a token that passed those checks "
+    "is trusted from memory for `ECOMMERCE_SESSION_CHECK_TTL` seconds (default 5; 0 turns it off). Logout, "
+    "refresh-token reuse, suspension, deletion, role and password changes forget the affected tokens at once "
+    "in the process that made the change (`tests/security/test_token_lifecycle.py`). **Another worker or "
+    "instance applies them within that TTL**, not on its very next request — the trade "
+    "[ADR 0020](" + ADR + ") records.",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.http.report", description=__doc__)
+    parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument("--page", type=Path, default=PAGE)
+    args = parser.parse_args(argv)
+    args.page.write_text(render(args.results) + "\n")
+    print(f"wrote {args.page}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
