@@ -309,6 +309,24 @@ def test_key_rotation_keeps_every_card_usable(shop: Shop) -> None:
 
 
 LUHN_CANDIDATE = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+HEX_RUN = re.compile(r"[0-9a-fA-F]+")
+
+
+def card_like(text: str) -> list[str]:
+    """Luhn-valid runs of 13-19 digits, except those inside a longer random hex string (uuid hex
+    references, ciphertext): 13 digits in a row occur there by chance about once in a few hundred ids,
+    and one in ten passes Luhn, which made this test fail now and then with nothing leaked."""
+    found = []
+    for match in LUHN_CANDIDATE.finditer(text):
+        start, end = match.span()
+        while start > 0 and HEX_RUN.fullmatch(text[start - 1]):
+            start -= 1
+        while end < len(text) and HEX_RUN.fullmatch(text[end]):
+            end += 1
+        inside_hex = end - start > len(match.group()) and end - start >= 24
+        if luhn(match.group()) and not inside_hex:
+            found.append(match.group())
+    return found
 
 
 def luhn(number: str) -> bool:
@@ -349,8 +367,8 @@ def test_no_card_number_or_cvc_anywhere(shop: Shop, caplog: pytest.LogCaptureFix
     text = "\n".join(dump)
     assert "POST" in text and "/api/v1/payments" in text  # the access log of the charge was captured
     assert "ending 4242" in text  # the dump really holds the payment trail, masked
-    leaked = [n for n in LUHN_CANDIDATE.findall(text) if luhn(n)]
-    assert leaked == []
+    assert card_like(text) == []
+    assert card_like(f"x {GOOD.replace(' ', '')} y") and card_like(f"ref=abc{GOOD.replace(' ', '')}")
     assert not re.search(rf"(?<![0-9a-f]){CVC}(?![0-9a-f])", text)
     assert shop.kernel.runner.call(lambda: Payment.select().count()) == 1
 
