@@ -156,7 +156,11 @@ class Bench:
             results["login"] = self.measure(login, a.seconds, a.warmup)
             print(f"  {'login':<22} {results['login']['rps']:>9.1f} req/s  p50 {results['login']['p50_ms']:.2f} ms",
                   flush=True)
+            spy = profile(proc.pid, self.out / f"profile-{label}-checkout.svg", a.seconds * a.repeat) \
+                if a.profile else None
             drive = asyncio.run(checkout.drive(base, prepared, a.seconds * a.repeat))
+            if spy is not None:
+                spy.wait()
             drive["oversell"] = checkout.oversell(db_url, prepared)
             print(f"  {'checkout':<22} {drive['checkouts_per_s']:>9.1f} orders/s  statuses {drive['statuses']}  "
                   f"oversold {drive['oversell']['oversold_units']}", flush=True)
