@@ -205,6 +205,21 @@ def profiles(results: Path, data: dict[str, dict[str, Any]], copy: bool = True) 
     return lines
 
 
+def two_workers(data: dict[str, dict[str, Any]]) -> str:
+    """What the second worker bought, read against what it bought the ceilings on the same machine."""
+    parts = []
+    for backend, report in data.items():
+        scaling = report.get("scaling_2_over_1")
+        if scaling:
+            reads = [scaling[n] for n in READS]
+            parts.append(f"on {backend} the reads scaled {min(reads):.2f}-{max(reads):.2f}x while the ceilings "
+                         f"scaled {scaling['ceiling_json']:.2f}x (bare JSON) and {scaling['ceiling_row']:.2f}x "
+                         "(raw lookup)")
+    return ("- **Two workers** - on 2 cores that also run wrk, PostgreSQL and other engineers' tests, a second "
+            "worker has no core of its own: " + "; ".join(parts) + ". Where the ceilings themselves do not "
+            "double, the machine, not the app, is the limit.")
+
+
 def render(results: Path, draw: bool = True) -> str:
     """The page; ``draw=False`` leaves the charts and profile copies alone (the test compares text only)."""
     data = load(results)
@@ -278,7 +293,9 @@ def render(results: Path, draw: bool = True) -> str:
     ]
     for backend, report in data.items():
         out += [f"## {backend}", "", *endpoint_table(report), "", "Writes:", "", *writes_table(report), ""]
-    out += ["![workers](img/" + charts[1] + ")", "", *READING, ""]
+    reading = list(READING)
+    reading.insert(reading.index("## The session-check cache and revocation") - 1, two_workers(data))
+    out += ["![workers](img/" + charts[1] + ")", "", *reading, ""]
     if flames:
         out += ["## Profiles", "",
                 "py-spy flamegraphs of one worker under the same load (`--profile`), beside the results in "
@@ -343,9 +360,6 @@ READING = [
     "other modules takes about a fifth. SQLite, with no round trips and one writer, does more than twice as "
     "many. More threads help writes (75/s with 16 threads against 49/s with 8 during "
     "development) but cost reads and PostgreSQL connections.",
-    "- **Two workers** — on 2 cores that also run wrk and PostgreSQL, a second worker has no core of its "
-    "own: a scaling factor near 1 says the machine, not the app, is the limit. The ceilings (same workers, "
-    "same machine) scale no better.",
     "",
     "## The session-check cache and revocation",
     "",
