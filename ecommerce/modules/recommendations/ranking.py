@@ -132,7 +132,7 @@ def for_user(user_id: int, limit: int) -> list[Recommendation]:
     never something the user already bought."""
     bought = purchased_by(user_id)
     picker = _Picker(limit, exclude=bought)
-    wanted = limit * OVERFETCH + len(bought)
+    wanted = limit * OVERFETCH  # every query below already leaves out what was bought
     if bought:
         score = fn.SUM(Pair.orders)
         together: Any = (
