@@ -116,6 +116,9 @@ async def _python_load(target: Target, seconds: float, connections: int) -> dict
 
 
 def generator() -> str:
+    """wrk when installed; ``ECOMMERCE_BENCH_GENERATOR=python`` forces the asyncio one (its own test)."""
+    if os.environ.get("ECOMMERCE_BENCH_GENERATOR") == "python":
+        return "python"
     return "wrk" if shutil.which("wrk") else "python"
 
 

@@ -45,3 +45,19 @@ def test_smoke_run(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
     assert sold["placed"] > 0 and sold["server_errors"] == 0
     assert sold["oversell"]["oversold_units"] == 0 and not sold["oversell"]["negative_free_stock"]
     assert only["deep_page_number"] > 1
+
+
+def test_the_fallback_load_generator_counts_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without wrk the benchmark drives the load itself: same measurements, every answer counted."""
+    from benchmarks.http import load, servers
+
+    monkeypatch.setenv("ECOMMERCE_BENCH_GENERATOR", "python")
+    env = servers.app_env(tmp_path / "data", f"sqlite:///{tmp_path / 'shop.db'}", ECOMMERCE_ARGON2_MEMORY_COST="8")
+    servers.run_cli(env, "migrate")
+    with servers.app_server(env, 1, tmp_path / "server.log") as (base, _):  # logs to a file, not a pipe
+        ok = load.measure(load.Target("health", base, ("/healthz",)), seconds=1, warmup=0, connections=4)
+        missing = load.measure(load.Target("missing", base, ("/api/v1/products/999999",)), seconds=1, warmup=0,
+                               connections=2)
+    assert ok["generator"] == "python" and ok["requests"] > 0 and ok["non_2xx"] == 0 and ok["socket_errors"] == 0
+    assert 0 < ok["p50_ms"] <= ok["p99_ms"] <= ok["max_ms"]
+    assert missing["requests"] > 0 and missing["non_2xx"] == missing["requests"]  # every 404 is counted
