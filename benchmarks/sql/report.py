@@ -154,7 +154,7 @@ class Page:
                 "so their slope is not zero; it is still far below one round trip per order"))
         parts.append(plans(self.r, "loading", lambda r: r.param == SIZES[-1] and r.variant in ("n+1", "join"),
                            lambda r: f"{r.variant} (N = {r.param})"))
-        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("loading"))
+        self.add_sqlite_reading(parts, "loading")
         return "\n\n".join(p for p in parts if p)
 
     def pagination(self) -> str:
@@ -195,7 +195,7 @@ class Page:
                     "is there but shallower than at larger scales"))
         parts.append(plans(self.r, "pagination", lambda r: r.param == max(
             x.param for x in self.r.of("pagination", r.backend)), lambda r: f"{r.variant} at depth {r.param:,}"))
-        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("pagination"))
+        self.add_sqlite_reading(parts, "pagination")
         return "\n\n".join(p for p in parts if p)
 
     def indexes(self) -> str:
@@ -285,7 +285,7 @@ class Page:
                 "full scan of that much text is itself fast, so the index's advantage is real but smaller than "
                 "at catalog sizes of 100k+ products"))
         parts.append(plans(self.r, "search", lambda r: r.param == "rare", lambda r: f"{r.variant}, rare term"))
-        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("search"))
+        self.add_sqlite_reading(parts, "search")
         return "\n\n".join(p for p in parts if p)
 
     def reservation(self) -> str:
@@ -352,7 +352,7 @@ class Page:
                 f"{max(v for s, v in over.items() if s != 'naive')}",
                 "the machine is shared by several engineers' test runs; thread scheduling noise on 2 cores can "
                 "reorder strategies whose throughputs are close — compare the ratios over several runs"))
-        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("reservation"))
+        self.add_sqlite_reading(parts, "reservation")
         return "\n\n".join(p for p in parts if p)
 
     def bulk_insert(self) -> str:
@@ -396,7 +396,7 @@ class Page:
                     f"COPY {ms(fast[0].ms)} vs row-by-row autocommit {ms(slow[0].ms)} ({x(total)})",
                     "this PostgreSQL commits without waiting long for the disk (a fast or write-cached volume), "
                     "so per-row commits are cheaper than on durable production storage"))
-        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("bulk_insert"))
+        self.add_sqlite_reading(parts, "bulk_insert")
         return "\n\n".join(p for p in parts if p)
 
     def counting(self) -> str:
@@ -506,8 +506,13 @@ class Page:
                 "worth its cost.")
         parts.append(plans(self.r, "partitioning", lambda r: r.param == "month",
                            lambda r: f"month report, {r.variant}"))
-        parts.insert(len(parts) - (1 if parts and parts[-1].startswith("???") else 0), self.on_sqlite("orm"))
+        self.add_sqlite_reading(parts, "orm")
         return "\n\n".join(p for p in parts if p)
+
+    def add_sqlite_reading(self, parts: list[str], suite: str) -> None:
+        """The SQLite sentence goes after the reading, before the collapsed EXPLAIN-plans note if there is one."""
+        before_plans = 1 if parts and parts[-1].startswith("???") else 0
+        parts.insert(len(parts) - before_plans, self.on_sqlite(suite))
 
     def on_sqlite(self, suite: str) -> str:
         """The same comparison on SQLite, in one or two sentences (empty when SQLite was not run)."""
