@@ -66,6 +66,21 @@ def test_admin_builds_a_catalog_and_everyone_reads_it(shop: Shop, admin: dict[st
     assert c.get(PRODUCTS).json()["items"] == []
 
 
+def test_a_price_must_be_positive(shop: Shop, admin: dict[str, str]) -> None:
+    """A price of 0 would make orders nobody can pay (a payment is positive): create and patch refuse it."""
+    c = shop.client
+    item = {"name": "Freebie", "price": 0, "currency": "USD", "identification": "FREE-1"}
+    for price in (0, -1):
+        refused = c.post(PRODUCTS, json={**item, "price": price}, headers=admin)
+        assert_problem(refused, 400)
+        assert "price" in refused.text
+    created = c.post(PRODUCTS, json={**item, "price": 1}, headers=admin)
+    assert created.status_code == 201, created.text
+    refused = c.patch(f"{PRODUCTS}/{created.json()['id']}", json={"price": 0}, headers=admin)
+    assert_problem(refused, 400)
+    assert c.get(f"{PRODUCTS}/{created.json()['id']}").json()["price"] == 1
+
+
 WRITES = [
     ("POST", PRODUCTS, {"name": "x", "price": 1, "currency": "USD", "identification": "X-1"}),
     ("PATCH", f"{PRODUCTS}/1", {"price": 1}),
@@ -135,7 +150,7 @@ def test_filters_and_sorts(shop: Shop) -> None:
 @pytest.mark.parametrize("sort", ["-created_at", "price", "-price", "name"])
 def test_paging_returns_each_product_once_while_products_are_added(shop: Shop, sort: str) -> None:
     k = shop.kernel
-    existing = {product(k, price=100 * (n % 7), name=f"Item {n % 5}")["id"] for n in range(23)}
+    existing = {product(k, price=100 * (n % 7) + 100, name=f"Item {n % 5}")["id"] for n in range(23)}
     seen: list[int] = []
     cursor = None
     pages = 0
@@ -145,7 +160,7 @@ def test_paging_returns_each_product_once_while_products_are_added(shop: Shop, s
             params["cursor"] = cursor
         page = shop.client.get(PRODUCTS, params=params).json()
         seen.extend(item["id"] for item in page["items"])
-        product(k, price=100 * (pages % 7), name=f"Item {pages % 5}")  # inserted between pages
+        product(k, price=100 * (pages % 7) + 100, name=f"Item {pages % 5}")  # inserted between pages
         pages += 1
         cursor = page["next_cursor"]
         if cursor is None:
@@ -159,7 +174,7 @@ def test_a_cursor_from_another_sort_or_forged_is_400(shop: Shop) -> None:
     import json
 
     for n in range(3):
-        product(shop.kernel, price=n)
+        product(shop.kernel, price=n + 1)
     cursor = shop.client.get(PRODUCTS, params={"limit": 1, "sort": "price"}).json()["next_cursor"]
     assert_problem(shop.client.get(PRODUCTS, params={"cursor": cursor, "sort": "name"}), 400)
     for forged in ({"s": "price", "v": "abc", "id": 1}, {"s": "name", "v": 5, "id": 1},

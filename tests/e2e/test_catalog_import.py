@@ -63,6 +63,16 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(tmp_path: Path) ->
     assert again.returncode == 0 and "0 created, 1 updated, 0 rejected" in again.stdout
 
 
+def test_import_refuses_a_price_of_zero(tmp_path: Path) -> None:
+    path = tmp_path / "products.csv"
+    path.write_text("identification,name,price,currency\nFREE-1,Freebie,0,USD\nCHEAP-1,Cheap,1,USD\n")
+    result = run(tmp_path, "catalog", "import", str(path))
+    assert result.returncode == 1
+    assert "1 created, 0 updated, 1 rejected" in result.stdout
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("line ")]
+    assert error.startswith("line 2") and "price" in error
+
+
 def test_import_of_a_file_without_required_columns(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("sku,title\nA,B\n")

@@ -175,6 +175,47 @@ def test_cancel_and_admin_fulfilment(shop: Shop) -> None:
     assert_problem(shop.client.get("/api/v1/admin/orders", params={"from": "yesterday"}, headers=admin), 400)
 
 
+#: Written out by hand, not derived from ``states``: what a customer's cancel answers in each state.
+CUSTOMER_CANCEL = {"pending_payment": 200, "paid": 200, "fulfilled": 409, "shipped": 409, "delivered": 409,
+                   "cancelled": 409, "expired": 409, "refunded": 409}
+
+
+def test_a_customer_cancels_only_before_fulfilment(shop: Shop) -> None:
+    product_id, _ = stocked(shop.kernel, 100)
+    headers, address_id = customer(shop)
+    for state, expected in CUSTOMER_CANCEL.items():
+        shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=headers)
+        order = checkout(shop, headers, {"address_id": address_id}).json()
+        shop.kernel.runner.call(lambda s=state, i=order["id"]: Order.update(order_status=s).where(
+            Order.id == i).execute())  # the state under test, however the order got there
+        answer = shop.client.post(f"/api/v1/orders/{order['id']}/cancel", headers=headers)
+        assert answer.status_code == expected, (state, answer.text)
+        now = shop.client.get(f"/api/v1/orders/{order['id']}", headers=headers).json()["order_status"]
+        if expected == 409:
+            assert_problem(answer, 409)
+            assert f"from {state} to cancelled" in answer.json()["detail"]
+            assert now == state
+        else:
+            assert now == "cancelled"
+
+
+def test_a_free_cart_is_not_checked_out_into_an_order_nobody_can_pay(shop: Shop) -> None:
+    """Prices are positive now; a product priced 0 before that rule must not make a dead-end order."""
+    from ecommerce.modules.catalog.models import Product
+
+    product_id, _ = stocked(shop.kernel, 10)
+    shop.kernel.runner.call(lambda: Product.update(price=0).where(Product.id == product_id).execute())
+    headers, address_id = customer(shop)
+    shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 2}, headers=headers)
+    refused = checkout(shop, headers, {"address_id": address_id})
+    assert_problem(refused, 409)
+    assert "total is 0" in refused.json()["detail"]
+    assert shop.client.get("/api/v1/orders", headers=headers).json()["items"] == []
+    assert shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 10  # nothing held
+    assert [line["product_id"] for line in shop.client.get("/api/v1/cart", headers=headers).json()["items"]] == [
+        product_id]  # the cart is kept
+
+
 @pytest.mark.parametrize("path", ["/api/v1/cart", "/api/v1/orders"])
 def test_cart_and_orders_need_a_login(shop: Shop, path: str) -> None:
     assert_problem(shop.client.get(path), 401)

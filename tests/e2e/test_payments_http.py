@@ -17,7 +17,8 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.modules.payments import charges, refunds, tokens
 from ecommerce.modules.payments.events import PaymentRefunded
 from ecommerce.modules.payments.models import Payment, Refund, SimulatorCharge, SimulatorRefund, Token, events
-from tests.support.api import assert_problem
+from ecommerce.modules.users import service as users_service
+from tests.support.api import assert_problem, login
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
 from tests.support.shop import Shop
@@ -58,6 +59,38 @@ class Buyer:
         self.shop.kernel.relay_until_idle()
         body: dict[str, Any] = self.shop.client.get(f"/api/v1/orders/{self.order['id']}", headers=self.headers).json()
         return body
+
+    def paid(self) -> dict[str, Any]:
+        """Pay the order with a good card and let orders record it: the order is ``paid``."""
+        response = self.pay(self.card()["id"])
+        assert response.status_code == 201, response.text
+        assert self.order_now()["order_status"] == "paid"
+        payment: dict[str, Any] = response.json()
+        return payment
+
+    def move(self, admin: dict[str, str], *targets: str) -> None:
+        """The shop moves the order along (fulfilled, shipped, delivered)."""
+        for target in targets:
+            moved = self.shop.client.post(f"/api/v1/admin/orders/{self.order['id']}/transitions", json={"to": target},
+                                          headers=admin)
+            assert moved.status_code == 200, moved.text
+
+    def refund(self, payment_id: int, body: dict[str, Any] | None = None,
+               admin: dict[str, str] | None = None, idempotency: dict[str, str] | None = None) -> httpx.Response:
+        """The customer's refund route, or the shop's when ``admin`` headers are given."""
+        path = f"/api/v1/admin/payments/{payment_id}/refunds" if admin else f"/api/v1/payments/{payment_id}/refunds"
+        return self.shop.client.post(path, json={} if body is None else body,
+                                     headers={**(admin or self.headers), **(idempotency or key())})
+
+    def available(self) -> int:
+        total: int = self.shop.client.get(f"/api/v1/products/{self.product_id}").json()["availability"]["total"]
+        return total
+
+
+def admin_headers(shop: Shop) -> dict[str, str]:
+    boss, _ = shop.account()
+    shop.kernel.runner.call(users_service.set_role, boss["id"], "admin")
+    return shop.headers(login(shop.client, boss["email"]))
 
 
 def test_pay_an_order(shop: Shop) -> None:
@@ -119,20 +152,81 @@ def test_one_key_ten_requests_one_charge_and_no_second_payment(shop: Shop) -> No
 
 
 def test_refunds_never_exceed_the_capture_and_replay(shop: Shop) -> None:
-    buyer = Buyer(shop, price=1000, quantity=3)
-    payment = buyer.pay(buyer.card()["id"]).json()
-    refunds = f"/api/v1/payments/{payment['id']}/refunds"
+    buyer, admin = Buyer(shop, price=1000, quantity=3), admin_headers(shop)
+    payment = buyer.paid()
+    buyer.move(admin, "fulfilled", "shipped")  # after fulfilment: the shop's route, partial refunds allowed
     once = key()
-    first = shop.client.post(refunds, json={"amount": 1000}, headers={**buyer.headers, **once})
-    again = shop.client.post(refunds, json={"amount": 1000}, headers={**buyer.headers, **once})
+    first = buyer.refund(payment["id"], {"amount": 1000}, admin=admin, idempotency=once)
+    again = buyer.refund(payment["id"], {"amount": 1000}, admin=admin, idempotency=once)
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     assert again.headers["idempotent-replayed"] == "true" and first.json()["refunded_amount"] == 1000
-    too_much = shop.client.post(refunds, json={"amount": 2001}, headers={**buyer.headers, **key()})
-    assert_problem(too_much, 409)
-    rest = shop.client.post(refunds, json={}, headers={**buyer.headers, **key()})
+    assert_problem(buyer.refund(payment["id"], {"amount": 2001}, admin=admin), 409)
+    rest = buyer.refund(payment["id"], {}, admin=admin)
     assert rest.json()["refunded_amount"] == 3000
-    assert_problem(shop.client.post(refunds, json={"amount": 1}, headers={**buyer.headers, **key()}), 409)
-    assert buyer.order_now()["payment_status"] == "refunded"
+    assert_problem(buyer.refund(payment["id"], {"amount": 1}, admin=admin), 409)
+    assert (buyer.order_now()["order_status"], buyer.order_now()["payment_status"]) == ("refunded", "refunded")
+
+
+@pytest.mark.parametrize("who", ["customer", "admin"])
+def test_a_refund_before_fulfilment_is_whole_and_cancels_the_order(shop: Shop, who: str) -> None:
+    """Before fulfilment a refund (the customer's or the shop's) is a cancellation: all the money back, the
+    order ``cancelled``, its units back on the shelf. A part of it would leave a paid order shippable."""
+    buyer = Buyer(shop, price=1000, quantity=3)
+    admin = admin_headers(shop) if who == "admin" else None
+    payment = buyer.paid()
+    assert buyer.available() == 7
+    partial = buyer.refund(payment["id"], {"amount": 1000}, admin=admin)
+    assert_problem(partial, 409)
+    assert "whole" in partial.json()["detail"]
+    assert shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()["refunded_amount"] == 0
+    assert (buyer.order_now()["order_status"], buyer.order_now()["payment_status"]) == ("paid", "paid")
+    whole = buyer.refund(payment["id"], {"amount": 3000} if who == "admin" else {}, admin=admin)
+    assert whole.status_code == 201, whole.text
+    assert whole.json()["refunded_amount"] == 3000
+    order = buyer.order_now()
+    assert (order["order_status"], order["payment_status"]) == ("cancelled", "refunded")
+    assert buyer.available() == 10  # the units came back
+    assert ledger(shop, payment["id"]) == (3000, ["succeeded"])  # refunded once, though cancelling asks again
+    assert len(refunded_events(shop, payment["id"])) == 1
+    assert_problem(buyer.refund(payment["id"], {}, admin=admin), 409)
+
+
+def test_after_fulfilment_only_the_shop_refunds(shop: Shop) -> None:
+    """A customer can neither refund nor cancel once the shop has fulfilled the order; the shop refunds part
+    (the order keeps its state, ``partially_refunded``) or the rest (the order becomes ``refunded``)."""
+    buyer, admin = Buyer(shop, price=1000, quantity=3), admin_headers(shop)
+    payment = buyer.paid()
+    assert_problem(buyer.refund(payment["id"], {}, admin=buyer.headers), 403)  # a customer on the shop's route
+    for state in ("fulfilled", "shipped", "delivered"):
+        buyer.move(admin, state)
+        for body in ({}, {"amount": 1000}):
+            refused = buyer.refund(payment["id"], body)
+            assert_problem(refused, 409)
+            assert "only the shop refunds" in refused.json()["detail"]
+        assert_problem(shop.client.post(f"/api/v1/orders/{buyer.order['id']}/cancel", headers=buyer.headers), 409)
+        assert buyer.order_now()["order_status"] == state
+    assert shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()["refunded_amount"] == 0
+    part = buyer.refund(payment["id"], {"amount": 1000}, admin=admin)
+    assert part.status_code == 201, part.text
+    assert (buyer.order_now()["order_status"], buyer.order_now()["payment_status"]) == (
+        "delivered", "partially_refunded")
+    rest = buyer.refund(payment["id"], {}, admin=admin)
+    assert rest.json()["refunded_amount"] == 3000
+    assert (buyer.order_now()["order_status"], buyer.order_now()["payment_status"]) == ("refunded", "refunded")
+    assert buyer.available() == 7  # shipped goods are not back on the shelf by a refund
+
+
+@pytest.mark.parametrize("state", ["fulfilled", "shipped"])
+def test_a_full_refund_by_the_shop_after_fulfilment_ends_the_order_refunded(shop: Shop, state: str) -> None:
+    buyer, admin = Buyer(shop), admin_headers(shop)
+    payment = buyer.paid()
+    buyer.move(admin, *(["fulfilled", "shipped"][: ["fulfilled", "shipped"].index(state) + 1]))
+    done = buyer.refund(payment["id"], {}, admin=admin)
+    assert done.status_code == 201, done.text
+    assert (buyer.order_now()["order_status"], buyer.order_now()["payment_status"]) == ("refunded", "refunded")
+    illegal = shop.client.post(f"/api/v1/admin/orders/{buyer.order['id']}/transitions", json={"to": "delivered"},
+                               headers=admin)
+    assert_problem(illegal, 409)  # a refunded order is not shipped on
 
 
 def refunded_events(shop: Shop, payment_id: int) -> list[dict[str, Any]]:
@@ -152,10 +246,10 @@ def ledger(shop: Shop, payment_id: int) -> tuple[int, list[str]]:
 
 
 def test_a_refund_whose_answer_was_lost_is_finished_by_reconciliation(shop: Shop) -> None:
-    buyer = Buyer(shop, price=1000, quantity=1)
-    payment = buyer.pay(buyer.card()["id"]).json()
-    lost = shop.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={"amount": 119},
-                            headers={**buyer.headers, **key()})  # the simulator refunds 1.19, then times out
+    buyer, admin = Buyer(shop, price=1000, quantity=1), admin_headers(shop)
+    payment = buyer.paid()
+    buyer.move(admin, "fulfilled")
+    lost = buyer.refund(payment["id"], {"amount": 119}, admin=admin)  # the simulator refunds 1.19, then times out
     assert lost.status_code == 202 and lost.json()["refunded_amount"] == 119  # reserved: cannot be refunded twice
     assert ledger(shop, payment["id"]) == (119, ["pending"]) and refunded_events(shop, payment["id"]) == []
     assert shop.kernel.runner.call(refunds.reconcile) == {"succeeded": 1, "failed": 0, "pending": 0}
@@ -167,10 +261,11 @@ def test_a_refund_whose_answer_was_lost_is_finished_by_reconciliation(shop: Shop
 
 
 def test_a_refund_never_sent_is_sent_once_even_by_racing_reconcilers(shop: Shop) -> None:
-    buyer = Buyer(shop, price=1000, quantity=2)
-    payment = buyer.pay(buyer.card()["id"]).json()
+    buyer, admin = Buyer(shop, price=1000, quantity=2), admin_headers(shop)
+    payment = buyer.paid()
+    buyer.move(admin, "fulfilled")
     # A crash right after the reservation: the row is pending and the processor never heard of it.
-    row = shop.kernel.runner.call(refunds.reserve, None, payment["id"], 500, "crashed-refund")
+    row = shop.kernel.runner.call(refunds.reserve, refunds.Refunder("shop"), payment["id"], 500, "crashed-refund")
     unheard = shop.kernel.runner.call(lambda: SimulatorRefund.get_or_none(SimulatorRefund.reference == row.reference))
     assert unheard is None
     results: list[dict[str, int]] = []
@@ -194,15 +289,19 @@ def test_a_refund_never_sent_is_sent_once_even_by_racing_reconcilers(shop: Shop)
 
 def test_a_refused_refund_gives_the_room_back(shop: Shop) -> None:
     buyer = Buyer(shop, price=1000, quantity=1)
-    payment = buyer.pay(buyer.card()["id"]).json()
+    payment = buyer.paid()
     # The processor already refunded this charge outside our books (e.g. from its dashboard).
     shop.kernel.runner.call(lambda: SimulatorCharge.update(refunded=SimulatorCharge.amount).execute())
-    refused = shop.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={},
-                               headers={**buyer.headers, **key()})
+    refused = buyer.refund(payment["id"], {})
     assert_problem(refused, 409)
+    assert "refused" in refused.json()["detail"]
     assert ledger(shop, payment["id"]) == (1000, ["failed"]) and refunded_events(shop, payment["id"]) == []
     after = shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()
     assert after["refunded_amount"] == 0
+    # The order was cancelled first (so it can never ship); its automatic refund is the same refund, not a
+    # second attempt: the refused one needs a person (the shop's route).
+    assert buyer.order_now()["order_status"] == "cancelled"
+    assert ledger(shop, payment["id"]) == (1000, ["failed"])
 
 
 def test_cancelling_a_paid_order_refunds_it(shop: Shop) -> None:
@@ -215,6 +314,19 @@ def test_cancelling_a_paid_order_refunds_it(shop: Shop) -> None:
     refunded = shop.client.get(f"/api/v1/payments/{payment['id']}", headers=buyer.headers).json()
     assert refunded["refunded_amount"] == refunded["amount"]
     assert buyer.order_now()["payment_status"] == "refunded"
+
+
+def test_an_order_with_nothing_to_pay_is_told_so(shop: Shop) -> None:
+    """An order whose total is 0 (made before prices had to be positive) cannot be charged: the answer
+    says why, instead of claiming a payment that does not exist, and no payment row is made."""
+    from ecommerce.modules.orders.models import Order
+
+    buyer = Buyer(shop)
+    shop.kernel.runner.call(lambda: Order.update(total=0, subtotal=0).where(Order.id == buyer.order["id"]).execute())
+    refused = buyer.pay(buyer.card()["id"])
+    assert_problem(refused, 409)
+    assert "nothing to pay" in refused.json()["detail"] and "already has a payment" not in refused.json()["detail"]
+    assert shop.kernel.runner.call(lambda: Payment.select().count()) == 0
 
 
 def test_cards_and_payments_of_others_are_404(shop: Shop) -> None:
@@ -389,6 +501,34 @@ def test_a_late_payment_for_an_expired_order_is_refunded(shop: Shop) -> None:
     settled = shop.client.get(f"/api/v1/payments/{pending['id']}", headers=buyer.headers).json()
     assert settled["status"] == "succeeded" and settled["refunded_amount"] == settled["amount"]
     assert buyer.order_now()["order_status"] == "expired"
+
+
+@pytest.mark.parametrize("ending", ["expired", "cancelled"])
+def test_a_payment_the_order_never_took_is_refunded_exactly_once(shop: Shop, ending: str) -> None:
+    """The charge succeeds while the order is still ``pending_payment`` (so nothing is refunded at charge
+    time), then the order expires or its customer cancels it before orders handles ``PaymentSucceeded``:
+    the money must still go back, once."""
+    from ecommerce.modules.orders import lifecycle
+
+    buyer = Buyer(shop)
+    paid = buyer.pay(buyer.card()["id"])
+    assert paid.status_code == 201 and paid.json()["refunded_amount"] == 0
+    if ending == "expired":
+        assert shop.kernel.runner.call(lifecycle.expire_due, utcnow() + datetime.timedelta(hours=2)) == 1
+    else:
+        cancelled = shop.client.post(f"/api/v1/orders/{buyer.order['id']}/cancel", headers=buyer.headers)
+        assert cancelled.status_code == 200, cancelled.text
+    order = buyer.order_now()  # relays PaymentSucceeded (too late) and the order's own OrderStatusChanged
+    assert order["order_status"] == ending
+    shop.kernel.runner.call(charges.reconcile)
+    shop.kernel.runner.call(refunds.reconcile)
+    shop.kernel.relay_until_idle()
+    settled = shop.client.get(f"/api/v1/payments/{paid.json()['id']}", headers=buyer.headers).json()
+    assert settled["refunded_amount"] == settled["amount"] == 5000
+    assert ledger(shop, settled["id"]) == (5000, ["succeeded"])  # once at the processor
+    assert len(refunded_events(shop, settled["id"])) == 1
+    assert buyer.order_now()["order_status"] == ending
+    assert buyer.available() == 10
 
 
 def test_a_rotation_made_elsewhere_is_picked_up_without_restart(shop: Shop) -> None:

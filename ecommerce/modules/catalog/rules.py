@@ -16,6 +16,7 @@ CURRENCIES = frozenset(
     "USD EUR GBP JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN TRY ZAR BRL MXN INR CNY HKD SGD KRW "
     "NGN KES GHS EGP AED SAR ILS".split()
 )
+MIN_PRICE = 1  # nothing is free: a payment is positive, so an order totalling 0 could never be paid
 MAX_PRICE = 100_000_000_00  # one hundred million in major units: a typo guard, not a business rule
 MAX_STOCK = 1_000_000_000
 
@@ -53,8 +54,9 @@ def check_product(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
             clean["identification"] = sku.strip()
     if "price" in clean or not partial:
         price = clean.get("price")
-        if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= MAX_PRICE:
-            errors.append(FieldError("price", "An integer amount in minor units (cents), 0 or more."))
+        if not isinstance(price, int) or isinstance(price, bool) or not MIN_PRICE <= price <= MAX_PRICE:
+            errors.append(FieldError("price", f"A positive integer amount in minor units (cents), "
+                                              f"{MIN_PRICE} to {MAX_PRICE}."))
     if "currency" in clean or not partial:
         currency = clean.get("currency")
         if not isinstance(currency, str) or currency.upper() not in CURRENCIES:

@@ -12,7 +12,7 @@ from ecommerce.kernel.schema import ApiModel
 class ProductIn(ApiModel):
     name: str = Field(max_length=200, examples=["Northwind Air 5 Laptop"])
     description: str = Field(default="", max_length=10_000)
-    price: StrictInt = Field(examples=[129999], description="Minor units (cents)")
+    price: StrictInt = Field(ge=1, examples=[129999], description="Minor units (cents), positive")
     currency: str = Field(max_length=3, examples=["USD"])
     identification: str = Field(max_length=64, examples=["NW-AIR5-14"], description="The SKU (unique)")
     brand_id: StrictInt | None = None
@@ -22,7 +22,7 @@ class ProductIn(ApiModel):
 class ProductPatch(ApiModel):
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
-    price: StrictInt | None = None
+    price: StrictInt | None = Field(default=None, ge=1, description="Minor units (cents), positive")
     currency: str | None = Field(default=None, max_length=3)
     identification: str | None = Field(default=None, max_length=64)
     brand_id: StrictInt | None = None

@@ -9,6 +9,7 @@ workers (or a retried event) can never apply the same move twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import uuid
@@ -46,6 +47,7 @@ def checkout(user_id: int, address_id: int) -> int:
     currencies = {prices[pid].currency for pid, _ in items}
     if len(currencies) != 1:
         raise Conflict("The cart mixes currencies; check out one currency at a time.")
+    refuse_nothing_to_pay(items, prices)
     reference = f"order-{uuid.uuid4().hex}"
     catalog.reserve(reference, items, country=address.country)  # 409 insufficient-stock, nothing held
     try:
@@ -53,6 +55,14 @@ def checkout(user_id: int, address_id: int) -> int:
     except BaseException:
         catalog.release(reference)
         raise
+
+
+def refuse_nothing_to_pay(items: list[tuple[int, int]], prices: dict[int, Any]) -> None:
+    """A total of 0 could never be paid (a payment is a positive amount), so no order is made for it: it
+    would hold stock until it expired. Prices are positive since issue 14; this guards older products."""
+    if sum(prices[pid].unit_price * qty for pid, qty in items) < 1:
+        names = ", ".join(str(prices[pid].name) for pid, _ in items)
+        raise Conflict(f"The cart's total is 0 ({names}): there is nothing to pay, so it cannot be checked out.")
 
 
 def _place(user_id: int, address_id: int, address: dict[str, Any], reference: str,
@@ -165,7 +175,10 @@ SHIPPABLE = (states.PAID, states.FULFILLED, states.SHIPPED, states.DELIVERED)
 def payment_succeeded(order_id: int) -> None:
     """PaymentSucceeded: the order is paid and its reservation committed (stock leaves for good).
 
-    Idempotent in both steps, so a redelivery after a crash between them finishes the job.
+    Idempotent in both steps, so a redelivery after a crash between them finishes the job. A payment that
+    arrives for an order already expired or cancelled leaves the order as it is: the payments module gives
+    that money back on its own (it reacts to its ``PaymentSucceeded`` and to the order's
+    ``OrderStatusChanged``, whichever comes last sees the other).
     """
     order = Order.get_or_none(Order.id == order_id)
     if order is None:
@@ -187,14 +200,28 @@ def payment_failed(order_id: int) -> None:
 
 
 def payment_refunded(order_id: int, fully: bool) -> None:
+    """PaymentRefunded: ``payment_status`` says how much went back, and the state says what it means.
+
+    After fulfilment, a full refund ends the order ``refunded`` (a partial one keeps its state). A refund
+    of a ``paid`` order cancels it, however the refund came about: before fulfilment a refund is a
+    cancellation (payments' policy already cancels first), so a paid order with money returned can never be
+    shipped; the cancellation asks payments for the rest, and the release safety net returns the stock.
+    """
     order = Order.get_or_none(Order.id == order_id)
     if order is None:
         return
     status = "refunded" if fully else "partially_refunded"
-    if fully and order.order_status in (states.PAID, states.DELIVERED):
+    Order.update(payment_status=status, updated_at=utcnow()).where(Order.id == order_id).execute()
+    if order.order_status == states.PAID:
+        with contextlib.suppress(Conflict):  # fulfilled meanwhile: the refund stays a refund of a fulfilled order
+            transition(order_id, states.CANCELLED, refund_requested=True, expected=states.PAID)
+        return
+    for _ in states.STATES:  # the shop may move it along meanwhile (shipped, delivered): follow it
+        current = Order.get_by_id(order_id).order_status
+        if not fully or states.REFUNDED not in states.TRANSITIONS[current]:
+            return
         try:
-            transition(order_id, states.REFUNDED, payment_status=status, expected=order.order_status)
+            transition(order_id, states.REFUNDED, payment_status=status, expected=current)
             return
         except Conflict:
-            pass
-    Order.update(payment_status=status, updated_at=utcnow()).where(Order.id == order_id).execute()
+            continue

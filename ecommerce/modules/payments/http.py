@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, empty, json
 
-from ecommerce.kernel.http import authenticated, endpoint, parse_body, principal, run_sync
+from ecommerce.kernel.http import admin_only, authenticated, endpoint, parse_body, principal, run_sync
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
 from ecommerce.modules.payments import charges, refunds, tokens
@@ -60,7 +60,8 @@ def build_blueprint() -> Blueprint:
         return json(await run_sync(charges.get, principal(request).user_id, payment_id), headers=NO_STORE)
 
     @bp.post("/payments/<payment_id:int>/refunds")
-    @endpoint(summary="Refund all or part of a payment (never more than captured): 201 done, 202 outcome pending",
+    @endpoint(summary="Refund my paid order before it is fulfilled: all of it, and the order is cancelled "
+                      "(201 done, 202 outcome pending); after fulfilment only the shop refunds (409)",
               tag="payments",
               body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[404, 409, 422],
               query=[IDEMPOTENCY_KEY])
@@ -68,8 +69,22 @@ def build_blueprint() -> Blueprint:
     @idempotent(idempotency)
     async def refund(request: Request, payment_id: int) -> HTTPResponse:
         data = parse_body(request, RefundIn) if request.body else RefundIn()
-        payment, status = await run_sync(refunds.refund_with_status, principal(request).user_id, payment_id,
-                                         data.amount)
+        payment, status = await run_sync(refunds.refund_with_status, refunds.customer(principal(request).user_id),
+                                         payment_id, data.amount)
+        return json(payment, status=STATUS[status], headers=NO_STORE)
+
+    @bp.post("/admin/payments/<payment_id:int>/refunds")
+    @endpoint(summary="The shop refunds a payment (admin): part or all after fulfilment, all (cancelling the "
+                      "order) before; 201 done, 202 outcome pending",
+              tag="admin",
+              body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[403, 404, 409, 422],
+              query=[IDEMPOTENCY_KEY])
+    @admin_only
+    @idempotent(idempotency)
+    async def shop_refund(request: Request, payment_id: int) -> HTTPResponse:
+        data = parse_body(request, RefundIn) if request.body else RefundIn()
+        payment, status = await run_sync(refunds.refund_with_status, refunds.shop(principal(request).user_id),
+                                         payment_id, data.amount)
         return json(payment, status=STATUS[status], headers=NO_STORE)
 
     return bp
