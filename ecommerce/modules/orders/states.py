@@ -88,7 +88,7 @@ def graphviz() -> str:
         for target in sorted(targets):
             label = who.get(target, "admin" if target in ADMIN_TARGETS else "")
             if target == CANCELLED:
-                label = "customer or admin"
+                label = "customer or admin" + (" (a refund)" if source == PAID else "")
             lines.append(f'  {source} -> {target} [label="{label}"];')
     for final in (CANCELLED, EXPIRED, REFUNDED):
         lines.append(f'  {final} [fillcolor="#f6e7e7"];')
