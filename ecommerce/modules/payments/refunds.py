@@ -51,7 +51,7 @@ class Refunder:
 
     def __str__(self) -> str:
         if self.role == CUSTOMER:
-            return "the customer"
+            return "by the customer"
         return "automatically" if self.role == SYSTEM_ROLE else f"by the shop (admin {self.user_id})"
 
 
@@ -127,7 +127,7 @@ def reserve(who: Refunder, payment_id: int, amount: Any = None, reference: str |
             decide(who, orders.payable(payment.user_id, payment.order_id), remaining, amount)
             raise Conflict(f"Order {order.order_id} changed meanwhile; nothing was refunded. Try again.")
         reference = _order_cancelled_reference(order.order_id)
-        log(payment_id, "refund", f"order {order.order_id} cancelled for a refund asked {who}")
+        log(payment_id, "refund", f"order {order.order_id} cancelled for a refund requested {who}")
     if remaining < 1:
         raise Conflict(f"Payment {payment_id} is already fully refunded.")
     try:
