@@ -173,3 +173,91 @@ def test_only_the_owner_can_get_an_order_to_pay(kernel: Kernel) -> None:
     stranger, _ = shopper(kernel)
     with pytest.raises(NotFound):
         kernel.runner.call(orders.payable, stranger, order_id)
+
+
+def cart_of(kernel: Kernel, user_id: int) -> dict[int, int]:
+    from ecommerce.modules.orders import cart
+
+    return dict(kernel.runner.call(cart.lines, user_id))
+
+
+def ordered(kernel: Kernel, order_id: int) -> dict[int, int]:
+    from ecommerce.modules.orders.models import OrderItem
+
+    return dict(kernel.runner.call(lambda: list(
+        OrderItem.select(OrderItem.product_id, OrderItem.quantity).where(OrderItem.order == order_id).tuples()
+    )))
+
+
+def test_checkout_removes_only_the_ordered_units_while_the_cart_keeps_changing(kernel: Kernel) -> None:
+    """Real threads (issue 14): each shopper keeps adding to its cart while its checkout runs. Every unit
+    added must end up either in the order or still in the cart — none may vanish with the checkout."""
+    from ecommerce.modules.orders import cart
+
+    a, _ = stocked(kernel, 500)
+    b, _ = stocked(kernel, 500)
+    shoppers = [shopper(kernel) for _ in range(6)]
+    for user_id, _ in shoppers:
+        fill(kernel, user_id, (a, 2))
+    barrier = threading.Barrier(2 * len(shoppers))
+    orders: dict[int, int] = {}
+    added: dict[int, Counter[int]] = {user_id: Counter({a: 2}) for user_id, _ in shoppers}
+    done = {user_id: threading.Event() for user_id, _ in shoppers}
+
+    def buy(user_id: int, address_id: int) -> None:
+        barrier.wait()
+        try:
+            orders[user_id] = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+        finally:
+            done[user_id].set()
+
+    def keep_adding(user_id: int) -> None:
+        barrier.wait()
+        for n in itertools.count():
+            if done[user_id].is_set() or n >= 60:
+                break
+            product_id = b if n % 2 else a
+            kernel.runner.call(cart.add, user_id, product_id, 1)
+            added[user_id][product_id] += 1
+
+    threads = [threading.Thread(target=buy, args=s) for s in shoppers]
+    threads += [threading.Thread(target=keep_adding, args=(s[0],)) for s in shoppers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(orders) == len(shoppers)
+    for user_id, _ in shoppers:
+        in_order, in_cart = Counter(ordered(kernel, orders[user_id])), Counter(cart_of(kernel, user_id))
+        assert in_order + in_cart == added[user_id], (user_id, in_order, in_cart)
+
+
+def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deterministic interleaving through the real use cases: while the checkout holds the stock and has
+    not yet written the order, another request raises one line and adds a new one."""
+    from ecommerce.modules.orders import cart
+
+    a, _ = stocked(kernel, 50)
+    b, _ = stocked(kernel, 50)
+    c, _ = stocked(kernel, 50)
+    user_id, address_id = shopper(kernel)
+    fill(kernel, user_id, (a, 2), (b, 1))
+    reserve = catalog.reserve
+
+    def reserve_then_change_the_cart(*args: object, **kwargs: object) -> object:
+        held = reserve(*args, **kwargs)  # type: ignore[arg-type]
+
+        def meanwhile() -> None:  # another request, on another connection
+            kernel.runner.call(cart.add, user_id, a, 3)
+            kernel.runner.call(cart.add, user_id, c, 1)
+
+        other = threading.Thread(target=meanwhile)
+        other.start()
+        other.join()
+        return held
+
+    monkeypatch.setattr(catalog, "reserve", reserve_then_change_the_cart)
+    order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+    assert ordered(kernel, order_id) == {a: 2, b: 1}
+    assert cart_of(kernel, user_id) == {a: 3, c: 1}  # the raise and the new line survive the checkout

@@ -1,8 +1,8 @@
 """Checkout and everything that happens to an order afterwards.
 
 Checkout never holds a transaction across modules. It reserves stock in the catalog first (its own
-transaction), then writes the order, its items, the ``OrderPlaced`` event and the emptied cart in one
-orders transaction; if that fails, the reservation is released. Every later move goes through
+transaction), then writes the order, its items, the ``OrderPlaced`` event and the removal of exactly the
+ordered cart lines in one orders transaction; if that fails, the reservation is released. Every later move goes through
 :func:`transition` — a conditional update from the state the order is known to be in — so two
 workers (or a retried event) can never apply the same move twice.
 """
@@ -75,7 +75,8 @@ def _place(user_id: int, address_id: int, address: dict[str, Any], reference: st
             order_id=order.id, user_id=user_id, total=subtotal, currency=currency,
             lines=[{"product_id": pid, "quantity": qty, "unit_price": prices[pid].unit_price} for pid, qty in items],
         ))
-        cart.clear(user_id)
+        # Exactly the ordered units leave the cart: a line added or raised while this checkout ran stays.
+        cart.remove_ordered(user_id, items)
     return int(order.id)
 
 
