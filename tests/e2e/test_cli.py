@@ -180,6 +180,31 @@ def test_orders_expire_command(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.strip() == "expired 0 order(s)"
 
 
+def test_catalog_expire_reservations_command(tmp_path: Path) -> None:
+    """A reservation held past its deadline (its checkout died before the order) is released by the command."""
+    import datetime
+
+    from ecommerce.kernel.bootstrap import Kernel
+    from ecommerce.kernel.clock import utcnow
+    from ecommerce.kernel.settings import Settings
+    from ecommerce.modules.catalog import api
+    from tests.support.catalog import stocked
+
+    kernel = Kernel(Settings.from_env(cli_env(tmp_path)))
+    try:
+        kernel.migrate()
+        product_id, _ = stocked(kernel, 5)
+        kernel.runner.call(api.reserve, "orphan", [(product_id, 2)], hold_until=utcnow())
+        kernel.runner.call(api.reserve, "live", [(product_id, 1)],
+                           hold_until=utcnow() + datetime.timedelta(hours=1))
+    finally:
+        kernel.close()
+    result = run(tmp_path, "catalog", "expire-reservations")
+    assert result.returncode == 0 and result.stdout.strip() == "expired 1 reservation(s)", result.stderr
+    again = run(tmp_path, "catalog", "expire-reservations")
+    assert again.stdout.strip() == "expired 0 reservation(s)"
+
+
 def test_payments_commands(tmp_path: Path) -> None:
     reconciled = run(tmp_path, "payments", "reconcile")
     assert reconciled.returncode == 0 and "reconciled: 0 succeeded, 0 failed" in reconciled.stdout

@@ -36,6 +36,12 @@ def test_generated_dataset_is_consistent_across_modules(kernel: Kernel) -> None:
         assert len(totals) == len(orders) == 10_000
         assert all(totals[oid] == total for oid, total, _ in orders)
         assert {ref for _, _, ref in orders} <= {r for (r,) in Reservation.select(Reservation.reference).tuples()}
+        # a held reservation has its pending order's deadline, as checkout gives it (issue 14)
+        deadlines = dict(Order.select(Order.reservation, Order.expires_at)
+                         .where(Order.order_status == "pending_payment").tuples())
+        held_until = dict(Reservation.select(Reservation.reference, Reservation.expires_at)
+                          .where(Reservation.status == "held").tuples())
+        assert held_until == deadlines and None not in held_until.values()
         # what inventory says is reserved is exactly what held reservations hold
         held = dict(ReservationLine.select(ReservationLine.inventory_id, fn.SUM(ReservationLine.quantity))
                     .join(Reservation).where(Reservation.status == "held")

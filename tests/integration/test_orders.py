@@ -243,3 +243,197 @@ def test_only_the_owner_can_get_an_order_to_pay(kernel: Kernel) -> None:
     stranger, _ = shopper(kernel)
     with pytest.raises(NotFound):
         kernel.runner.call(orders.payable, stranger, order_id)
+
+
+def cart_of(kernel: Kernel, user_id: int) -> dict[int, int]:
+    from ecommerce.modules.orders import cart
+
+    return dict(kernel.runner.call(cart.lines, user_id))
+
+
+def ordered(kernel: Kernel, order_id: int) -> dict[int, int]:
+    from ecommerce.modules.orders.models import OrderItem
+
+    return dict(kernel.runner.call(lambda: list(
+        OrderItem.select(OrderItem.product_id, OrderItem.quantity).where(OrderItem.order == order_id).tuples()
+    )))
+
+
+def test_checkout_removes_only_the_ordered_units_while_the_cart_keeps_changing(kernel: Kernel) -> None:
+    """Real threads (issue 14): each shopper keeps adding to its cart while its checkout runs. Every unit
+    added must end up either in the order or still in the cart — none may vanish with the checkout."""
+    from ecommerce.modules.orders import cart
+
+    a, _ = stocked(kernel, 500)
+    b, _ = stocked(kernel, 500)
+    shoppers = [shopper(kernel) for _ in range(6)]
+    for user_id, _ in shoppers:
+        fill(kernel, user_id, (a, 2))
+    barrier = threading.Barrier(2 * len(shoppers))
+    orders: dict[int, int] = {}
+    added: dict[int, Counter[int]] = {user_id: Counter({a: 2}) for user_id, _ in shoppers}
+    done = {user_id: threading.Event() for user_id, _ in shoppers}
+
+    def buy(user_id: int, address_id: int) -> None:
+        barrier.wait()
+        try:
+            orders[user_id] = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+        finally:
+            done[user_id].set()
+
+    def keep_adding(user_id: int) -> None:
+        barrier.wait()
+        for n in itertools.count():
+            if done[user_id].is_set() or n >= 60:
+                break
+            product_id = b if n % 2 else a
+            kernel.runner.call(cart.add, user_id, product_id, 1)
+            added[user_id][product_id] += 1
+
+    threads = [threading.Thread(target=buy, args=s) for s in shoppers]
+    threads += [threading.Thread(target=keep_adding, args=(s[0],)) for s in shoppers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(orders) == len(shoppers)
+    for user_id, _ in shoppers:
+        in_order, in_cart = Counter(ordered(kernel, orders[user_id])), Counter(cart_of(kernel, user_id))
+        assert in_order + in_cart == added[user_id], (user_id, in_order, in_cart)
+
+
+def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deterministic interleaving through the real use cases: while the checkout holds the stock and has
+    not yet written the order, another request raises one line and adds a new one."""
+    from ecommerce.modules.orders import cart
+
+    a, _ = stocked(kernel, 50)
+    b, _ = stocked(kernel, 50)
+    c, _ = stocked(kernel, 50)
+    user_id, address_id = shopper(kernel)
+    fill(kernel, user_id, (a, 2), (b, 1))
+    reserve = catalog.reserve
+
+    def reserve_then_change_the_cart(*args: object, **kwargs: object) -> object:
+        held = reserve(*args, **kwargs)  # type: ignore[arg-type]
+
+        def meanwhile() -> None:  # another request, on another connection
+            kernel.runner.call(cart.add, user_id, a, 3)
+            kernel.runner.call(cart.add, user_id, c, 1)
+
+        other = threading.Thread(target=meanwhile)
+        other.start()
+        other.join()
+        return held
+
+    monkeypatch.setattr(catalog, "reserve", reserve_then_change_the_cart)
+    order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+    assert ordered(kernel, order_id) == {a: 2, b: 1}
+    assert cart_of(kernel, user_id) == {a: 3, c: 1}  # the raise and the new line survive the checkout
+
+
+def reservation_of(kernel: Kernel, order_id: int) -> tuple[str, datetime.datetime]:
+    from ecommerce.modules.catalog.models import Reservation
+
+    reference = order(kernel, order_id).reservation
+    found = kernel.runner.call(Reservation.get, Reservation.reference == reference)
+    return found.status, found.expires_at
+
+
+def sweep(kernel: Kernel, now: datetime.datetime | None = None) -> int:
+    from ecommerce.modules.catalog import reservations
+
+    return kernel.runner.call(reservations.expire_due, now)
+
+
+def test_the_order_and_its_stock_share_one_deadline(kernel: Kernel) -> None:
+    order_id, _ = pending_order(kernel)
+    status, holds_until = reservation_of(kernel, order_id)
+    assert status == "held" and holds_until == order(kernel, order_id).expires_at
+
+
+def test_order_expiry_and_the_reservation_sweep_agree(kernel: Kernel) -> None:
+    """Issue 14: the orders' expiry job and the catalog's sweep run at the same moment in several workers;
+    every order expires once and its units come back once, whichever of the two wins."""
+    product_id, _ = stocked(kernel, 30)
+    placed = []
+    for _ in range(5):
+        user_id, address_id = shopper(kernel)
+        fill(kernel, user_id, (product_id, 2))
+        placed.append(kernel.runner.call(lifecycle.checkout, user_id, address_id))
+    assert stock_of(kernel, product_id) == (30, 10)
+    later = utcnow() + datetime.timedelta(hours=1)
+    jobs = [lambda: kernel.runner.call(lifecycle.expire_due, later), lambda: sweep(kernel, later)] * 3
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job: object) -> None:
+        barrier.wait()
+        try:
+            job()  # type: ignore[operator]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert stock_of(kernel, product_id) == (30, 0)
+    assert {order(kernel, o).order_status for o in placed} == {states.EXPIRED}
+    assert {reservation_of(kernel, o)[0] for o in placed} <= {"released", "expired"}
+    kernel.relay_until_idle()  # the safety-net releases: no-ops
+    assert stock_of(kernel, product_id) == (30, 0)
+
+
+def test_the_sweep_first_then_the_order_expiry_is_a_no_op(kernel: Kernel) -> None:
+    order_id, product_id = pending_order(kernel, 3)
+    later = utcnow() + datetime.timedelta(hours=1)
+    assert sweep(kernel, later) == 1
+    assert stock_of(kernel, product_id) == (10, 0)
+    assert kernel.runner.call(lifecycle.expire_due, later) == 1
+    kernel.relay_until_idle()
+    assert order(kernel, order_id).order_status == states.EXPIRED
+    assert reservation_of(kernel, order_id)[0] == "expired"
+    assert stock_of(kernel, product_id) == (10, 0)
+
+
+def test_a_payment_after_the_stock_expired_takes_it_again(kernel: Kernel) -> None:
+    """PaymentSucceeded is relayed late: the sweep has already given the units back, the order's own expiry
+    has not run yet. The order is paid and its units are taken again — nothing oversold."""
+    order_id, product_id = pending_order(kernel, 2)
+    assert sweep(kernel, utcnow() + datetime.timedelta(hours=1)) == 1
+    placed = order(kernel, order_id)
+    kernel.runner.call(paysim_module.succeed, order_id, placed.user_id, placed.total)
+    kernel.relay_until_idle()
+    assert order(kernel, order_id).order_status == states.PAID
+    assert reservation_of(kernel, order_id)[0] == "committed"
+    assert stock_of(kernel, product_id) == (8, 0)
+
+
+def test_a_payment_after_its_units_were_sold_cancels_the_order_with_a_refund(kernel: Kernel) -> None:
+    """The late payment finds the expired units sold to someone else: no oversell, and the paid order is
+    cancelled with a refund request (payments gives the money back): no lost unit, no lost money."""
+    from ecommerce.modules.orders.models import events
+
+    product_id, _ = stocked(kernel, 2)
+    user_id, address_id = shopper(kernel)
+    fill(kernel, user_id, (product_id, 2))
+    late = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+    assert sweep(kernel, utcnow() + datetime.timedelta(hours=1)) == 1
+    other, other_address = shopper(kernel)
+    fill(kernel, other, (product_id, 2))
+    kernel.runner.call(lifecycle.checkout, other, other_address)  # the freed units, sold again
+    placed = order(kernel, late)
+    kernel.runner.call(paysim_module.succeed, late, placed.user_id, placed.total)
+    kernel.relay_until_idle()
+    assert order(kernel, late).order_status == states.CANCELLED
+    assert stock_of(kernel, product_id) == (2, 2)  # only the other order's hold
+    payloads = kernel.runner.call(lambda: [r.payload for r in events.Outbox.select().order_by(events.Outbox.id)])
+    assert any(f'"order_id":{late}' in p and '"to_status":"cancelled"' in p and '"refund_requested":true' in p
+               for p in payloads)
+    kernel.runner.call(paysim_module.succeed, late, placed.user_id, placed.total, payment_id=2)  # redelivered
+    kernel.relay_until_idle()
+    assert order(kernel, late).order_status == states.CANCELLED and stock_of(kernel, product_id) == (2, 2)

@@ -147,3 +147,147 @@ def test_snapshot_in_one_query_without_deleted_products(kernel: Kernel) -> None:
     assert counted.count == 1
     assert set(found) == {i["id"] for i in items[1:]}
     assert found[items[1]["id"]].unit_price == 501
+
+
+def status_of(kernel: Kernel, reference: str) -> str:
+    from ecommerce.modules.catalog import reservations
+
+    return kernel.runner.call(reservations.status, reference)
+
+
+def sweep(kernel: Kernel, now: object = None) -> int:
+    from ecommerce.modules.catalog import reservations
+
+    return kernel.runner.call(reservations.expire_due, now)
+
+
+def test_a_reservation_nobody_confirms_expires_at_its_deadline_once(kernel: Kernel) -> None:
+    """Issue 14: a checkout that died after reserving leaves a reservation no order points to. It holds its
+    units until its deadline, then the sweep gives them back — once, with several sweeps at a time."""
+    import datetime
+
+    from ecommerce.kernel.clock import utcnow
+
+    product_id, warehouse_id = stocked(kernel, 10)
+    deadline = utcnow() + datetime.timedelta(minutes=5)
+    kernel.runner.call(api.reserve, "order-orphan", [(product_id, 3)], hold_until=deadline)
+    kernel.runner.call(api.reserve, "order-later", [(product_id, 2)],
+                       hold_until=deadline + datetime.timedelta(hours=1))
+    assert sweep(kernel) == 0 and sweep(kernel, deadline - datetime.timedelta(seconds=1)) == 0
+    counts: list[int] = []
+    run_concurrently(6, lambda n: counts.append(sweep(kernel, deadline)))
+    assert sorted(counts) == [0, 0, 0, 0, 0, 1]
+    assert status_of(kernel, "order-orphan") == "expired" and status_of(kernel, "order-later") == "held"
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 2)]
+    # Whoever comes later (the order's own expiry, a cancellation) finds nothing left to give back.
+    assert kernel.runner.call(api.release, "order-orphan") is False
+    assert kernel.runner.call(api.restock, "order-orphan") is False
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 2)]
+
+
+def test_a_reservation_without_a_deadline_gets_the_default_hold(kernel: Kernel) -> None:
+    import datetime
+
+    from ecommerce.kernel.clock import utcnow
+
+    product_id, warehouse_id = stocked(kernel, 10)
+    kernel.runner.call(api.reserve, "order-default", [(product_id, 1)])
+    assert sweep(kernel, utcnow() + datetime.timedelta(minutes=29)) == 0
+    assert sweep(kernel, utcnow() + datetime.timedelta(minutes=31)) == 1
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 0)]
+
+
+def test_a_late_commit_of_an_expired_reservation_takes_the_units_again(kernel: Kernel) -> None:
+    """The payment arrived after the sweep: commit re-takes the units from free stock (conditional updates,
+    no oversell), once."""
+    import datetime
+
+    from ecommerce.kernel.clock import utcnow
+
+    product_id, warehouse_id = stocked(kernel, 10)
+    kernel.runner.call(api.reserve, "order-late", [(product_id, 4)], hold_until=utcnow())
+    assert sweep(kernel, utcnow() + datetime.timedelta(seconds=1)) == 1
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 0)]
+    outcomes = run_concurrently(4, lambda n: kernel.runner.call(api.commit, "order-late"))
+    assert outcomes == ["ok"] * 4
+    assert status_of(kernel, "order-late") == "committed"
+    assert inventory(kernel, product_id) == [(warehouse_id, 6, 0)]
+    assert kernel.runner.call(api.restock, "order-late") is True  # a later cancellation returns them
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 0)]
+
+
+def test_a_late_commit_takes_units_from_another_warehouse_or_fails_cleanly(kernel: Kernel) -> None:
+    """The units the expired reservation held were partly sold: a fresh plan over every warehouse covers
+    the order; when no warehouse can, InsufficientStock and nothing changes (the order gets refunded)."""
+    import datetime
+
+    from ecommerce.kernel.clock import utcnow
+    from ecommerce.modules.catalog import stock
+
+    later = utcnow() + datetime.timedelta(seconds=1)
+    product_id, first = stocked(kernel, 3)
+    kernel.runner.call(api.reserve, "order-moved", [(product_id, 3)], hold_until=utcnow())
+    assert sweep(kernel, later) == 1
+    kernel.runner.call(api.reserve, "order-other", [(product_id, 2)])  # sold meanwhile: 1 left in the first
+    second = warehouse(kernel)
+    kernel.runner.call(stock.set_stock, second, product_id, 5)
+    assert kernel.runner.call(api.commit, "order-moved") is True
+    assert inventory(kernel, product_id) == [(first, 3, 2), (second, 2, 0)]
+    assert kernel.runner.call(api.restock, "order-moved") is True  # back where they were taken from
+    assert inventory(kernel, product_id) == [(first, 3, 2), (second, 5, 0)]
+
+    scarce, only = stocked(kernel, 2)
+    kernel.runner.call(api.reserve, "order-gone", [(scarce, 2)], hold_until=utcnow())
+    assert sweep(kernel, later) == 1
+    kernel.runner.call(api.reserve, "order-thief", [(scarce, 2)])
+    with pytest.raises(api.InsufficientStock) as caught:
+        kernel.runner.call(api.commit, "order-gone")
+    assert caught.value.short == {scarce: 2}
+    assert status_of(kernel, "order-gone") == "expired"
+    assert inventory(kernel, scarce) == [(only, 2, 2)]  # the thief's hold, nothing oversold
+    assert kernel.runner.call(api.release, "order-gone") is False
+
+
+def test_migration_0002_gives_reservations_held_before_it_a_deadline(settings: object, tmp_path: object) -> None:
+    """An existing database: reservations held before the upgrade (orphans of old crashes among them) get
+    created_at + 30 minutes, so the sweep can release them; finished ones keep no deadline."""
+    import datetime
+    import shutil
+    from pathlib import Path
+
+    from peewee import AutoField, CharField, DateTimeField, Model
+
+    from ecommerce.kernel.migrations import migrate
+    from ecommerce.modules.catalog import module as catalog_module
+    from ecommerce.modules.catalog.models import Reservation
+
+    assert catalog_module.migrations is not None
+    kernel = Kernel(settings)  # type: ignore[arg-type]
+    try:
+        old = Path(str(tmp_path)) / "catalog-0001"
+        old.mkdir()
+        shutil.copy(catalog_module.migrations / "0001_initial.py", old)
+        db = kernel.databases.get("catalog")
+        migrate("catalog", db, old)
+
+        class Before(Model):  # the table as 0001 made it
+            id = AutoField()
+            reference = CharField()
+            status = CharField()
+            created_at = DateTimeField()
+            updated_at = DateTimeField()
+
+            class Meta:
+                database = db
+                table_name = "reservations"
+
+        created = datetime.datetime(2026, 1, 1, 12, 0, 0)
+        with db.connection_context():
+            Before.create(reference="old-held", status="held", created_at=created, updated_at=created)
+            Before.create(reference="old-done", status="committed", created_at=created, updated_at=created)
+        assert migrate("catalog", db, catalog_module.migrations) == ["module:0002_reservation_deadline"]
+        deadlines = kernel.runner.call(lambda: {r.reference: r.expires_at for r in Reservation.select()})
+        assert deadlines == {"old-held": created + datetime.timedelta(minutes=30), "old-done": None}
+        assert sweep(kernel) == 1  # the orphan's deadline passed long ago
+    finally:
+        kernel.close()

@@ -56,7 +56,7 @@ ADDRESS_COLUMNS = ("id", "user_id", "street", "city", "state", "postal_code", "c
 PRODUCT_COLUMNS = ("id", "name", "description", "price", "currency", "identification", "brand_id", "category_id",
                    "created_at", "updated_at", "deleted_at")
 INVENTORY_COLUMNS = ("id", "product_id", "warehouse_id", "quantity", "reserved", "updated_at")
-RESERVATION_COLUMNS = ("id", "reference", "status", "created_at", "updated_at")
+RESERVATION_COLUMNS = ("id", "reference", "status", "created_at", "updated_at", "expires_at")
 LINE_COLUMNS = ("id", "reservation_id", "product_id", "warehouse_id", "inventory_id", "quantity")
 ORDER_COLUMNS = ("id", "user_id", "address_id", "order_status", "payment_status", "currency", "subtotal", "total",
                  "item_count", "shipping_address", "reservation", "created_at", "updated_at", "expires_at")
@@ -294,7 +294,7 @@ def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random
                 expires = created + datetime.timedelta(minutes=30) if status == "pending_payment" else None
                 order_rows.append((order_id, customer.id, address_id, status, payment, "USD", subtotal, subtotal,
                                    count, json.dumps(address), reference, created, updated, expires))
-                reservation_rows.append((reservation_id, reference, reservation_status, created, updated))
+                reservation_rows.append((reservation_id, reference, reservation_status, created, updated, expires))
             w.load(("orders", ORDER_COLUMNS, order_rows), ("order_items", ITEM_COLUMNS, item_rows))
             catalog.load(("reservations", RESERVATION_COLUMNS, reservation_rows),
                          ("reservation_lines", LINE_COLUMNS, line_rows))

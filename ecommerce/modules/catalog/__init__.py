@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecommerce.kernel.events import Envelope, Subscription
-from ecommerce.kernel.module import Module
-from ecommerce.modules.catalog import caching
+from ecommerce.kernel.module import Job, Module
+from ecommerce.modules.catalog import caching, reservations
 from ecommerce.modules.catalog.events import (
     BrandChanged,
     CategoryChanged,
@@ -61,6 +61,10 @@ module = Module(
         Subscription(StockChanged, _forget, name="catalog.cache.stock-changed"),
         Subscription(BrandChanged, _forget_all, name="catalog.cache.brand-changed"),
         Subscription(CategoryChanged, _forget_all, name="catalog.cache.category-changed"),
+    ],
+    jobs=[
+        # A reservation nobody confirmed by its deadline (its checkout died before writing the order).
+        Job("expire-reservations", 30.0, reservations.expire_due),
     ],
     seed=seed,
     cli=_cli,

@@ -5,6 +5,7 @@ Plain functions and frozen DTOs; nothing here hands out a peewee model.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,24 +85,31 @@ def category_ids(ref: str) -> list[int]:
 
 
 def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None,
-            country: str | None = None) -> list[Reserved]:
-    """Hold ``(product_id, quantity)`` lines under ``reference``, all or none.
+            country: str | None = None, hold_until: datetime.datetime | None = None) -> list[Reserved]:
+    """Hold ``(product_id, quantity)`` lines under ``reference``, all or none, until ``hold_until``
+    (naive UTC; default now + 30 minutes).
 
     ``country`` (ISO 3166-1 alpha-2 of the shipping address) puts warehouses in that country first;
     ``near`` (latitude, longitude) then prefers the nearest ones.
     Raises :class:`InsufficientStock` (409) naming the short products. Idempotent per reference.
+    A reservation still held after its deadline is expired by the catalog's sweep (its units go back):
+    the caller gives whatever confirms it (an order) the same deadline, so nothing outlives its stock.
     """
-    plan = reservations.reserve(reference, lines, near, country)
+    plan = reservations.reserve(reference, lines, near, country, hold_until)
     return [Reserved(a.product_id, a.warehouse_id, a.quantity) for a in plan]
 
 
 def release(reference: str) -> bool:
-    """Return held units to stock; a second call changes nothing (returns False)."""
+    """Return held units to stock; a second call, or one after the reservation expired, changes nothing
+    (returns False)."""
     return reservations.release(reference)
 
 
 def commit(reference: str) -> bool:
-    """Held units leave stock for good (the order was paid); a second call changes nothing."""
+    """Held units leave stock for good (the order was paid); a second call changes nothing.
+
+    If the reservation expired meanwhile (a late payment), its units are taken again from free stock;
+    :class:`InsufficientStock` (nothing changed) when they were sold in between."""
     return reservations.commit(reference)
 
 

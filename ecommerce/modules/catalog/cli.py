@@ -1,4 +1,4 @@
-"""``ecommerce catalog import FILE.csv``."""
+"""``ecommerce catalog import FILE.csv`` and ``ecommerce catalog expire-reservations``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.catalog import importer
+from ecommerce.modules.catalog import importer, reservations
 
 
 def import_products(args: argparse.Namespace, settings: Settings) -> int:
@@ -38,6 +38,19 @@ def import_products(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.errors else 0
 
 
+def expire_reservations(args: argparse.Namespace, settings: Settings) -> int:
+    """Expire reservations still held after their deadline now (the app's job does it every 30 s)."""
+    count = 0
+    with migrated(settings) as kernel:
+        while True:  # batches of 500 until nothing due is left
+            expired = kernel.runner.call(reservations.expire_due)
+            count += expired
+            if expired == 0:
+                break
+    print(f"expired {count} reservation(s)")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     catalog = sub.add_parser("catalog", help="products and stock").add_subparsers(dest="catalog_command",
                                                                                     required=True)
@@ -45,3 +58,7 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     imp.add_argument("file", help="CSV: identification,name,description,price,currency,brand,category"
                                   "[,warehouse,quantity]")
     imp.set_defaults(handler=import_products)
+    sweep = catalog.add_parser("expire-reservations",
+                               help="release stock held by reservations past their deadline (no order confirmed "
+                                    "them in time)")
+    sweep.set_defaults(handler=expire_reservations)

@@ -109,13 +109,15 @@ class Inventory(BaseModel):
 
 
 class Reservation(BaseModel):
-    """Stock promised under a caller's reference (an order): held, then released or committed."""
+    """Stock promised under a caller's reference (an order): held until ``expires_at``, then released,
+    committed (and perhaps returned) or, when nobody confirmed it in time, expired by the sweep."""
 
     id = AutoField()
     reference = CharField(max_length=100, unique=True)
-    status = CharField(max_length=16, default="held")  # held | released | committed
+    status = CharField(max_length=16, default="held")  # held | released | committed | returned | expired
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)  # the sweep expires a reservation still held after this (0002)
 
     class Meta:
         table_name = "reservations"

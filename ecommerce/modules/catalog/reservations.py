@@ -15,10 +15,20 @@
 
 ``release`` and ``commit`` move a reservation from ``held`` with a conditional status update, so calling
 either twice changes stock once.
+
+A reservation holds its units only until its deadline (``expires_at``; the caller's order gets the same
+one). A process can die between reserving and writing its order, leaving a reservation nobody will
+confirm or release; :func:`expire_due` (the ``expire-reservations`` job) moves every reservation still
+``held`` after its deadline to ``expired`` and gives its units back, with the same conditional status
+update, so it agrees with a concurrent release and with other workers. A payment that arrives after that
+still commits: :func:`commit` re-takes the units from free stock with the same conditional updates as
+``reserve`` (never overselling), or raises :class:`InsufficientStock` when they were sold meanwhile.
+Releasing or restocking an expired reservation is a no-op: its units are already back.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,9 +50,18 @@ from ecommerce.modules.catalog.models import (
 )
 
 MAX_ATTEMPTS = 5
-HELD, RELEASED, COMMITTED, RETURNED = "held", "released", "committed", "returned"
+HELD, RELEASED, COMMITTED, RETURNED, EXPIRED = "held", "released", "committed", "returned", "expired"
 #: status a reservation must be in for each move
-SOURCE = {RELEASED: HELD, COMMITTED: HELD, RETURNED: COMMITTED}
+SOURCE = {RELEASED: HELD, COMMITTED: HELD, RETURNED: COMMITTED, EXPIRED: HELD}
+#: statuses in which a move has nothing left to do (a repeat, or the units are back already): a no-op
+DONE = {
+    RELEASED: frozenset({RELEASED, EXPIRED}),
+    COMMITTED: frozenset({COMMITTED}),
+    RETURNED: frozenset({RETURNED, EXPIRED}),
+    EXPIRED: frozenset({RELEASED, COMMITTED, RETURNED, EXPIRED}),
+}
+#: how long a reservation holds its units when the caller names no deadline (checkout always does)
+DEFAULT_HOLD = datetime.timedelta(minutes=30)
 
 
 class InsufficientStock(Conflict):
@@ -58,6 +77,10 @@ class InsufficientStock(Conflict):
 
 class _Raced(Exception):
     """A planned row lost its free stock to a concurrent reservation: plan again."""
+
+
+class _Expired(Exception):
+    """Commit found the reservation expired: its units must be taken again."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +147,10 @@ def _plan(wanted: dict[int, int], near: tuple[float, float] | None, country: str
     return plan
 
 
-def _apply(reference: str, plan: list[Allocation]) -> int:
+def _apply(reference: str, plan: list[Allocation], hold_until: datetime.datetime) -> int:
     now = utcnow()
-    reservation = Reservation.create(reference=reference, status=HELD, created_at=now, updated_at=now)
+    reservation = Reservation.create(reference=reference, status=HELD, created_at=now, updated_at=now,
+                                     expires_at=hold_until)
     for alloc in sorted(plan, key=lambda a: a.inventory_id):  # the fixed lock order
         taken = (
             Inventory.update(reserved=Inventory.reserved + alloc.quantity, updated_at=now)
@@ -154,17 +178,18 @@ def _existing(reference: str, wanted: dict[int, int]) -> list[Allocation]:
 
 
 def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None,
-            country: str | None = None) -> list[Allocation]:
-    """Hold stock for every line or for none. Idempotent: the same reference and lines return the
-    existing reservation."""
+            country: str | None = None, hold_until: datetime.datetime | None = None) -> list[Allocation]:
+    """Hold stock for every line or for none, until ``hold_until`` (default: now + 30 minutes).
+    Idempotent: the same reference and lines return the existing reservation."""
     wanted = _normalise(lines)
+    deadline = hold_until or utcnow() + DEFAULT_HOLD
     for _ in range(MAX_ATTEMPTS):
         if Reservation.select().where(Reservation.reference == reference).exists():
             return _existing(reference, wanted)
         plan = _plan(wanted, near, country)
         try:
             with database.atomic():
-                _apply(reference, plan)
+                _apply(reference, plan, deadline)
         except _Raced:
             continue
         except IntegrityError:  # the same reference, reserved concurrently
@@ -174,22 +199,24 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
     raise Conflict("Stock is changing too fast; try again.")
 
 
-def _finish(reference: str, to: str) -> bool:
-    """Move a reservation to ``to`` with a conditional update; False (nothing changed) if it is there already."""
+def _finish(reference: str, to: str, due_by: datetime.datetime | None = None) -> bool:
+    """Move a reservation to ``to`` with a conditional update; False (nothing changed) if there is nothing
+    left to do (see :data:`DONE`), :class:`Conflict` if the move makes no sense from where it is."""
     now = utcnow()
     with database.atomic():
-        moved = (
-            Reservation.update(status=to, updated_at=now)
-            .where((Reservation.reference == reference) & (Reservation.status == SOURCE[to]))
-            .execute()
-        )
+        condition = (Reservation.reference == reference) & (Reservation.status == SOURCE[to])
+        if to == EXPIRED:
+            condition &= Reservation.expires_at <= due_by
+        moved = Reservation.update(status=to, updated_at=now).where(condition).execute()
         if moved != 1:
             found = Reservation.get_or_none(Reservation.reference == reference)
             if found is None:
                 raise NotFound(f"No reservation {reference!r}.")
-            if found.status != to:
-                raise Conflict(f"Reservation {reference!r} is already {found.status}.")
-            return False
+            if found.status in DONE[to] or to == EXPIRED:
+                return False
+            if to == COMMITTED and found.status == EXPIRED:
+                raise _Expired()
+            raise Conflict(f"Reservation {reference!r} is already {found.status}.")
         reservation = Reservation.get(Reservation.reference == reference)
         lines = list(
             ReservationLine.select().where(ReservationLine.reservation == reservation.id)
@@ -197,7 +224,7 @@ def _finish(reference: str, to: str) -> bool:
         )
         for line in lines:
             changes: dict[str, Any] = {"updated_at": now}
-            if to in (RELEASED, COMMITTED):
+            if to in (RELEASED, COMMITTED, EXPIRED):
                 changes["reserved"] = Inventory.reserved - line.quantity
             if to == COMMITTED:
                 changes["quantity"] = Inventory.quantity - line.quantity  # the units leave the warehouse
@@ -210,20 +237,100 @@ def _finish(reference: str, to: str) -> bool:
     return True
 
 
+def _retake(reference: str) -> bool:
+    """Commit a reservation the sweep already expired (its payment arrived late).
+
+    Its units went back to free stock, so they are taken again with the conditional update of ``reserve``
+    (``quantity - reserved >= n``, in the fixed lock order): first from the rows it held, then, if those
+    were sold meanwhile, from a fresh plan over every warehouse. :class:`InsufficientStock` when the free
+    stock is short — then nothing changes and the caller must not ship (the order is refunded).
+    """
+    reservation = Reservation.get(Reservation.reference == reference)
+    held = list(ReservationLine.select().where(ReservationLine.reservation == reservation.id))
+    plan = [Allocation(x.product_id, x.warehouse_id, x.inventory_id, x.quantity) for x in held]
+    wanted: dict[int, int] = {}
+    for line in held:
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            plan = _plan(wanted, None)  # InsufficientStock when the free stock is short
+        now = utcnow()
+        try:
+            with database.atomic():
+                moved = (
+                    Reservation.update(status=COMMITTED, updated_at=now)
+                    .where((Reservation.id == reservation.id) & (Reservation.status == EXPIRED))
+                    .execute()
+                )
+                if moved != 1:  # committed by a concurrent call (or moved elsewhere): decided below
+                    break
+                for alloc in sorted(plan, key=lambda a: a.inventory_id):  # the fixed lock order
+                    taken = (
+                        Inventory.update(quantity=Inventory.quantity - alloc.quantity, updated_at=now)
+                        .where((Inventory.id == alloc.inventory_id)
+                               & (Inventory.quantity - Inventory.reserved >= alloc.quantity))
+                        .execute()
+                    )
+                    if taken != 1:
+                        raise _Raced()
+                if attempt:  # the units come from other rows now: restock must return them there
+                    ReservationLine.delete().where(ReservationLine.reservation == reservation.id).execute()
+                    ReservationLine.insert_many([
+                        {"reservation": reservation.id, "product_id": a.product_id, "warehouse_id": a.warehouse_id,
+                         "inventory_id": a.inventory_id, "quantity": a.quantity} for a in plan
+                    ]).execute()
+                stock.announce(set(wanted))
+        except _Raced:
+            continue
+        caching.forget_products(*wanted)
+        return True
+    else:
+        raise Conflict("Stock is changing too fast; try again.")
+    status_now = Reservation.get_by_id(reservation.id).status
+    if status_now == COMMITTED:
+        return False
+    raise Conflict(f"Reservation {reference!r} is already {status_now}.")
+
+
 def release(reference: str) -> bool:
     """Give held units back (order cancelled or expired). True if this call released them."""
     return _finish(reference, RELEASED)
 
 
 def commit(reference: str) -> bool:
-    """The order was paid: held units leave stock for good. True if this call committed them."""
-    return _finish(reference, COMMITTED)
+    """The order was paid: held units leave stock for good. True if this call committed them.
+
+    An expired reservation (the payment arrived after its deadline) takes its units again, or raises
+    :class:`InsufficientStock` if they were sold meanwhile."""
+    try:
+        return _finish(reference, COMMITTED)
+    except _Expired:
+        return _retake(reference)
 
 
 def restock(reference: str) -> bool:
     """A paid order was cancelled before shipping: its committed units go back to stock. True if this
-    call returned them."""
+    call returned them (an expired reservation has nothing to return)."""
     return _finish(reference, RETURNED)
+
+
+def expire_due(now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Expire reservations still held after their deadline and give their units back; returns how many.
+
+    The repair for a process that died between reserving and writing its order (nobody else will ever
+    release that reservation). Safe in several workers at once and next to the orders' own expiry: each
+    reservation is claimed by the conditional ``held -> expired`` update, so exactly one caller (this
+    sweep, another one, or a release for a cancelled or expired order) gives its units back.
+    """
+    moment = now or utcnow()
+    due = [
+        row.reference for row in
+        Reservation.select(Reservation.reference)
+        .where((Reservation.status == HELD) & (Reservation.expires_at <= moment))
+        .order_by(Reservation.expires_at)
+        .limit(batch)
+    ]
+    return sum(1 for reference in due if _finish(reference, EXPIRED, moment))
 
 
 def status(reference: str) -> str:

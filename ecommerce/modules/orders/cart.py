@@ -6,6 +6,7 @@ whose product was deleted stays visible as unavailable (and counts for nothing) 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from peewee import EXCLUDED, IntegrityError
@@ -131,3 +132,27 @@ def clear(user_id: int) -> None:
     cart = Cart.get_or_none(Cart.user_id == user_id)
     if cart is not None:
         CartItem.delete().where(CartItem.cart == cart.id).execute()
+
+
+def remove_ordered(user_id: int, items: Sequence[tuple[int, int]]) -> None:
+    """Take exactly the ordered units out of the cart, inside the order's transaction.
+
+    Each ordered line loses the ordered quantity and disappears at 0; a line added, or raised, while the
+    checkout ran keeps the difference (never ``clear``, which would drop it unseen). Conditional statements
+    rather than read-then-write, so a concurrent add is never overwritten: the delete only removes a line
+    that holds no more than was ordered, the update only lowers one that holds more; if the line changed
+    between the two, try again.
+    """
+    cart = Cart.get_or_none(Cart.user_id == user_id)
+    if cart is None:
+        return
+    for product_id, quantity in items:
+        line = (CartItem.cart == cart.id) & (CartItem.product_id == product_id)
+        for _ in range(5):
+            if CartItem.delete().where(line & (CartItem.quantity <= quantity)).execute():
+                break
+            if CartItem.update(quantity=CartItem.quantity - quantity).where(
+                    line & (CartItem.quantity > quantity)).execute():
+                break
+            if not CartItem.select().where(line).exists():
+                break  # removed meanwhile: nothing left to take

@@ -1,8 +1,10 @@
 """Checkout and everything that happens to an order afterwards.
 
 Checkout never holds a transaction across modules. It reserves stock in the catalog first (its own
-transaction), then writes the order, its items, the ``OrderPlaced`` event and the emptied cart in one
-orders transaction; if that fails, the reservation is released. Every later move goes through
+transaction), then writes the order, its items, the ``OrderPlaced`` event and the removal of exactly the
+ordered cart lines in one orders transaction; if that fails, the reservation is released. The reservation
+and the order share one deadline: if the process dies in between, the catalog's sweep expires the orphan
+reservation at that deadline, and an order never holds stock longer than its own expiry. Every later move goes through
 :func:`transition` — a conditional update from the state the order is known to be in — so two
 workers (or a retried event) can never apply the same move twice.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, NotFound
+from ecommerce.kernel.faults import crash_point
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.orders import cart, states
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
@@ -49,12 +52,19 @@ def checkout(user_id: int, address_id: int) -> int:
         raise Conflict("The cart mixes currencies; check out one currency at a time.")
     refuse_nothing_to_pay(items, prices)
     reference = f"order-{uuid.uuid4().hex}"
-    catalog.reserve(reference, items, country=address.country)  # 409 insufficient-stock, nothing held
+    # One deadline for the stock and the order: a reservation whose order never got written (the process
+    # died in between) is expired by the catalog's sweep at the moment the order would have expired.
+    deadline = utcnow() + _order_ttl
+    catalog.reserve(reference, items, country=address.country, hold_until=deadline)  # 409, nothing held
+    crash_point("checkout.after_reserve")
     try:
-        return _place(user_id, address.id, address.as_dict(), reference, items, prices, currencies.pop())
+        order_id = _place(user_id, address.id, address.as_dict(), reference, items, prices, currencies.pop(),
+                          deadline)
     except BaseException:
         catalog.release(reference)
         raise
+    crash_point("checkout.after_order_commit")
+    return order_id
 
 
 def refuse_nothing_to_pay(items: list[tuple[int, int]], prices: dict[int, Any]) -> None:
@@ -66,7 +76,7 @@ def refuse_nothing_to_pay(items: list[tuple[int, int]], prices: dict[int, Any]) 
 
 
 def _place(user_id: int, address_id: int, address: dict[str, Any], reference: str,
-           items: list[tuple[int, int]], prices: dict[int, Any], currency: str) -> int:
+           items: list[tuple[int, int]], prices: dict[int, Any], currency: str, deadline: datetime.datetime) -> int:
     now = utcnow()
     subtotal = sum(prices[pid].unit_price * qty for pid, qty in items)
     with database.atomic():
@@ -74,7 +84,7 @@ def _place(user_id: int, address_id: int, address: dict[str, Any], reference: st
             user_id=user_id, address_id=address_id, order_status=states.PENDING, payment_status="unpaid",
             currency=currency, subtotal=subtotal, total=subtotal, item_count=sum(q for _, q in items),
             shipping_address=json.dumps(address), reservation=reference, created_at=now, updated_at=now,
-            expires_at=now + _order_ttl,
+            expires_at=deadline,
         )
         OrderItem.insert_many([
             {"order": order.id, "product_id": pid, "product_name": prices[pid].name, "sku": prices[pid].sku,
@@ -85,7 +95,9 @@ def _place(user_id: int, address_id: int, address: dict[str, Any], reference: st
             order_id=order.id, user_id=user_id, total=subtotal, currency=currency,
             lines=[{"product_id": pid, "quantity": qty, "unit_price": prices[pid].unit_price} for pid, qty in items],
         ))
-        cart.clear(user_id)
+        # Exactly the ordered units leave the cart: a line added or raised while this checkout ran stays.
+        cart.remove_ordered(user_id, items)
+        crash_point("checkout.before_order_commit")
     return int(order.id)
 
 
@@ -167,6 +179,16 @@ def expire_due(now: datetime.datetime | None = None, batch: int = 500) -> int:
         catalog.release(order.reservation)
         expired += 1
     return expired
+
+
+def cancel_unstocked(order_id: int) -> None:
+    """A payment arrived after the order's reservation expired and its units were sold meanwhile
+    (``catalog.commit`` raised ``InsufficientStock``): the paid order cannot ship, so it is cancelled with a
+    refund request and payments gives the money back. A repeat finds it cancelled already: no-op."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.order_status == states.CANCELLED:
+        return
+    transition(order_id, states.CANCELLED, refund_requested=True, expected=states.PAID)
 
 
 SHIPPABLE = (states.PAID, states.FULFILLED, states.SHIPPED, states.DELIVERED)

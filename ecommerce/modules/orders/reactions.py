@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from ecommerce.kernel.events import Envelope, Subscription
+from ecommerce.modules.catalog.api import InsufficientStock
 from ecommerce.modules.orders import lifecycle
 from ecommerce.modules.orders.events import OrderStatusChanged
 from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 
 
 def on_payment_succeeded(envelope: Envelope[Any]) -> None:
-    lifecycle.payment_succeeded(envelope.event.order_id)
+    """Pay the order and commit its stock. If the payment came so late that the reservation expired and
+    its units were sold meanwhile, the order cannot ship: cancel it with a refund (no lost unit, no lost
+    money)."""
+    try:
+        lifecycle.payment_succeeded(envelope.event.order_id)
+    except InsufficientStock:
+        lifecycle.cancel_unstocked(envelope.event.order_id)
 
 
 def on_payment_failed(envelope: Envelope[Any]) -> None:
