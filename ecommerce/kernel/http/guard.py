@@ -17,7 +17,7 @@ from sanic import Request, Sanic
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.types import Integer, Long
 
-from ecommerce.kernel.errors import NotFound, ValidationFailed
+from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.limits import MAX_AMOUNT, MAX_ID, MAX_JSON_DEPTH, json_depth_exceeded
 
 #: How an id path parameter appears in OpenAPI.
@@ -33,7 +33,8 @@ async def guard_input(request: Request) -> None:
         if type(value) is int and not 1 <= value <= MAX_ID:
             raise NotFound(f"No such resource: ids are from 1 to {MAX_ID}.")
     if request.body and json_depth_exceeded(request.body):
-        raise ValidationFailed(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.")
+        raise ValidationFailed(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.",
+                               errors=[FieldError("body", f"At most {MAX_JSON_DEPTH} levels of arrays and objects")])
 
 
 def document_path_ids(app: Sanic) -> None:
