@@ -20,7 +20,7 @@ from ecommerce.kernel import logging as app_logging
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
-from ecommerce.kernel.http import middleware, system
+from ecommerce.kernel.http import guard, middleware, system
 from ecommerce.kernel.http.metrics import HttpMetrics
 from ecommerce.kernel.http.problems import ProblemErrorHandler
 from ecommerce.kernel.http.swagger import CONFIG as SWAGGER_CONFIG
@@ -82,6 +82,7 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
     metrics = HttpMetrics()
     app.ctx.throttle = Throttle(settings)
     middleware.install(app, metrics, settings)
+    guard.install(app)
     app.blueprint(system.build_blueprint(metrics))
     blueprints = [_load(m.blueprint)() for m in kernel.modules if m.blueprint]
     if blueprints:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ecommerce.kernel.errors import FieldError, ValidationFailed
+from ecommerce.kernel.limits import MAX_ID, json_depth_exceeded
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 T = TypeVar("T")
@@ -28,7 +29,8 @@ def encode_cursor(position: dict[str, Any]) -> str:
 def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        raw = base64.urlsafe_b64decode(padded.encode())
+        value = None if json_depth_exceeded(raw) else json.loads(raw)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         value = None
     if not isinstance(value, dict):
@@ -58,11 +60,12 @@ class PageRequest:
 
 
     def after_id(self) -> int:
-        """The ``id`` a keyset page continues after (0 on the first page); a bad cursor is a 400."""
+        """The ``id`` a keyset page continues after (0 on the first page); a bad cursor is a 400, and so is
+        an id no table can hold (the database would overflow on it)."""
         if not self.cursor:
             return 0
         value = self.cursor.get("id")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
             raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")])
         return value
 

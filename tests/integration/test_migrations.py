@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg2
+import pytest
+from playhouse.migrations import Runner
 
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.database import DatabaseTarget
 from ecommerce.kernel.settings import Settings
+from ecommerce.modules.catalog import products, rules
+from tests.support.catalog import product
 
 
 def test_migrate_applies_everything_once(settings: Settings) -> None:
@@ -61,3 +65,45 @@ def test_sqlite_pragmas(kernel: Kernel, backend: str) -> None:
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] > 0
+
+
+#: Issue 14: the money columns that must hold any amount the validation allows (kernel/limits.py).
+MONEY_MIGRATIONS = {"catalog": "0003_bigint_price", "orders": "0003_bigint_money", "payments": "0004_bigint_money",
+                    "search": "0003_bigint_price"}
+MONEY_COLUMNS = {
+    ("catalog", "product", "price"), ("search", "search_documents", "price"),
+    ("orders", "orders", "subtotal"), ("orders", "orders", "total"), ("orders", "order_items", "unit_price"),
+    ("orders", "order_items", "line_total"), ("payments", "payment", "amount"),
+    ("payments", "payment", "refunded_amount"), ("payments", "refunds", "amount"),
+    ("payments", "gateway_simulator_charges", "amount"), ("payments", "gateway_simulator_charges", "refunded"),
+    ("payments", "gateway_simulator_refunds", "amount"),
+}
+
+
+def _column_types(kernel: Kernel) -> dict[tuple[str, str, str], str]:
+    conn = psycopg2.connect(kernel.settings.database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                        "WHERE table_schema IN ('catalog', 'search', 'orders', 'payments')")
+            return {(schema, table, column): kind for schema, table, column, kind in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_money_columns_become_bigint_on_an_existing_database(kernel: Kernel) -> None:
+    modules = {module.name: module for module in kernel.registry}
+    for name, migration in MONEY_MIGRATIONS.items():  # back to the schema a database had before issue 14
+        db = kernel.databases.get(name)
+        with db.connection_context():
+            Runner(db, str(modules[name].migrations), table_name=f"{name}_migrations").down(target=migration)
+    assert {_column_types(kernel)[column] for column in MONEY_COLUMNS} == {"integer"}
+    kept = product(kernel, price=1234)
+
+    applied = kernel.migrate()
+
+    assert all(f"module:{migration}" in applied[name] for name, migration in MONEY_MIGRATIONS.items())
+    assert {_column_types(kernel)[column] for column in MONEY_COLUMNS} == {"bigint"}
+    assert product(kernel, price=rules.MAX_PRICE)["price"] == rules.MAX_PRICE > 2**31
+    assert kernel.runner.call(products.detail, kept["id"])["price"] == 1234

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BigIntegerField,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -79,7 +80,7 @@ class Product(BaseModel):
     id = AutoField()
     name = CharField(max_length=200)
     description = TextField(default="")
-    price = IntegerField()  # minor units (cents)
+    price = BigIntegerField()  # minor units (cents); BIGINT since migration 0003 (kernel.limits)
     currency = CharField(max_length=3)
     identification = CharField(max_length=64, unique=True)  # the SKU
     brand = ForeignKeyField(Brand, null=True, on_delete="SET NULL", column_name="brand_id")

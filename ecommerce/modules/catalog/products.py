@@ -16,6 +16,7 @@ from peewee import JOIN, IntegrityError, Tuple, fn
 from ecommerce.kernel.clock import isoformat, utcnow
 from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ecommerce.kernel.limits import is_amount, is_id
 from ecommerce.kernel.pagination import Page, PageRequest
 from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import caching, rules, stock
@@ -156,12 +157,11 @@ def _cursor_position(sort: str, cursor: dict[str, Any]) -> tuple[Any, int]:
     value = cursor["v"]
     bad = ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")])
     try:
-        expected = {Product.price.name: int, Product.name.name: str}.get(column.name)
         if column is Product.created_at:
             value = datetime.datetime.fromisoformat(value)
-        elif expected is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+        elif not (is_amount(value) if column is Product.price else isinstance(value, str)):  # price: one it can hold
             raise bad
-        if not isinstance(cursor["id"], int) or isinstance(cursor["id"], bool):
+        if not is_id(cursor["id"]):
             raise bad
     except (TypeError, ValueError):
         raise bad from None

@@ -8,6 +8,7 @@ from typing import Any
 from iso3166 import countries_by_alpha2
 
 from ecommerce.kernel.errors import FieldError, ValidationFailed
+from ecommerce.kernel.limits import MAX_UNIT_PRICE, is_id
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SLUG = re.compile(r"[^a-z0-9]+")
@@ -17,7 +18,7 @@ CURRENCIES = frozenset(
     "NGN KES GHS EGP AED SAR ILS".split()
 )
 MIN_PRICE = 1  # nothing is free: a payment is positive, so an order totalling 0 could never be paid
-MAX_PRICE = 100_000_000_00  # one hundred million in major units: a typo guard, not a business rule
+MAX_PRICE = MAX_UNIT_PRICE  # one hundred million in major units: a typo guard, not a business rule
 MAX_STOCK = 1_000_000_000
 
 
@@ -65,7 +66,7 @@ def check_product(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
             clean["currency"] = currency.upper()
     for ref in ("brand_id", "category_id"):
         value = clean.get(ref)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        if value is not None and not is_id(value):
             errors.append(FieldError(ref, "An id, or null."))
     if errors:
         raise ValidationFailed("The product is invalid.", errors=errors)

@@ -6,27 +6,29 @@ from typing import Literal
 
 from pydantic import Field, StrictFloat, StrictInt
 
+from ecommerce.kernel.limits import Id, QueryAmount, QueryId, UnitPrice
 from ecommerce.kernel.schema import ApiModel
+from ecommerce.modules.catalog.rules import MAX_STOCK
 
 
 class ProductIn(ApiModel):
     name: str = Field(max_length=200, examples=["Northwind Air 5 Laptop"])
     description: str = Field(default="", max_length=10_000)
-    price: StrictInt = Field(ge=1, examples=[129999], description="Minor units (cents), positive")
+    price: UnitPrice = Field(examples=[129999])
     currency: str = Field(max_length=3, examples=["USD"])
     identification: str = Field(max_length=64, examples=["NW-AIR5-14"], description="The SKU (unique)")
-    brand_id: StrictInt | None = None
-    category_id: StrictInt | None = None
+    brand_id: Id | None = None
+    category_id: Id | None = None
 
 
 class ProductPatch(ApiModel):
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
-    price: StrictInt | None = Field(default=None, ge=1, description="Minor units (cents), positive")
+    price: UnitPrice | None = None
     currency: str | None = Field(default=None, max_length=3)
     identification: str | None = Field(default=None, max_length=64)
-    brand_id: StrictInt | None = None
-    category_id: StrictInt | None = None
+    brand_id: Id | None = None
+    category_id: Id | None = None
 
 
 class WarehouseStock(ApiModel):
@@ -62,9 +64,9 @@ class ProductPage(ApiModel):
 
 class ProductQuery(ApiModel):
     category: str | None = Field(default=None, max_length=120, description="Category id or slug (with sub-categories)")
-    brand: int | None = Field(default=None, ge=1, description="Brand id")
-    min_price: int | None = Field(default=None, ge=0)
-    max_price: int | None = Field(default=None, ge=0)
+    brand: QueryId | None = Field(default=None, description="Brand id")
+    min_price: QueryAmount | None = None
+    max_price: QueryAmount | None = None
     in_stock: bool = False
     q: str | None = Field(default=None, max_length=200, description="Text in the name, or an exact SKU")
     sort: Literal["price", "-price", "name", "-created_at"] = "-created_at"
@@ -78,12 +80,12 @@ class NameIn(ApiModel):
 
 class CategoryIn(ApiModel):
     name: str = Field(max_length=100, examples=["Running Shoes"])
-    parent_id: StrictInt | None = None
+    parent_id: Id | None = None
 
 
 class CategoryPatch(ApiModel):
     name: str | None = Field(default=None, max_length=100)
-    parent_id: StrictInt | None = None
+    parent_id: Id | None = None
 
 
 class CategoryOut(ApiModel):
@@ -135,7 +137,7 @@ class WarehouseList(ApiModel):
 
 
 class StockIn(ApiModel):
-    quantity: StrictInt = Field(examples=[120])
+    quantity: StrictInt = Field(ge=0, le=MAX_STOCK, examples=[120])
 
 
 class StockOut(ApiModel):

@@ -6,7 +6,17 @@ and what an order must remember (the address, product names and prices) is copie
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import EventTables
@@ -52,8 +62,8 @@ class Order(BaseModel):
     order_status = CharField(max_length=20)
     payment_status = CharField(max_length=20)
     currency = CharField(max_length=3)
-    subtotal = IntegerField()
-    total = IntegerField()
+    subtotal = BigIntegerField()  # money is BIGINT since migration 0003 (kernel.limits)
+    total = BigIntegerField()
     item_count = IntegerField()
     shipping_address = TextField()  # JSON snapshot of the address at checkout
     reservation = CharField(max_length=100, unique=True)  # the catalog reservation's reference
@@ -71,9 +81,9 @@ class OrderItem(BaseModel):
     product_id = IntegerField()
     product_name = CharField(max_length=200)
     sku = CharField(max_length=64)
-    unit_price = IntegerField()
+    unit_price = BigIntegerField()
     quantity = IntegerField()
-    line_total = IntegerField()
+    line_total = BigIntegerField()
     order_id: int
 
     class Meta:

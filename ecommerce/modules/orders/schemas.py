@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, StrictInt
 
+from ecommerce.kernel.limits import Id
 from ecommerce.kernel.schema import ApiModel
 
 
 class CartItemIn(ApiModel):
-    product_id: StrictInt
+    product_id: Id
     quantity: StrictInt = Field(default=1, examples=[2])
 
 
@@ -34,7 +35,7 @@ class CartOut(ApiModel):
 class CheckoutIn(ApiModel):
     """Only the address: items come from the cart, prices from the catalog."""
 
-    address_id: StrictInt
+    address_id: Id
 
 
 class OrderLine(ApiModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BigIntegerField,
     BlobField,
     CharField,
     DatabaseProxy,
@@ -57,7 +58,7 @@ class Payment(BaseModel):
     id = AutoField()
     order_id = IntegerField()
     user_id = IntegerField()
-    amount = IntegerField()
+    amount = BigIntegerField()  # money is BIGINT since migration 0004 (kernel.limits)
     currency = CharField(max_length=3)
     status = CharField(max_length=16)  # pending | succeeded | failed
     reference_id = CharField(max_length=40, unique=True)  # our idempotency reference at the gateway
@@ -66,7 +67,7 @@ class Payment(BaseModel):
     response_code = CharField(max_length=32, null=True)
     response_message = CharField(max_length=255, null=True)
     token = ForeignKeyField(Token, column_name="token_id", on_delete="RESTRICT")
-    refunded_amount = IntegerField(default=0)
+    refunded_amount = BigIntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     token_id: int
@@ -89,7 +90,7 @@ class PaymentLog(BaseModel):
 class Refund(BaseModel):
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
-    amount = IntegerField()
+    amount = BigIntegerField()
     reference = CharField(max_length=100, unique=True)
     status = CharField(max_length=16)  # pending (sent, answer unknown) | succeeded | failed
     created_at = DateTimeField(default=utcnow)
@@ -106,9 +107,9 @@ class SimulatorCharge(BaseModel):
 
     id = AutoField()
     reference = CharField(max_length=40, unique=True)
-    amount = IntegerField()
+    amount = BigIntegerField()
     outcome = CharField(max_length=32)
-    refunded = IntegerField(default=0)
+    refunded = BigIntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -121,7 +122,7 @@ class SimulatorRefund(BaseModel):
     id = AutoField()
     reference = CharField(max_length=100, unique=True)
     charge_reference = CharField(max_length=40)
-    amount = IntegerField()
+    amount = BigIntegerField()
     outcome = CharField(max_length=16)  # approved | declined
     created_at = DateTimeField(default=utcnow)
 

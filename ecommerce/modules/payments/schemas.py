@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, StrictInt
 
+from ecommerce.kernel.limits import Id, PositiveAmount
 from ecommerce.kernel.schema import ApiModel
 
 
@@ -30,7 +31,7 @@ class CardList(ApiModel):
 class ChargeIn(ApiModel):
     """The order and the card; the amount always comes from the order."""
 
-    order_id: StrictInt
+    order_id: Id
     token_id: str = Field(max_length=40)
     cvc: str | None = Field(default=None, max_length=4, description="Used for this authorization only")
 
@@ -48,4 +49,4 @@ class PaymentOut(ApiModel):
 
 
 class RefundIn(ApiModel):
-    amount: StrictInt | None = Field(default=None, description="Minor units; the whole remainder when absent")
+    amount: PositiveAmount | None = Field(default=None, description="Minor units; the whole remainder when absent")

@@ -6,7 +6,7 @@ index on PostgreSQL (see migrations/0001). Nothing here joins the catalog's tabl
 
 from __future__ import annotations
 
-from peewee import CharField, DatabaseProxy, DateTimeField, IntegerField, Model, TextField
+from peewee import BigIntegerField, CharField, DatabaseProxy, DateTimeField, IntegerField, Model, TextField
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import EventTables
@@ -25,7 +25,7 @@ class SearchDocument(Model):
     category = CharField(max_length=100, null=True)
     brand_id = IntegerField(null=True)
     category_id = IntegerField(null=True)
-    price = IntegerField()
+    price = BigIntegerField()  # BIGINT since migration 0003, like the catalog's
     currency = CharField(max_length=3)
     available = IntegerField(default=0)
     updated_at = DateTimeField(default=utcnow)

@@ -9,12 +9,14 @@ cursor carries (score, product id).
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.errors import FieldError, ValidationFailed
+from ecommerce.kernel.limits import MAX_AMOUNT
 from ecommerce.kernel.pagination import Page, PageRequest
 from ecommerce.modules.search.models import database
 
@@ -94,10 +96,12 @@ def search(f: SearchFilters, page: PageRequest) -> Page[dict[str, Any]]:
     sql = f"SELECT * FROM ({inner}) AS ranked"
     if page.cursor:
         score, after = page.cursor.get("v"), page.after_id()
-        if not isinstance(score, int | float) or isinstance(score, bool):
+        # A score is a float: an integer beyond 2^53 (or 64 bits, for SQLite) or NaN/Infinity is forged.
+        if (not isinstance(score, int | float) or isinstance(score, bool) or abs(score) > MAX_AMOUNT
+                or not math.isfinite(score)):
             raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Invalid cursor")])
         sql += f" WHERE (score > {param} OR (score = {param} AND product_id > {param}))"
-        args.extend([score, score, after])
+        args.extend([float(score), float(score), after])
     sql += f" ORDER BY score, product_id LIMIT {page.limit + 1}"
     cursor = database.execute_sql(sql, args)
     names = [c[0] for c in cursor.description]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ecommerce.kernel.limits import QueryAmount, QueryId
 from ecommerce.kernel.schema import ApiModel
 
 
 class SearchQuery(ApiModel):
     q: str = Field(max_length=1000, description="Words to find in name, description, brand and category")
     category: str | None = Field(default=None, max_length=120)
-    brand: int | None = Field(default=None, ge=1)
-    min_price: int | None = Field(default=None, ge=0)
-    max_price: int | None = Field(default=None, ge=0)
+    brand: QueryId | None = None
+    min_price: QueryAmount | None = None
+    max_price: QueryAmount | None = None
     in_stock: bool = False
     limit: str | None = None
     cursor: str | None = None
