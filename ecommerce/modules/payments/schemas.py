@@ -48,4 +48,5 @@ class PaymentOut(ApiModel):
 
 
 class RefundIn(ApiModel):
-    amount: StrictInt | None = Field(default=None, description="Minor units; the whole remainder when absent")
+    amount: StrictInt | None = Field(default=None, ge=1,
+                                     description="Minor units, positive; the whole remainder when absent")
