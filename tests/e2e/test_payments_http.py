@@ -531,6 +531,21 @@ def test_a_payment_the_order_never_took_is_refunded_exactly_once(shop: Shop, end
     assert buyer.available() == 10
 
 
+def test_the_order_s_payment_is_found_through_the_live_payment_index(shop: Shop, backend: str) -> None:
+    """Every expiry now asks payments for the order's payment: on SQLite that must use the partial index,
+    not walk every succeeded payment (the planner only matches the index's predicate spelled the same)."""
+    from ecommerce.modules.payments.records import live_payments
+
+    if backend == "postgres":
+        pytest.skip("PostgreSQL proves the partial index's predicate itself; its plans depend on table sizes")
+
+    def plan() -> str:
+        sql, params = live_payments(1, "succeeded").sql()
+        return " ".join(str(row) for row in Payment._meta.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+
+    assert "payment_one_live_per_order" in shop.kernel.runner.call(plan)
+
+
 def test_a_rotation_made_elsewhere_is_picked_up_without_restart(shop: Shop) -> None:
     from ecommerce.kernel.security.tokens import derive_key
     from ecommerce.modules.payments import config

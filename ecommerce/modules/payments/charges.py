@@ -20,7 +20,7 @@ from ecommerce.modules.payments import cards, config, refunds, tokens
 from ecommerce.modules.payments.events import PaymentFailed, PaymentSucceeded
 from ecommerce.modules.payments.gateway import APPROVED, GatewayProtocolError, GatewayResult, GatewayTimeout
 from ecommerce.modules.payments.models import Payment, database, events
-from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, log, view
+from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, live_payment_of, log, view
 from ecommerce.modules.payments.vault import CardDataUnreadable
 
 
@@ -82,8 +82,7 @@ def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> di
             log(payment.id, "created", f"charge of {payable.amount} {payable.currency} for order {order_id}, "
                                        f"{token.brand} ending {token.last4}")
     except IntegrityError:
-        live = Payment.get_or_none((Payment.order_id == order_id) & Payment.status.in_([PENDING, SUCCEEDED]))
-        if live is None:  # not the one-live-payment index: a bug to see, not a "you already paid"
+        if live_payment_of(order_id) is None:  # not the one-live-payment index: a bug to see, not a "you already paid"
             raise
         raise Conflict(f"Order {order_id} already has a payment that succeeded or is in progress.") from None
     cfg = config.get()

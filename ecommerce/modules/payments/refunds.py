@@ -36,7 +36,7 @@ from ecommerce.modules.payments import config
 from ecommerce.modules.payments.events import PaymentRefunded
 from ecommerce.modules.payments.gateway import APPROVED, GatewayProtocolError, GatewayResult, GatewayTimeout
 from ecommerce.modules.payments.models import Payment, Refund, database, events
-from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, log, view
+from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, live_payment_of, log, view
 
 CUSTOMER, SHOP, SYSTEM_ROLE = "customer", "shop", "system"
 
@@ -223,7 +223,7 @@ def refund_closed_order(order_id: int, was_paid: bool) -> None:
     the reference a refund before fulfilment also uses. A payment that succeeded while the order was
     still unpaid, and that the order never took (it expired or was cancelled before orders handled the
     payment), is refunded under ``late-payment-<payment>``, like the check made when it settled."""
-    payment = Payment.get_or_none((Payment.order_id == order_id) & (Payment.status == SUCCEEDED))
+    payment = live_payment_of(order_id, SUCCEEDED)
     if payment is None:
         return
     if not was_paid:

@@ -49,4 +49,5 @@ class PaymentOut(ApiModel):
 
 
 class RefundIn(ApiModel):
-    amount: PositiveAmount | None = Field(default=None, description="Minor units; the whole remainder when absent")
+    amount: PositiveAmount | None = Field(default=None,
+                                          description="Minor units, positive; the whole remainder when absent")
