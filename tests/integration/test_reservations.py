@@ -180,9 +180,51 @@ def test_a_reservation_nobody_confirms_expires_at_its_deadline_once(kernel: Kern
     assert status_of(kernel, "order-orphan") == "expired" and status_of(kernel, "order-later") == "held"
     assert inventory(kernel, product_id) == [(warehouse_id, 10, 2)]
     # Whoever comes later (the order's own expiry, a cancellation) finds nothing left to give back.
-    assert kernel.runner.call(api.release, "order-orphan") is False
     assert kernel.runner.call(api.restock, "order-orphan") is False
+    assert kernel.runner.call(api.release, "order-orphan") is False
+    assert kernel.runner.call(api.release, "order-orphan") is False
     assert inventory(kernel, product_id) == [(warehouse_id, 10, 2)]
+    # Released after expiring (its order was cancelled): a late commit must not take units for it.
+    assert status_of(kernel, "order-orphan") == "released"
+    with pytest.raises(Conflict):
+        kernel.runner.call(api.commit, "order-orphan")
+    assert inventory(kernel, product_id) == [(warehouse_id, 10, 2)]
+
+
+def test_a_late_commit_and_a_release_of_an_expired_reservation_race_safely(kernel: Kernel) -> None:
+    """A late payment's commit and the cancellation's release of one expired reservation, at once, many
+    times: either the commit wins and the release is refused (the caller restocks), or the release wins
+    and the commit is refused — the units are never taken for a cancelled order."""
+    import datetime
+
+    from ecommerce.kernel.clock import utcnow
+
+    product_id, warehouse_id = stocked(kernel, 100)
+    later = utcnow() + datetime.timedelta(seconds=1)
+    for n in range(10):
+        kernel.runner.call(api.reserve, f"race-{n}", [(product_id, 1)], hold_until=utcnow())
+    assert sweep(kernel, later) == 10
+    outcomes: dict[str, list[str]] = {}
+
+    lock = threading.Lock()
+
+    def attempt(n: int) -> None:
+        reference = f"race-{n // 2}"
+        call = api.commit if n % 2 else api.release
+        try:
+            kernel.runner.call(call, reference)
+            outcome = f"{call.__name__}:ok"
+        except Conflict:
+            outcome = f"{call.__name__}:refused"
+            if call is api.release:  # what orders' release_stock does when the reservation was committed
+                kernel.runner.call(api.restock, reference)
+        with lock:
+            outcomes.setdefault(reference, []).append(outcome)
+
+    assert run_concurrently(20, attempt) == ["ok"] * 20
+    for reference, seen in outcomes.items():
+        assert sorted(seen) in (["commit:ok", "release:refused"], ["commit:refused", "release:ok"]), reference
+    assert inventory(kernel, product_id) == [(warehouse_id, 100, 0)]  # every unit back on the shelf
 
 
 def test_a_reservation_without_a_deadline_gets_the_default_hold(kernel: Kernel) -> None:

@@ -23,7 +23,8 @@ confirm or release; :func:`expire_due` (the ``expire-reservations`` job) moves e
 update, so it agrees with a concurrent release and with other workers. A payment that arrives after that
 still commits: :func:`commit` re-takes the units from free stock with the same conditional updates as
 ``reserve`` (never overselling), or raises :class:`InsufficientStock` when they were sold meanwhile.
-Releasing or restocking an expired reservation is a no-op: its units are already back.
+Releasing or restocking an expired reservation changes no stock: its units are already back (a release
+closes it as ``released``, so a late commit can no longer take units for a cancelled order).
 """
 
 from __future__ import annotations
@@ -212,6 +213,8 @@ def _finish(reference: str, to: str, due_by: datetime.datetime | None = None) ->
             found = Reservation.get_or_none(Reservation.reference == reference)
             if found is None:
                 raise NotFound(f"No reservation {reference!r}.")
+            if to == RELEASED and found.status == EXPIRED:
+                return _close_expired(reference, now)
             if found.status in DONE[to] or to == EXPIRED:
                 return False
             if to == COMMITTED and found.status == EXPIRED:
@@ -235,6 +238,24 @@ def _finish(reference: str, to: str, due_by: datetime.datetime | None = None) ->
         stock.announce(products)
     caching.forget_products(*products)
     return True
+
+
+def _close_expired(reference: str, now: datetime.datetime) -> bool:
+    """Release of an expired reservation (its order was cancelled or expired after the sweep): the units are
+    back already, so stock is not touched, but the reservation moves ``expired -> released`` so that a late
+    commit can no longer take units for an order that will never ship. Returns False (nothing released);
+    :class:`Conflict` if a late commit won the race (the caller restocks)."""
+    closed = (
+        Reservation.update(status=RELEASED, updated_at=now)
+        .where((Reservation.reference == reference) & (Reservation.status == EXPIRED))
+        .execute()
+    )
+    if closed == 1:
+        return False
+    found = Reservation.get(Reservation.reference == reference)
+    if found.status in DONE[RELEASED]:
+        return False
+    raise Conflict(f"Reservation {reference!r} is already {found.status}.")
 
 
 def _retake(reference: str) -> bool:
