@@ -7,11 +7,12 @@ The ranges below are what *both* databases store, so a value that passes validat
 - ids: ``1..2^31-1``. Ids are ``SERIAL`` (PostgreSQL ``INTEGER``) and SQLite ``INTEGER`` rowids; the
   smaller of the two is the contract, and the OpenAPI document has always said ``int32``. A path id
   outside it names nothing that can exist: 404, like a path the router does not know.
-- counts (stock, quantities, limits): at most ``2^31-1``, an ``INTEGER`` column on both.
+- counts (stock, quantities): ``INTEGER`` columns; the modules' rules keep them far below ``2^31-1``
+  (stock at most 10^9, a cart line at most 99 units).
 - money, in minor units: ``BIGINT`` columns (64 bits on both), and every amount at most ``2^53-1`` so a
   JavaScript client reads it exactly (JSON numbers are IEEE doubles there). A unit price is at most
-  ``MAX_UNIT_PRICE``; the orders module checks that its largest possible total (``MAX_UNIT_PRICE`` x 99
-  units x 100 lines) stays within ``MAX_AMOUNT``.
+  ``MAX_UNIT_PRICE``, so the largest order total (``MAX_UNIT_PRICE`` x 99 units x 100 lines, about
+  10^14) stays within ``MAX_AMOUNT`` (``tests/unit/test_limits.py`` checks it against the orders rules).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pydantic import Field, StrictInt
 
 MAX_INT32 = 2**31 - 1
 MAX_ID = MAX_INT32
-MAX_COUNT = MAX_INT32
 MAX_AMOUNT = 2**53 - 1
 #: One hundred million in major units: a typo guard, not a business rule (``catalog.rules.MAX_PRICE``).
 MAX_UNIT_PRICE = 100_000_000_00

@@ -240,3 +240,13 @@ def test_search_index_keeps_a_price_beyond_32_bits(shop: Shop) -> None:
     hits = shop.client.get("/api/v1/search", params={"q": "tiara"}).json()["items"]
     assert [hit["price"] for hit in hits] == [MAX_PRICE]
 
+
+
+def test_a_search_cursor_whose_score_is_not_a_finite_number_is_400(shop: Shop) -> None:
+    stocked(shop.kernel, 3, name="Granite anvil")
+    shop.kernel.relay_until_idle()
+    for score in ("x", 2**70, float("inf"), float("nan"), True):
+        cursor = base64.urlsafe_b64encode(json.dumps({"v": score, "id": 1}).encode()).decode().rstrip("=")
+        assert_problem(shop.client.get("/api/v1/search", params={"q": "anvil", "cursor": cursor}), 400, "cursor")
+    cursor = _cursor({"v": -3.5, "id": 1})
+    assert shop.client.get("/api/v1/search", params={"q": "anvil", "cursor": cursor}).status_code == 200
