@@ -171,8 +171,9 @@ class TokenSigner:
     def _principal(self, claims: Mapping[str, object]) -> Principal:
         """The principal of verified claims, each within the range an issued token has; else 401.
 
-        PyJWT accepts any value ``int()`` takes (``"1e3"`` no, but ``"99"``, ``1e20``, ``True``) and any
-        string subject: an ``exp`` of 10^20 passed it and then broke ``datetime`` (a 500)."""
+        PyJWT accepts any time claim ``int()`` takes (``"99"``, ``1e20``, ``True``) and any string
+        subject: an ``exp`` of 10^20 passed it and then broke ``datetime`` (a 500). A lower
+        ``ECOMMERCE_ACCESS_TOKEN_TTL`` also refuses tokens issued under a longer one (they refresh)."""
         iat, nbf, exp = (_timestamp(claims[name]) for name in ("iat", "nbf", "exp"))
         latest_exp = time.time() + self.ttl + self.leeway  # we never issue a token that lives longer
         if iat > exp or nbf > exp or exp > latest_exp:
