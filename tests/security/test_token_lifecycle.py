@@ -127,6 +127,8 @@ def test_a_new_secret_makes_old_tokens_401_not_500(shop_factory: object) -> None
 
 def test_a_demoted_admin_loses_admin_rights_at_once(shop: Shop) -> None:
     user, _ = shop.account()
+    colleague, _ = shop.account()  # the last active admin cannot be demoted
+    shop.kernel.runner.call(service.set_role, colleague["id"], "admin")
     shop.kernel.runner.call(service.set_role, user["id"], "admin")
     tokens = login(shop.client, user["email"])
     assert shop.client.get("/api/v1/admin/users", headers=shop.headers(tokens)).status_code == 200

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import threading
 import time
 import uuid
@@ -23,6 +24,13 @@ ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("sub", "sid", "jti", "typ", "iss", "aud", "iat", "nbf", "exp")
 RING_MAX_AGE = 60.0  # seconds before the signer looks for a newly rotated key
 UNKNOWN_KID_RELOAD_INTERVAL = 5.0  # at most one reload per this many seconds on unknown kids
+#: The shape of each claim :meth:`TokenSigner.issue` writes. A signature proves who made a token, not
+#: that its values are sane: a leaked key or an issuer bug must meet a 401 here, not a 500 deeper down.
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+MAX_ID = 2**63 - 1  # the largest row id either database stores
+SUBJECT = re.compile(r"[1-9][0-9]{0,18}")  # a positive row id in ASCII digits, no sign, space or exponent
+IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")  # sid and jti: what ``secrets``/``uuid`` produce, stored in 64
+ROLE = re.compile(r"[a-z_]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,13 @@ class KeyRing:
 def derive_key(secret: str, purpose: str) -> bytes:
     """A separate 256-bit key per purpose from the one application secret."""
     return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
+
+
+def _timestamp(value: object) -> int:
+    """A time claim as whole seconds since 1970, up to year 9999; ``bool`` and ``float`` are refused."""
+    if type(value) is not int or not 0 <= value <= MAX_TIMESTAMP:
+        raise Unauthorized("The access token is invalid.")
+    return value
 
 
 class TokenSigner:
@@ -151,14 +166,28 @@ class TokenSigner:
             raise Unauthorized("The access token is invalid.") from None
         if claims.get("typ") != "access":
             raise Unauthorized("The token is not an access token.")
-        try:
-            user_id = int(claims["sub"])
-        except (TypeError, ValueError):
-            raise Unauthorized("The access token is invalid.") from None
+        return self._principal(claims)
+
+    def _principal(self, claims: Mapping[str, object]) -> Principal:
+        """The principal of verified claims, each within the range an issued token has; else 401.
+
+        PyJWT accepts any time claim ``int()`` takes (``"99"``, ``1e20``, ``True``) and any string
+        subject: an ``exp`` of 10^20 passed it and then broke ``datetime`` (a 500). A lower
+        ``ECOMMERCE_ACCESS_TOKEN_TTL`` also refuses tokens issued under a longer one (they refresh)."""
+        iat, nbf, exp = (_timestamp(claims[name]) for name in ("iat", "nbf", "exp"))
+        latest_exp = time.time() + self.ttl + self.leeway  # we never issue a token that lives longer
+        if iat > exp or nbf > exp or exp > latest_exp:
+            raise Unauthorized("The access token is invalid.")
+        sub, sid, jti, role = claims["sub"], claims["sid"], claims["jti"], claims.get("role", "customer")
+        if not (isinstance(sub, str) and SUBJECT.fullmatch(sub) and int(sub) <= MAX_ID):
+            raise Unauthorized("The access token is invalid.")
+        for value, shape in ((sid, IDENTIFIER), (jti, IDENTIFIER), (role, ROLE)):
+            if not (isinstance(value, str) and shape.fullmatch(value)):
+                raise Unauthorized("The access token is invalid.")
         return Principal(
-            user_id=user_id,
-            role=str(claims.get("role", "customer")),
-            session_id=str(claims["sid"]),
-            token_id=str(claims["jti"]),
-            expires_at=datetime.datetime.fromtimestamp(claims["exp"], datetime.UTC).replace(tzinfo=None),
+            user_id=int(sub),
+            role=str(role),
+            session_id=str(sid),
+            token_id=str(jti),
+            expires_at=datetime.datetime.fromtimestamp(exp, datetime.UTC).replace(tzinfo=None),
         )

@@ -80,8 +80,8 @@ def _users_page(page: PageRequest) -> Page[api.UserView]:
     return Page.from_rows([api.user_view(r) for r in rows], page.limit, lambda last: {"id": last.id})
 
 
-def _admin_update(user_id: int, data: UserAdminPatch) -> api.UserView:
-    return api.user_view(service.admin_update(user_id, status=data.status, role=data.role))
+def _admin_update(actor_id: int, user_id: int, data: UserAdminPatch) -> api.UserView:
+    return api.user_view(service.admin_update(user_id, status=data.status, role=data.role, actor_id=actor_id))
 
 
 def build_blueprint() -> Blueprint:
@@ -199,11 +199,11 @@ def build_blueprint() -> Blueprint:
 
     @bp.patch("/admin/users/<user_id:int>")
     @endpoint(summary="Suspend, delete, reactivate or change the role of a user (admin)", tag="admin",
-              body=UserAdminPatch, response=UserOut, auth=True, errors=[403, 404])
+              body=UserAdminPatch, response=UserOut, auth=True, errors=[403, 404, 409])
     @admin_only
     async def update_user(request: Request, user_id: int) -> HTTPResponse:
         data = parse_body(request, UserAdminPatch)
-        user = await run_sync(_admin_update, user_id, data)
+        user = await run_sync(_admin_update, principal(request).user_id, user_id, data)
         return json(user_json(user))
 
     return bp

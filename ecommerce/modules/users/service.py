@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from peewee import IntegrityError
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.database import for_update
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.security.passwords import PasswordHasher
 from ecommerce.kernel.security.principal_cache import PrincipalCache
@@ -108,24 +109,33 @@ def change_password(user_id: int, current: str, new: str, *, keep_session: str |
 
 
 def set_status(user_id: int, status: str) -> User:
-    """Suspend, delete or reactivate; tokens of a non-active user stop working on their next request."""
-    if status not in STATUSES:
-        raise ValidationFailed("Unknown status.", errors=[FieldError("status", f"One of {', '.join(STATUSES)}")])
-    User.update(status=status, updated_at=utcnow()).where(User.id == user_id).execute()
-    forget_tokens(user_id=user_id)
-    return User.get_by_id(user_id)
+    """Suspend, delete or reactivate (scripts and tests; the same rules as the admin route)."""
+    return admin_update(user_id, status=status)
 
 
 def set_role(user_id: int, role: str) -> User:
-    if role not in ROLES:
-        raise ValidationFailed("Unknown role.", errors=[FieldError("role", f"One of {', '.join(ROLES)}")])
-    User.update(role=role, updated_at=utcnow()).where(User.id == user_id).execute()
-    forget_tokens(user_id=user_id)
-    return User.get_by_id(user_id)
+    return admin_update(user_id, role=role)
 
 
-def admin_update(user_id: int, *, status: str | None = None, role: str | None = None) -> User:
-    """Status and role together, validated before anything changes (deleted users can be reactivated)."""
+SELF_CHANGE = "An admin cannot suspend, delete or demote their own account; another admin must do it."
+LAST_ADMIN = "This is the last active admin: make another account an admin before suspending, deleting or demoting it."
+
+
+def admin_update(
+    user_id: int, *, status: str | None = None, role: str | None = None, actor_id: int | None = None
+) -> User:
+    """Status and role together, validated before anything changes (deleted users can be reactivated).
+
+    Two rules keep the shop administrable: ``actor_id`` (the admin making the change) cannot take away
+    their own admin rights, and no change may leave zero active admins. The second is checked with the
+    active admins' rows locked (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two admins
+    demoting each other at once cannot both see "another admin remains": the second waits and sees one.
+
+    Suspending or deleting ends every session of the user for good: restoring the account later revives
+    none of the tokens issued before (each names its session, and a revoked session is never reopened),
+    so the user logs in again. A role change ends no session: the principal check refuses tokens that
+    carry the old role, and a refresh yields one with the new role.
+    """
     errors = []
     if status is not None and status not in STATUSES:
         errors.append(FieldError("status", f"One of {', '.join(STATUSES)}"))
@@ -133,13 +143,24 @@ def admin_update(user_id: int, *, status: str | None = None, role: str | None = 
         errors.append(FieldError("role", f"One of {', '.join(ROLES)}"))
     if errors:
         raise ValidationFailed("Invalid change.", errors=errors)
-    changes: dict[str, object] = {"updated_at": utcnow()}
-    if status is not None:
-        changes["status"] = status
-    if role is not None:
-        changes["role"] = role
-    if User.update(**changes).where(User.id == user_id).execute() != 1:
-        raise NotFound("No such user.")
+    if user_id == actor_id and (status not in (None, ACTIVE) or role not in (None, "admin")):
+        raise Conflict(SELF_CHANGE)
+    now = utcnow()
+    with database.atomic():
+        active_admins = (User.role == "admin") & (User.status == ACTIVE)
+        admins = [row.id for row in for_update(User.select(User.id).where(active_admins).order_by(User.id))]
+        user = for_update(User.select().where(User.id == user_id)).first()
+        if user is None:
+            raise NotFound("No such user.")
+        new_status, new_role = status or user.status, role or user.role
+        stays_admin = new_status == ACTIVE and new_role == "admin"
+        if user.id in admins and not stays_admin and len(admins) <= 1:
+            raise Conflict(LAST_ADMIN)
+        User.update(status=new_status, role=new_role, updated_at=now).where(User.id == user_id).execute()
+        if new_status != ACTIVE:
+            AuthSession.update(revoked_at=now).where(
+                (AuthSession.user == user_id) & AuthSession.revoked_at.is_null()
+            ).execute()
     forget_tokens(user_id=user_id)
     return User.get_by_id(user_id)
 
@@ -150,9 +171,7 @@ def create_admin(email: str, password: str) -> User:
 
 def promote(email: str) -> User:
     """Make an existing account an admin (the CLI's ``--promote``)."""
-    updated = User.update(role="admin", updated_at=utcnow()).where(User.email == normalise_email(email)).execute()
-    if updated != 1:
+    found = User.get_or_none(User.email == normalise_email(email))
+    if found is None:
         raise NotFound("No account with this email.")
-    promoted = User.get(User.email == normalise_email(email))
-    forget_tokens(user_id=promoted.id)
-    return promoted
+    return admin_update(found.id, role="admin")

@@ -6,6 +6,8 @@
   it was stolen or replayed: the whole session is revoked, so every token of it stops working.
 - Logout revokes the session and blocks the access token's ``jti`` until it expires.
 - Every authenticated request checks the session is open, the ``jti`` not blocked and the user active.
+- Suspending or deleting a user revokes all their sessions (``service.admin_update``); a revoked
+  session is never reopened, so restoring the account revives no token issued before.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.database import for_update
 from ecommerce.kernel.errors import Unauthorized
 from ecommerce.kernel.security.tokens import Principal
 from ecommerce.modules.users.models import AuthSession, BlockedAuth, RefreshToken, User, database
@@ -56,6 +59,10 @@ def login(email: str, password: str, *, ip: str | None = None, user_agent: str |
     refresh_token = secrets.token_urlsafe(32)
     now = utcnow()
     with database.atomic():
+        # Re-read the user locked: a suspension committing between the password check and this insert
+        # would otherwise miss the new session, and restoring the account later would bring it back.
+        if for_update(User.select(User.id).where((User.id == user.id) & (User.status == ACTIVE))).first() is None:
+            raise Unauthorized(BAD_LOGIN)
         session = AuthSession.create(
             id=secrets.token_hex(16),
             user=user.id,
@@ -129,12 +136,13 @@ def check_principal(principal: Principal) -> None:
     if row is None:
         raise Unauthorized("The session does not exist.")
     revoked_at, expiry_time, status, role, is_blocked = row
-    if is_blocked or revoked_at is not None or expiry_time <= utcnow():
-        raise Unauthorized("The session has ended; log in again.")
+    # Status first: a suspension also revokes the sessions, and this says better why the token stopped.
     if status != ACTIVE:
         raise Unauthorized("The account is not active.")
     if role != principal.role:  # a demoted admin loses admin rights now, not when the token expires
         raise Unauthorized("Your role has changed; log in again.")
+    if is_blocked or revoked_at is not None or expiry_time <= utcnow():
+        raise Unauthorized("The session has ended; log in again.")
 
 
 def purge_expired(now: datetime.datetime | None = None) -> dict[str, int]:
