@@ -7,6 +7,8 @@ Why: sanic-ext publishes OpenAPI 3.0.3, whose schema dialect has ``nullable: tru
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -56,3 +58,16 @@ class ApiModel(BaseModel):
         return super().model_json_schema(
             by_alias=by_alias, ref_template=ref_template, schema_generator=schema_generator, mode=mode, **kwargs
         )
+
+
+#: A text field that must hold a visible character (the rules strip surrounding whitespace, then refuse "").
+VISIBLE = r"\S"
+
+
+def caseless_choice(codes: Iterable[str]) -> str:
+    """A regular expression matching exactly ``codes`` in any letter case (``usd``, ``De``), for fields
+    the rules upper-case before checking against a list: JSON Schema has no case-insensitive ``enum``."""
+    def caseless(code: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in code)
+
+    return "^(?:" + "|".join(caseless(code) for code in sorted(codes)) + ")$"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, json
+from sanic_ext import openapi
 
 from ecommerce.kernel.http import (
     admin_only,
@@ -28,11 +29,12 @@ from ecommerce.modules.orders.schemas import (
     QuantityIn,
     TransitionIn,
 )
+from ecommerce.modules.orders.states import STATES
 
 ADMIN_FILTERS = [
-    {"name": "status", "schema": str, "description": "Only orders in this state"},
-    {"name": "from", "schema": str, "description": "Created at or after (ISO 8601)"},
-    {"name": "to", "schema": str, "description": "Created before (ISO 8601)"},
+    {"name": "status", "schema": openapi.String(enum=list(STATES)), "description": "Only orders in this state"},
+    {"name": "from", "schema": str, "description": "Created at or after (an ISO 8601 date or time, else 400)"},
+    {"name": "to", "schema": str, "description": "Created before (an ISO 8601 date or time, else 400)"},
     *PAGE_QUERY,
 ]
 
@@ -63,8 +65,8 @@ def build_blueprint() -> Blueprint:
         return json(await run_sync(cart.view, principal(request).user_id))
 
     @bp.post("/cart/items")
-    @endpoint(summary="Add units of a product (added to its line)", tag="cart", body=CartItemIn, response=CartOut,
-              auth=True, errors=[404])
+    @endpoint(summary="Add units of a product (added to its line; a full line or cart: 409)", tag="cart",
+              body=CartItemIn, response=CartOut, auth=True, errors=[404, 409])
     @authenticated
     async def add_item(request: Request) -> HTTPResponse:
         data = parse_body(request, CartItemIn)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictInt
+from pydantic import Field, JsonValue, StrictInt
 
 from ecommerce.kernel.schema import ApiModel
+from ecommerce.modules.orders import states
+from ecommerce.modules.orders.cart import MAX_QUANTITY
 
 
 class CartItemIn(ApiModel):
-    product_id: StrictInt
-    quantity: StrictInt = Field(default=1, examples=[2])
+    product_id: StrictInt = Field(ge=1)
+    quantity: StrictInt = Field(default=1, ge=1, le=MAX_QUANTITY, examples=[2],
+                                description=f"Added to the line, which holds at most {MAX_QUANTITY} (else 400)")
 
 
 class QuantityIn(ApiModel):
-    quantity: StrictInt = Field(examples=[3])
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY, examples=[3])
 
 
 class CartLine(ApiModel):
@@ -34,7 +37,7 @@ class CartOut(ApiModel):
 class CheckoutIn(ApiModel):
     """Only the address: items come from the cart, prices from the catalog."""
 
-    address_id: StrictInt
+    address_id: StrictInt = Field(ge=1)
 
 
 class OrderLine(ApiModel):
@@ -74,4 +77,5 @@ class OrderPage(ApiModel):
 
 
 class TransitionIn(ApiModel):
-    to: str = Field(max_length=20, examples=["shipped"])
+    to: str = Field(max_length=20, examples=["shipped"], json_schema_extra={"enum": list[JsonValue](sorted(states.ADMIN_TARGETS))},
+                    description="A state an admin sets (another: 409)")

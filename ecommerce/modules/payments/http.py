@@ -62,8 +62,8 @@ def build_blueprint() -> Blueprint:
     @bp.post("/payments/<payment_id:int>/refunds")
     @endpoint(summary="Refund all or part of a payment (never more than captured): 201 done, 202 outcome pending",
               tag="payments",
-              body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[404, 409, 422],
-              query=[IDEMPOTENCY_KEY])
+              body=RefundIn, body_required=False, response=PaymentOut, status=201, auth=True,
+              errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
     @authenticated
     @idempotent(idempotency)
     async def refund(request: Request, payment_id: int) -> HTTPResponse:

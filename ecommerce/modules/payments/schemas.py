@@ -8,10 +8,11 @@ from ecommerce.kernel.schema import ApiModel
 
 
 class CardIn(ApiModel):
-    card_number: str = Field(max_length=40, examples=["4242 4242 4242 4242"])
-    exp_month: StrictInt = Field(examples=[12])
-    exp_year: StrictInt = Field(examples=[2030])
-    cvc: str = Field(max_length=4, examples=["123"])
+    card_number: str = Field(max_length=40, examples=["4242 4242 4242 4242"],
+                             description="Digits, spaces and dashes; a valid (Luhn) number (else 400)")
+    exp_month: StrictInt = Field(ge=1, le=12, examples=[12])
+    exp_year: StrictInt = Field(examples=[2030], description="This year to 25 years ahead; not expired (else 400)")
+    cvc: str = Field(pattern=r"^[0-9]{3,4}$", examples=["123"])
     holder_name: str | None = Field(default=None, max_length=100)
 
 
@@ -30,9 +31,9 @@ class CardList(ApiModel):
 class ChargeIn(ApiModel):
     """The order and the card; the amount always comes from the order."""
 
-    order_id: StrictInt
+    order_id: StrictInt = Field(ge=1)
     token_id: str = Field(max_length=40)
-    cvc: str | None = Field(default=None, max_length=4, description="Used for this authorization only")
+    cvc: str | None = Field(default=None, pattern=r"^[0-9]{3,4}$", description="Used for this authorization only")
 
 
 class PaymentOut(ApiModel):
@@ -48,4 +49,5 @@ class PaymentOut(ApiModel):
 
 
 class RefundIn(ApiModel):
-    amount: StrictInt | None = Field(default=None, description="Minor units; the whole remainder when absent")
+    amount: StrictInt | None = Field(default=None, ge=1,
+                                     description="Minor units; the whole remainder when absent")
