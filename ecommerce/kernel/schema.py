@@ -31,6 +31,8 @@ class OpenAPI30Schema(GenerateJsonSchema):
 
 def _singular_examples(node: Any) -> None:
     if isinstance(node, dict):
+        if "default" in node and node["default"] is None and not node.get("nullable"):
+            del node["default"]  # a field that may be left out but not sent as null (PATCH bodies)
         examples = node.pop("examples", None)
         if isinstance(examples, list) and examples:
             node["example"] = examples[0]
