@@ -77,5 +77,5 @@ class OrderPage(ApiModel):
 
 
 class TransitionIn(ApiModel):
-    to: str = Field(max_length=20, examples=["shipped"], json_schema_extra={"enum": list[JsonValue](sorted(states.ADMIN_TARGETS))},
-                    description="A state an admin sets (another: 409)")
+    to: str = Field(max_length=20, examples=["shipped"], description="A state an admin sets (another: 409)",
+                    json_schema_extra={"enum": list[JsonValue](sorted(states.ADMIN_TARGETS))})
