@@ -69,7 +69,7 @@ def test_a_phone_number_takes_ascii_digits_only(shop: Shop, phone: str) -> None:
 
 
 def test_required_address_fields_cannot_be_cleared_with_null(shop: Shop) -> None:
-    user, tokens = shop.account()
+    _, tokens = shop.account()
     headers = shop.headers(tokens)
     created = shop.client.post("/api/v1/users/me/addresses", headers=headers, json={
         "street": "1 Main St", "city": "Springfield", "country": "us"}).json()
