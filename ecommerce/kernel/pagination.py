@@ -46,7 +46,7 @@ class PageRequest:
         """From query-string text: ``limit`` from 1 to 100, refused with a 400 outside that range (the
         published contract says so; a silent cap answered fewer rows than asked for without telling)."""
         size = DEFAULT_LIMIT
-        if limit not in (None, ""):
+        if limit is not None:  # "?limit=" is not an integer: 400, like any other text
             try:
                 size = int(limit)
             except ValueError:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sanic import Request
 from sanic_ext import openapi
 
+from ecommerce.kernel.http.validation import query_args
 from ecommerce.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 
 T = TypeVar("T")
@@ -25,7 +26,8 @@ QUERY = (
 
 
 def page_request(request: Request) -> PageRequest:
-    return PageRequest.parse(request.args.get("limit"), request.args.get("cursor"))
+    args = query_args(request)
+    return PageRequest.parse(args.get("limit"), args.get("cursor"))
 
 
 def page_response(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ecommerce.kernel.http import (
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
+from ecommerce.kernel.http.validation import query_args
 from ecommerce.modules.orders import cart, lifecycle, queries
 from ecommerce.modules.orders.models import idempotency
 from ecommerce.modules.orders.schemas import (
@@ -130,7 +131,7 @@ def build_blueprint() -> Blueprint:
               errors=[403], query=ADMIN_FILTERS)
     @admin_only
     async def admin_orders(request: Request) -> HTTPResponse:
-        args = request.args
+        args = query_args(request)
         page = await run_sync(queries.admin_list, args.get("status"), args.get("from"), args.get("to"),
                               page_request(request))
         return json(page_response(page, lambda order: order))
