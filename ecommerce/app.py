@@ -74,7 +74,9 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
     app.ext.openapi.describe(
         "ecommerce API",
         version=__version__,
-        description="Reference e-commerce platform (modular monolith). Errors are RFC 9457 problem details.",
+        description="Reference e-commerce platform (modular monolith). Errors are RFC 9457 problem details. "
+        "No text anywhere may contain a NUL character (400). Every /api request counts against the caller's "
+        "rate limits (429 with Retry-After).",
     )
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
     install_offline_swagger(app)

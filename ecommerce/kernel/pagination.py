@@ -45,18 +45,20 @@ class PageRequest:
 
     @classmethod
     def parse(cls, limit: str | None, cursor: str | None) -> PageRequest:
-        """From query-string text: ``limit`` is capped at 100 (asking for more is not an error)."""
+        """From query-string text: ``limit`` from 1 to 100, refused with a 400 outside that range (the
+        published contract says so; a silent cap answered fewer rows than asked for without telling)."""
         size = DEFAULT_LIMIT
-        if limit not in (None, ""):
+        if limit is not None:  # "?limit=" is not an integer: 400, like any other text
             try:
                 size = int(limit)
             except ValueError:
                 raise ValidationFailed(
                     "The page size is not a number.", errors=[FieldError("limit", "Must be an integer")]
                 ) from None
-            if size < 1:
-                raise ValidationFailed("The page size is too small.", errors=[FieldError("limit", "Must be >= 1")])
-        return cls(min(size, MAX_LIMIT), decode_cursor(cursor) if cursor else None)
+            if not 1 <= size <= MAX_LIMIT:
+                raise ValidationFailed(f"The page size must be from 1 to {MAX_LIMIT}.",
+                                       errors=[FieldError("limit", f"From 1 to {MAX_LIMIT}")])
+        return cls(size, decode_cursor(cursor) if cursor else None)
 
 
     def after_id(self) -> int:

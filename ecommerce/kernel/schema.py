@@ -7,6 +7,8 @@ Why: sanic-ext publishes OpenAPI 3.0.3, whose schema dialect has ``nullable: tru
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +31,8 @@ class OpenAPI30Schema(GenerateJsonSchema):
 
 def _singular_examples(node: Any) -> None:
     if isinstance(node, dict):
+        if "default" in node and node["default"] is None and not node.get("nullable"):
+            del node["default"]  # a field that may be left out but not sent as null (PATCH bodies)
         examples = node.pop("examples", None)
         if isinstance(examples, list) and examples:
             node["example"] = examples[0]
@@ -56,3 +60,16 @@ class ApiModel(BaseModel):
         return super().model_json_schema(
             by_alias=by_alias, ref_template=ref_template, schema_generator=schema_generator, mode=mode, **kwargs
         )
+
+
+#: A text field that must hold a visible character (the rules strip surrounding whitespace, then refuse "").
+VISIBLE = r"\S"
+
+
+def caseless_choice(codes: Iterable[str]) -> str:
+    """A regular expression matching exactly ``codes`` in any letter case (``usd``, ``De``), for fields
+    the rules upper-case before checking against a list: JSON Schema has no case-insensitive ``enum``."""
+    def caseless(code: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in code)
+
+    return "^(?:" + "|".join(caseless(code) for code in sorted(codes)) + ")$"

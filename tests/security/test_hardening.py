@@ -28,20 +28,22 @@ def test_two_megabyte_body_on_an_authenticated_route_is_413(shop: Shop) -> None:
     assert_problem(response, 413)
 
 
-def test_page_size_is_capped_at_100(shop: Shop) -> None:
+def test_page_size_is_at_most_100_and_more_is_refused(shop: Shop) -> None:
     admin_user, _ = shop.account()
     shop.kernel.runner.call(service.set_role, admin_user["id"], "admin")
     for n in range(105):
         shop.kernel.runner.call(service.register, f"bulk{n}@example.com", "bulk-password-123")
     headers = shop.headers(login(shop.client, admin_user["email"]))
-    page = shop.client.get("/api/v1/admin/users", params={"limit": 100000}, headers=headers).json()
+    # Refused, not silently capped (issue 14): the contract publishes maximum 100 and the server enforces it.
+    assert_problem(shop.client.get("/api/v1/admin/users", params={"limit": 100000}, headers=headers), 400, "limit")
+    page = shop.client.get("/api/v1/admin/users", params={"limit": 100}, headers=headers).json()
     assert len(page["items"]) == 100 and page["next_cursor"]
     rest = shop.client.get("/api/v1/admin/users", params={"cursor": page["next_cursor"]}, headers=headers).json()
     assert len(rest["items"]) == 6 and rest["next_cursor"] is None
     assert not {u["id"] for u in page["items"]} & {u["id"] for u in rest["items"]}
     forged = base64.urlsafe_b64encode(b'{"id":"x"}').decode()
-    for bad in ({"limit": "abc"}, {"limit": 0}, {"limit": -5}, {"cursor": "not-a-cursor!!"}, {"cursor": "W10"},
-                {"cursor": forged}):
+    for bad in ({"limit": "abc"}, {"limit": 0}, {"limit": -5}, {"limit": 101}, {"cursor": "not-a-cursor!!"},
+                {"cursor": "W10"}, {"cursor": forged}):
         assert_problem(shop.client.get("/api/v1/admin/users", params=bad, headers=headers), 400)
 
 

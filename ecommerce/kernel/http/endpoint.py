@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Component
+from sanic_ext.extensions.openapi.types import Schema
 
 from ecommerce.kernel.http.problems import PROBLEM_JSON
 from ecommerce.kernel.schema import ApiModel
@@ -38,6 +39,28 @@ _ERROR_TEXT = {
 }
 
 
+#: The JSON Schema keywords a query parameter's schema keeps (sanic-ext's Schema drops any other).
+_PARAMETER_KEYWORDS = ("type", "format", "minimum", "maximum", "minLength", "maxLength", "pattern", "enum",
+                       "default")
+
+
+def query_parameters(model: type[ApiModel], *, exclude: Sequence[str] = ("limit", "cursor"),
+                     descriptions: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The query parameters of ``model`` for ``@endpoint(query=...)``: the published constraints are the
+    ones :func:`parse_query` validates with, read from the same model."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    out: list[dict[str, Any]] = []
+    for name, prop in schema["properties"].items():
+        if name in exclude:
+            continue
+        fields = {key: prop[key] for key in _PARAMETER_KEYWORDS if prop.get(key) is not None}
+        description = (descriptions or {}).get(name) or prop.get("description")
+        out.append({"name": name, "location": "query", "required": name in required or None,
+                    "schema": Schema(**fields), "description": description})
+    return out
+
+
 def endpoint(
     *,
     summary: str,
@@ -49,13 +72,18 @@ def endpoint(
     errors: Sequence[int] = (),
     description: str | None = None,
     query: Sequence[dict[str, Any]] = (),
+    body_required: bool = True,
 ) -> Callable[[F], F]:
+    """Publish a route. The error answers that every route of this kind can give are added here, so the
+    document cannot forget them: 400 for any input (body, query, headers), 413 for a body, 401 when
+    authenticated, 429 always (every ``/api`` request counts against the caller's IP)."""
     for model in (body, response):
         if model is not None and not issubclass(model, ApiModel):
             raise TypeError(f"{model.__name__} must subclass ApiModel to be published in OpenAPI 3.0")
 
     def decorate(handler: F) -> F:
-        codes = sorted(set(errors) | ({401} if auth else set()) | ({400} if body else set()))
+        codes = sorted(set(errors) | {429} | ({401} if auth else set()) | ({400, 413} if body else set())
+                       | ({400} if query else set()))
         responses = [
             openapi.definitions.Response(
                 {"application/json": Component(response)} if response else {},
@@ -73,7 +101,8 @@ def endpoint(
             summary=summary,
             description=description,
             tag=tag,
-            body={"application/json": Component(body)} if body else None,
+            body=openapi.definitions.RequestBody({"application/json": Component(body)}, required=body_required)
+            if body else None,
             response=responses,
             secured={"bearer": []} if auth else None,
             parameter=[openapi.definitions.Parameter(**q) for q in query] or None,

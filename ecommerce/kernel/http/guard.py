@@ -15,17 +15,13 @@ from __future__ import annotations
 
 from sanic import Request, Sanic
 from sanic_ext.extensions.openapi.builders import OperationStore
-from sanic_ext.extensions.openapi.types import Integer, Long
+from sanic_ext.extensions.openapi.types import Integer
 
 from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
-from ecommerce.kernel.limits import MAX_AMOUNT, MAX_ID, MAX_JSON_DEPTH, json_depth_exceeded
+from ecommerce.kernel.limits import MAX_ID, MAX_JSON_DEPTH, json_depth_exceeded
 
 #: How an id path parameter appears in OpenAPI.
 PATH_ID = {"minimum": 1, "maximum": MAX_ID}
-#: OpenAPI schemas of integer query parameters (``@endpoint(query=[{"schema": ...}])``), the ranges of
-#: :mod:`ecommerce.kernel.limits`.
-ID_PARAM = Integer(minimum=1, maximum=MAX_ID)
-AMOUNT_PARAM = Long(minimum=0, maximum=MAX_AMOUNT)
 
 
 async def guard_input(request: Request) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sanic import HTTPResponse, Request
 from sanic import json as json_response
+from sanic_ext import openapi
 
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import AppError, FieldError, ValidationFailed
@@ -21,16 +23,21 @@ from ecommerce.kernel.idempotency import IdempotencyStore, request_hash
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 HEADER = "idempotency-key"
-PARAMETER = {"name": "Idempotency-Key", "schema": str, "location": "header", "required": True,
-             "description": "1-255 characters; a retry with the same key and body replays the first response"}
+#: Visible ASCII only: what every client library can send in a header unchanged (no spaces, which
+#: proxies may trim, no bytes a header decoder would reinterpret), e.g. a UUID.
+KEY = re.compile(r"^[!-~]{1,255}$")
+PARAMETER = {"name": "Idempotency-Key", "location": "header", "required": True,
+             "schema": openapi.String(minLength=1, maxLength=255, pattern=KEY.pattern),
+             "description": "1-255 visible ASCII characters (e.g. a UUID); a retry with the same key and body "
+                            "replays the first response"}
 
 
 def _key(request: Request) -> str:
     key = request.headers.get(HEADER, "")
-    if not 1 <= len(key) <= 255 or not key.isprintable():
+    if not KEY.fullmatch(key):
         raise ValidationFailed(
-            "This request needs an Idempotency-Key header (1-255 printable characters).",
-            errors=[FieldError("Idempotency-Key", "Required, 1-255 characters")],
+            "This request needs an Idempotency-Key header (1-255 visible ASCII characters).",
+            errors=[FieldError("Idempotency-Key", "Required, 1-255 visible ASCII characters")],
         )
     return key
 

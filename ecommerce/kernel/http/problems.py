@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from sanic import HTTPResponse, Request, json
+from sanic.constants import HTTP_METHODS
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 
@@ -70,6 +71,22 @@ def app_error_body(exception: AppError, instance: str | None = None) -> dict[str
     return body
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods the request's path answers, for the ``Allow`` header every 405 must carry (RFC 9110).
+
+    Why here: Sanic fills ``Allow`` only for static paths; a path with parameters (``/products/7``) came
+    back without it.
+    """
+    found = []
+    for method in HTTP_METHODS:
+        try:
+            request.app.router.get(request.path, method, request.headers.getone("host", None))
+        except SanicException:
+            continue
+        found.append(method)
+    return ", ".join(found)
+
+
 class ProblemErrorHandler(ErrorHandler):
     """Sanic's error handler, answering every failure as problem details."""
 
@@ -90,7 +107,9 @@ class ProblemErrorHandler(ErrorHandler):
             status = int(getattr(exception, "status_code", 500) or 500)
             if status < 500:
                 slug, title = _SANIC_SLUGS.get(status, ("http-error", "HTTP error"))
-                extra = getattr(exception, "headers", None) or {}
+                extra = dict(getattr(exception, "headers", None) or {})
+                if status == 405 and request is not None and not any(k.lower() == "allow" for k in extra):
+                    extra["Allow"] = allowed_methods(request)
                 return problem(status, slug, title, str(exception) or title,
                                headers={**extra, **headers}, instance=path)
         log.exception("unhandled error", extra={"path": path})

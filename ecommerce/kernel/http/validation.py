@@ -64,9 +64,18 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise ValidationFailed("The request body is invalid.", errors=field_errors(exc)) from None
 
 
+def query_args(request: Request) -> dict[str, str]:
+    """The query string, first value of each name, blank values kept.
+
+    Why keep them: Sanic's ``request.args`` drops ``?min_price=``, so an empty value the contract calls
+    invalid (an integer, an enum) was silently read as "not sent"; now it is validated like any other.
+    """
+    return {key: values[0] for key, values in request.get_args(keep_blank_values=True).items()}
+
+
 def parse_query(request: Request, model: type[M]) -> M:
-    """Query-string arguments (first value of each) as ``model``."""
-    data = {key: values[0] for key, values in request.args.items()}
+    """Query-string arguments (first value of each, blank values kept) as ``model``."""
+    data = query_args(request)
     _refuse_nul(data)
     try:
         return model.model_validate(data)

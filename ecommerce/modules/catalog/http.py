@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Blueprint, HTTPResponse, Request, empty, json, raw
 
 from ecommerce.kernel.http import admin_only, endpoint, page_request, page_response, parse_body, run_sync
-from ecommerce.kernel.http.guard import AMOUNT_PARAM, ID_PARAM
+from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.kernel.pagination import Page, PageRequest
@@ -34,13 +34,10 @@ from ecommerce.modules.catalog.schemas import (
 )
 
 FILTERS = [
-    {"name": "category", "schema": str, "description": "Category id or slug (sub-categories included)"},
-    {"name": "brand", "schema": ID_PARAM, "description": "Brand id"},
-    {"name": "min_price", "schema": AMOUNT_PARAM, "description": "Minimum price in minor units"},
-    {"name": "max_price", "schema": AMOUNT_PARAM, "description": "Maximum price in minor units"},
-    {"name": "in_stock", "schema": bool, "description": "Only products that can be bought now"},
-    {"name": "q", "schema": str, "description": "Text in the name, or an exact SKU"},
-    {"name": "sort", "schema": str, "description": "price, -price, name or -created_at (default)"},
+    *query_parameters(ProductQuery, descriptions={
+        "category": "An existing category's id or slug, sub-categories included (else 400)",
+        "min_price": "Minimum price in minor units", "max_price": "Maximum price in minor units",
+        "in_stock": "Only products that can be bought now"}),
     *PAGE_QUERY,
 ]
 

@@ -4,31 +4,40 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, StrictFloat, StrictInt
+from iso3166 import countries_by_alpha2
+from pydantic import Field, StrictInt
 
 from ecommerce.kernel.limits import Id, QueryAmount, QueryId, UnitPrice
-from ecommerce.kernel.schema import ApiModel
-from ecommerce.modules.catalog.rules import MAX_STOCK
+from ecommerce.kernel.schema import VISIBLE, ApiModel, caseless_choice
+from ecommerce.modules.catalog import rules
+
+# The constraints below are the ones rules.py enforces, published so the contract says what the server
+# refuses (tests/contract checks both agree). Text must hold a visible character: rules.py strips it.
+CURRENCY = caseless_choice(rules.CURRENCIES)
+COUNTRY = caseless_choice(countries_by_alpha2)
 
 
 class ProductIn(ApiModel):
-    name: str = Field(max_length=200, examples=["Northwind Air 5 Laptop"])
+    name: str = Field(min_length=1, max_length=200, pattern=VISIBLE, examples=["Northwind Air 5 Laptop"])
     description: str = Field(default="", max_length=10_000)
     price: UnitPrice = Field(examples=[129999])
-    currency: str = Field(max_length=3, examples=["USD"])
-    identification: str = Field(max_length=64, examples=["NW-AIR5-14"], description="The SKU (unique)")
-    brand_id: Id | None = None
-    category_id: Id | None = None
+    currency: str = Field(pattern=CURRENCY, examples=["USD"], description="An ISO 4217 code the shop accepts")
+    identification: str = Field(max_length=64, pattern=rules.SKU.pattern, examples=["NW-AIR5-14"],
+                                description="The SKU (unique)")
+    brand_id: Id | None = Field(default=None, description="An existing brand (else 400)")
+    category_id: Id | None = Field(default=None, description="An existing category (else 400)")
 
 
 class ProductPatch(ApiModel):
-    name: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    price: UnitPrice | None = None
-    currency: str | None = Field(default=None, max_length=3)
-    identification: str | None = Field(default=None, max_length=64)
-    brand_id: Id | None = None
-    category_id: Id | None = None
+    """Send only what changes; only ``brand_id`` and ``category_id`` can be cleared (null)."""
+
+    name: str = Field(default=None, min_length=1, max_length=200, pattern=VISIBLE)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    price: UnitPrice = Field(default=None)  # type: ignore[assignment]
+    currency: str = Field(default=None, pattern=CURRENCY)  # type: ignore[assignment]
+    identification: str = Field(default=None, max_length=64, pattern=rules.SKU.pattern)  # type: ignore[assignment]
+    brand_id: Id | None = Field(default=None, description="An existing brand (else 400)")
+    category_id: Id | None = Field(default=None, description="An existing category (else 400)")
 
 
 class WarehouseStock(ApiModel):
@@ -75,17 +84,17 @@ class ProductQuery(ApiModel):
 
 
 class NameIn(ApiModel):
-    name: str = Field(max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=VISIBLE)
 
 
 class CategoryIn(ApiModel):
-    name: str = Field(max_length=100, examples=["Running Shoes"])
-    parent_id: Id | None = None
+    name: str = Field(min_length=1, max_length=100, pattern=VISIBLE, examples=["Running Shoes"])
+    parent_id: Id | None = Field(default=None, description="An existing category (else 400)")
 
 
 class CategoryPatch(ApiModel):
-    name: str | None = Field(default=None, max_length=100)
-    parent_id: Id | None = None
+    name: str = Field(default=None, min_length=1, max_length=100, pattern=VISIBLE)  # type: ignore[assignment]
+    parent_id: Id | None = Field(default=None, description="An existing category, not below this one")
 
 
 class CategoryOut(ApiModel):
@@ -110,19 +119,19 @@ class BrandList(ApiModel):
 
 
 class LocationIn(ApiModel):
-    city: str = Field(max_length=100, examples=["Berlin"])
-    country: str = Field(max_length=2, examples=["DE"])
-    latitude: StrictFloat | StrictInt | None = None
-    longitude: StrictFloat | StrictInt | None = None
+    city: str = Field(min_length=1, max_length=100, pattern=VISIBLE, examples=["Berlin"])
+    country: str = Field(pattern=COUNTRY, examples=["DE"], description="ISO 3166-1 alpha-2")
+    latitude: float | None = Field(default=None, ge=-90, le=90, strict=True)
+    longitude: float | None = Field(default=None, ge=-180, le=180, strict=True)
 
 
 class WarehouseIn(ApiModel):
-    name: str = Field(max_length=100, examples=["Berlin DC"])
+    name: str = Field(min_length=1, max_length=100, pattern=VISIBLE, examples=["Berlin DC"])
     location: LocationIn
 
 
 class WarehousePatch(ApiModel):
-    name: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=VISIBLE)
     location: LocationIn | None = None
 
 
@@ -137,7 +146,7 @@ class WarehouseList(ApiModel):
 
 
 class StockIn(ApiModel):
-    quantity: StrictInt = Field(ge=0, le=MAX_STOCK, examples=[120])
+    quantity: StrictInt = Field(ge=0, le=rules.MAX_STOCK, examples=[120])
 
 
 class StockOut(ApiModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecommerce.kernel.pagination import PageRequest
+from ecommerce.kernel.pagination import MAX_LIMIT, PageRequest
 from ecommerce.modules.notifications import config, delivery, feed
 
 
@@ -18,7 +18,7 @@ def unread_count(user_id: int) -> int:
 
 def recent(user_id: int, limit: int = 20) -> list[dict[str, Any]]:
     """The user's newest notifications (at most ``limit``, capped at 100), as the API shows them."""
-    page, _ = feed.mine(user_id, PageRequest.parse(str(limit), None))
+    page, _ = feed.mine(user_id, PageRequest(max(1, min(limit, MAX_LIMIT))))
     return list(page.items)
 
 

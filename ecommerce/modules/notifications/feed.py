@@ -28,7 +28,8 @@ def view(doc: Notification) -> dict[str, Any]:
 
 
 def notification_id(text: str) -> str:
-    """A notification id is a UUID; anything else is a 400 (not a lookup)."""
+    """A notification id is a UUID; anything else is a 400 (not a lookup). Over HTTP the route already
+    matches canonical UUIDs only (a 404 otherwise); this guards the module's other callers."""
     try:
         return str(uuid.UUID(text))
     except ValueError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ecommerce.kernel.http import authenticated, endpoint, page_request, page_response, principal, run_sync
@@ -23,11 +25,14 @@ def build_blueprint() -> Blueprint:
         page, unread = await run_sync(feed.mine, principal(request).user_id, page_request(request))
         return json({**page_response(page, lambda item: item), "unread": unread}, headers=NO_STORE)
 
-    @bp.post("/notifications/<notification_id:str>/read")
+    # ``uuid``: the route matches only the canonical 8-4-4-4-12 form, published as ``format: uuid``; any
+    # other text is no such resource (404) rather than a lookup.
+    @bp.post("/notifications/<notification_id:uuid>/read")
     @endpoint(summary="Mark one of my notifications read", tag="notifications", response=NotificationOut,
-              auth=True, errors=[400, 404, 503])
+              auth=True, errors=[404, 503])
     @authenticated
-    async def read(request: Request, notification_id: str) -> HTTPResponse:
-        return json(await run_sync(feed.mark_read, principal(request).user_id, notification_id), headers=NO_STORE)
+    async def read(request: Request, notification_id: UUID) -> HTTPResponse:
+        return json(await run_sync(feed.mark_read, principal(request).user_id, str(notification_id)),
+                    headers=NO_STORE)
 
     return bp

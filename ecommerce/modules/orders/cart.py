@@ -12,7 +12,7 @@ from typing import Any
 from peewee import EXCLUDED, IntegrityError
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
+from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.orders.models import Cart, CartItem, database
@@ -94,11 +94,13 @@ def add(user_id: int, product_id: Any, quantity: Any) -> dict[str, Any]:
                 .execute()
             )
             if CartItem.select().where(CartItem.cart == cid).count() > MAX_LINES:
-                raise ValidationFailed("The cart is full.",
-                                       errors=[FieldError("product_id", f"At most {MAX_LINES} lines.")])
+                # 409, not 400: the request is valid, the cart's current state refuses it.
+                raise Conflict(f"The cart is full (at most {MAX_LINES} lines).",
+                               errors=[FieldError("product_id", f"At most {MAX_LINES} lines.")])
     except IntegrityError:
-        raise ValidationFailed(
-            "Too many units.", errors=[FieldError("quantity", f"A cart line holds at most {MAX_QUANTITY}.")]
+        raise Conflict(
+            f"Too many units: a cart line holds at most {MAX_QUANTITY}.",
+            errors=[FieldError("quantity", f"A cart line holds at most {MAX_QUANTITY}.")],
         ) from None
     return view(user_id)
 

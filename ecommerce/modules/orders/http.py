@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, json
+from sanic_ext import openapi
 
 from ecommerce.kernel.http import (
     admin_only,
@@ -17,6 +18,7 @@ from ecommerce.kernel.http import (
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
+from ecommerce.kernel.http.validation import query_args
 from ecommerce.modules.orders import cart, lifecycle, queries
 from ecommerce.modules.orders.models import idempotency
 from ecommerce.modules.orders.schemas import (
@@ -28,11 +30,12 @@ from ecommerce.modules.orders.schemas import (
     QuantityIn,
     TransitionIn,
 )
+from ecommerce.modules.orders.states import STATES
 
 ADMIN_FILTERS = [
-    {"name": "status", "schema": str, "description": "Only orders in this state"},
-    {"name": "from", "schema": str, "description": "Created at or after (ISO 8601)"},
-    {"name": "to", "schema": str, "description": "Created before (ISO 8601)"},
+    {"name": "status", "schema": openapi.String(enum=list(STATES)), "description": "Only orders in this state"},
+    {"name": "from", "schema": str, "description": "Created at or after (an ISO 8601 date or time, else 400)"},
+    {"name": "to", "schema": str, "description": "Created before (an ISO 8601 date or time, else 400)"},
     *PAGE_QUERY,
 ]
 
@@ -63,8 +66,8 @@ def build_blueprint() -> Blueprint:
         return json(await run_sync(cart.view, principal(request).user_id))
 
     @bp.post("/cart/items")
-    @endpoint(summary="Add units of a product (added to its line)", tag="cart", body=CartItemIn, response=CartOut,
-              auth=True, errors=[404])
+    @endpoint(summary="Add units of a product (added to its line; a full line or cart: 409)", tag="cart",
+              body=CartItemIn, response=CartOut, auth=True, errors=[404, 409])
     @authenticated
     async def add_item(request: Request) -> HTTPResponse:
         data = parse_body(request, CartItemIn)
@@ -128,7 +131,7 @@ def build_blueprint() -> Blueprint:
               errors=[403], query=ADMIN_FILTERS)
     @admin_only
     async def admin_orders(request: Request) -> HTTPResponse:
-        args = request.args
+        args = query_args(request)
         page = await run_sync(queries.admin_list, args.get("status"), args.get("from"), args.get("to"),
                               page_request(request))
         return json(page_response(page, lambda order: order))

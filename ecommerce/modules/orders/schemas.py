@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictInt
+from pydantic import Field, JsonValue, StrictInt
 
 from ecommerce.kernel.limits import Id
 from ecommerce.kernel.schema import ApiModel
+from ecommerce.modules.orders import states
+from ecommerce.modules.orders.cart import MAX_QUANTITY
 
 
 class CartItemIn(ApiModel):
     product_id: Id
-    quantity: StrictInt = Field(default=1, examples=[2])
+    quantity: StrictInt = Field(default=1, ge=1, le=MAX_QUANTITY, examples=[2],
+                                description=f"Units added to the line; a line holds at most {MAX_QUANTITY} (more: 409)")
 
 
 class QuantityIn(ApiModel):
-    quantity: StrictInt = Field(examples=[3])
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY, examples=[3])
 
 
 class CartLine(ApiModel):
@@ -75,4 +78,5 @@ class OrderPage(ApiModel):
 
 
 class TransitionIn(ApiModel):
-    to: str = Field(max_length=20, examples=["shipped"])
+    to: str = Field(max_length=20, examples=["shipped"], description="A state an admin sets (another: 409)",
+                    json_schema_extra={"enum": list[JsonValue](sorted(states.ADMIN_TARGETS))})

@@ -63,8 +63,8 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="Refund my paid order before it is fulfilled: all of it, and the order is cancelled "
                       "(201 done, 202 outcome pending); after fulfilment only the shop refunds (409)",
               tag="payments",
-              body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[404, 409, 422],
-              query=[IDEMPOTENCY_KEY])
+              body=RefundIn, body_required=False, response=PaymentOut, status=201, auth=True,
+              errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
     @authenticated
     @idempotent(idempotency)
     async def refund(request: Request, payment_id: int) -> HTTPResponse:

@@ -9,10 +9,11 @@ from ecommerce.kernel.schema import ApiModel
 
 
 class CardIn(ApiModel):
-    card_number: str = Field(max_length=40, examples=["4242 4242 4242 4242"])
-    exp_month: StrictInt = Field(examples=[12])
-    exp_year: StrictInt = Field(examples=[2030])
-    cvc: str = Field(max_length=4, examples=["123"])
+    card_number: str = Field(max_length=40, examples=["4242 4242 4242 4242"],
+                             description="Digits, spaces and dashes; a valid (Luhn) number (else 400)")
+    exp_month: StrictInt = Field(ge=1, le=12, examples=[12])
+    exp_year: StrictInt = Field(examples=[2030], description="This year to 25 years ahead; not expired (else 400)")
+    cvc: str = Field(pattern=r"^[0-9]{3,4}$", examples=["123"])
     holder_name: str | None = Field(default=None, max_length=100)
 
 
@@ -33,7 +34,7 @@ class ChargeIn(ApiModel):
 
     order_id: Id
     token_id: str = Field(max_length=40)
-    cvc: str | None = Field(default=None, max_length=4, description="Used for this authorization only")
+    cvc: str | None = Field(default=None, pattern=r"^[0-9]{3,4}$", description="Used for this authorization only")
 
 
 class PaymentOut(ApiModel):

@@ -7,11 +7,12 @@ from typing import Any
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ecommerce.kernel.http import authenticated, endpoint, principal, run_sync
+from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.modules.recommendations import api
 from ecommerce.modules.recommendations.schemas import RecommendationList, RecommendationQuery
 
-QUERY = [{"name": "limit", "schema": int, "description": "How many products (1..50, default 10)"}]
+QUERY = query_parameters(RecommendationQuery, exclude=())
 
 
 def _item(rec: api.Recommendation) -> dict[str, Any]:

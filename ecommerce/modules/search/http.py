@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ecommerce.kernel.http import endpoint, page_request, page_response, run_sync
-from ecommerce.kernel.http.guard import AMOUNT_PARAM, ID_PARAM
+from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.kernel.pagination import Page, PageRequest
@@ -16,11 +16,10 @@ from ecommerce.modules.search.query import SearchFilters, search
 from ecommerce.modules.search.schemas import HitPage, SearchQuery
 
 QUERY = [
-    {"name": "q", "schema": str, "required": True, "description": "Words to search for (any text is safe)"},
-    {"name": "category", "schema": str, "description": "Category id or slug (sub-categories included)"},
-    {"name": "brand", "schema": ID_PARAM}, {"name": "min_price", "schema": AMOUNT_PARAM},
-    {"name": "max_price", "schema": AMOUNT_PARAM},
-    {"name": "in_stock", "schema": bool}, *PAGE_QUERY,
+    *query_parameters(SearchQuery, descriptions={
+        "q": "Words to search for (any text is safe; with no word in it: 400)",
+        "category": "An existing category's id or slug, sub-categories included (else 400)"}),
+    *PAGE_QUERY,
 ]
 
 

@@ -13,7 +13,7 @@ from iso3166 import countries_by_alpha2
 from ecommerce.kernel.errors import FieldError, ValidationFailed
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # ASCII digits: \\d also matches other scripts
 COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt"
 ADDRESS_LIMITS = {"street": 200, "city": 100, "state": 100, "postal_code": 20}
 
@@ -42,7 +42,7 @@ def password_error(password: str) -> str | None:
 
 
 def phone_error(phone: str) -> str | None:
-    if not E164.match(phone):
+    if not E164.fullmatch(phone):
         return "Must be in E.164 format, e.g. +14155550123."
     return None
 

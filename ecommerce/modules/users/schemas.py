@@ -8,19 +8,27 @@ are ignored, never applied.
 from __future__ import annotations
 
 import datetime
+from typing import Literal
 
+from iso3166 import countries_by_alpha2
 from pydantic import Field
 
-from ecommerce.kernel.schema import ApiModel
+from ecommerce.kernel.schema import VISIBLE, ApiModel, caseless_choice
+from ecommerce.modules.users import rules
 
 # Generous caps: enough for any real value, small enough that nothing huge is ever hashed or stored.
 PASSWORD_FIELD = Field(max_length=1024)
 
 
+PHONE = Field(default=None, pattern=rules.E164.pattern, examples=["+14155550123"], description="E.164")
+
+
 class RegisterIn(ApiModel):
-    email: str = Field(max_length=320, examples=["ada@example.com"])
-    password: str = Field(max_length=1024, examples=["lovelace-analytical-1843"])
-    phone: str | None = Field(default=None, max_length=32, examples=["+14155550123"])
+    email: str = Field(max_length=320, examples=["ada@example.com"], description="A valid address (else 400)")
+    password: str = Field(min_length=rules.PASSWORD_MIN, max_length=rules.PASSWORD_MAX,
+                          examples=["lovelace-analytical-1843"],
+                          description="Not one of the most common passwords (else 400)")
+    phone: str | None = PHONE
 
 
 class LoginIn(ApiModel):
@@ -35,9 +43,10 @@ class RefreshIn(ApiModel):
 class ProfilePatch(ApiModel):
     """Send ``phone`` (``null`` clears it); to change the password send both password fields."""
 
-    phone: str | None = Field(default=None, max_length=32)
-    current_password: str | None = Field(default=None, max_length=1024)
-    password: str | None = Field(default=None, max_length=1024)
+    phone: str | None = PHONE
+    current_password: str | None = Field(default=None, max_length=1024, description="Required with password")
+    password: str | None = Field(default=None, min_length=rules.PASSWORD_MIN, max_length=rules.PASSWORD_MAX,
+                                 description="Not one of the most common passwords (else 400)")
 
 
 class UserOut(ApiModel):
@@ -61,20 +70,25 @@ class TokenOut(ApiModel):
     expires_in: int
 
 
+COUNTRY = caseless_choice(countries_by_alpha2)
+
+
 class AddressIn(ApiModel):
-    street: str = Field(max_length=200, examples=["1 Infinite Loop"])
-    city: str = Field(max_length=100, examples=["Cupertino"])
+    street: str = Field(min_length=1, max_length=200, pattern=VISIBLE, examples=["1 Infinite Loop"])
+    city: str = Field(min_length=1, max_length=100, pattern=VISIBLE, examples=["Cupertino"])
     state: str | None = Field(default=None, max_length=100, examples=["CA"])
     postal_code: str | None = Field(default=None, max_length=20, examples=["95014"])
-    country: str = Field(max_length=2, examples=["US"])
+    country: str = Field(pattern=COUNTRY, examples=["US"], description="ISO 3166-1 alpha-2")
 
 
 class AddressPatch(ApiModel):
-    street: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=100)
+    """Send only what changes; ``street``, ``city`` and ``country`` cannot be cleared (not null)."""
+
+    street: str = Field(default=None, min_length=1, max_length=200, pattern=VISIBLE)  # type: ignore[assignment]
+    city: str = Field(default=None, min_length=1, max_length=100, pattern=VISIBLE)  # type: ignore[assignment]
     state: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=20)
-    country: str | None = Field(default=None, max_length=2)
+    country: str = Field(default=None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")  # type: ignore[assignment]
 
 
 class AddressOut(ApiModel):
@@ -92,5 +106,5 @@ class AddressPage(ApiModel):
 
 
 class UserAdminPatch(ApiModel):
-    status: str | None = Field(default=None, max_length=16, examples=["suspended"])
-    role: str | None = Field(default=None, max_length=16, examples=["admin"])
+    status: Literal["active", "suspended", "deleted"] | None = Field(default=None, examples=["suspended"])
+    role: Literal["customer", "admin"] | None = Field(default=None, examples=["admin"])
