@@ -21,6 +21,9 @@ class OpenAPI30Schema(GenerateJsonSchema):
         inner = self.generate_inner(schema["schema"])
         if "$ref" in inner:
             return {"allOf": [inner], "nullable": True}
+        if "enum" in inner and None not in inner["enum"]:
+            # OpenAPI 3.0.3: ``nullable`` does not widen an ``enum``; null must be one of its values.
+            inner = {**inner, "enum": [*inner["enum"], None]}
         return {**inner, "nullable": True}
 
     def generate(self, schema: core_schema.CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
