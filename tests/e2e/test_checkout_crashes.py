@@ -10,12 +10,11 @@ and the stock on hand plus the committed units is the stock we started with.
 
 from __future__ import annotations
 
+import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -34,41 +33,16 @@ from tests.conftest import EXTRA_MODULES
 from tests.support import databases
 from tests.support.catalog import stocked
 from tests.support.orders import fill, shopper
-from tests.support.processes import cli_env, free_port
+from tests.support.processes import cli_env, server_process
 
 STOCK = 10
 TTL = 2  # seconds: ECOMMERCE_ORDER_TTL of the restarted server
 PASSWORD = "shopping-password-1"  # tests.support.orders.shopper's
 
 
-@contextmanager
-def server(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def server(tmp_path: Path, env: dict[str, str]) -> AbstractContextManager[tuple[subprocess.Popen[str], str]]:
     """``ecommerce serve`` (one process) until the block ends or it dies; yields it and its URL once ready."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ecommerce", "serve", "--port", str(port)], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(f"ecommerce serve exited:\n{proc.stdout.read() if proc.stdout else ''}")
-            assert time.monotonic() < deadline, "ecommerce serve did not become ready within 60 s"
-            time.sleep(0.1)
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    return server_process(tmp_path, env, stop=signal.SIGTERM)
 
 
 def checkout(client: httpx.Client, headers: dict[str, str], address_id: int) -> httpx.Response:

@@ -35,12 +35,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[str]:
-    """``ecommerce serve ARGS`` on a free port until the block ends; yields the base URL once ready."""
+def server_process(cwd: Path, env: dict[str, str], *args: str,
+                   stop: signal.Signals = signal.SIGINT) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``ecommerce serve ARGS`` on a free port until the block ends or the process dies; yields the process
+    and its base URL once ``/readyz`` answers. ``stop`` is how it is asked to end (SIGINT: a clean shutdown)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ecommerce", "serve", "--port", str(port), *args],
-        cwd=tmp_path, env=cli_env(tmp_path, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -55,12 +57,21 @@ def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[str]:
                 raise AssertionError(f"ecommerce serve exited:\n{proc.stdout.read() if proc.stdout else ''}")
             if time.monotonic() > deadline:
                 raise AssertionError("ecommerce serve did not become ready within 60 s")
-            time.sleep(0.2)
-        yield base
+            time.sleep(0.1)
+        yield proc, base
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.send_signal(stop)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[str]:
+    """``ecommerce serve ARGS`` on a free port until the block ends; yields the base URL once ready."""
+    with server_process(tmp_path, cli_env(tmp_path, **env), *args) as (_, base):
+        yield base
+
