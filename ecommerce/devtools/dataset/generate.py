@@ -8,8 +8,9 @@ so the data is consistent across modules the way the running system would have m
   products sell a lot), stocked in a random subset of warehouses;
 - orders over the 24 months before ``ANCHOR`` (a few customers order a lot), each with 1-5 items priced
   from the catalog, its shipping-address snapshot, and a catalog reservation in the state the order
-  implies (held while unpaid, committed once paid, released when cancelled or expired, returned when
-  refunded); ``inventory.reserved`` is exactly what the held reservations hold;
+  implies (held while unpaid, committed once paid, released when cancelled or expired; a refunded order
+  was refunded after fulfilment, so its units left and stay committed); ``inventory.reserved`` is exactly
+  what the held reservations hold;
 - the search index rebuilt from the catalog at the end.
 
 Same scale, same rows (seeded random, fixed anchor date). The generator refuses to run twice on the same
@@ -48,7 +49,7 @@ STATUSES = {
     "delivered": (0.68, "paid", "committed"), "shipped": (0.05, "paid", "committed"),
     "fulfilled": (0.03, "paid", "committed"), "paid": (0.05, "paid", "committed"),
     "pending_payment": (0.03, "unpaid", "held"), "cancelled": (0.07, "unpaid", "released"),
-    "expired": (0.05, "unpaid", "released"), "refunded": (0.04, "refunded", "returned"),
+    "expired": (0.05, "unpaid", "released"), "refunded": (0.04, "refunded", "committed"),
 }
 
 USER_COLUMNS = ("id", "email", "phone", "hashed_password", "status", "role", "created_at", "updated_at")
