@@ -19,7 +19,7 @@ from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import AppError, FieldError, ValidationFailed
 from ecommerce.kernel.http.auth import principal
 from ecommerce.kernel.http.problems import PROBLEM_JSON, app_error_body
-from ecommerce.kernel.idempotency import IdempotencyStore, request_hash
+from ecommerce.kernel.idempotency import Claim, IdempotencyStore, request_hash
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 HEADER = "idempotency-key"
@@ -51,6 +51,12 @@ def _body(request: Request) -> Any:
         return request.body.hex()
 
 
+def claim_of(request: Request) -> Claim:
+    """The key an ``@idempotent`` route's request owns (to store the response in the use case's transaction)."""
+    claim: Claim = request.ctx.idempotency_claim
+    return claim
+
+
 def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -63,6 +69,7 @@ def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
                 content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"
                 return json_response(stored.body, status=stored.status, content_type=content_type,
                                      headers={"Idempotent-Replayed": "true"})
+            claim = request.ctx.idempotency_claim = Claim(store, scope, key)
             try:
                 response = await handler(request, *args, **kwargs)
             except AppError as exc:
@@ -71,8 +78,9 @@ def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
             except BaseException:
                 await run_sync(store.release, scope, key)
                 raise
-            body = json.loads(response.body) if response.body else None
-            await run_sync(store.finish, scope, key, response.status, body)
+            if not claim.responded:  # else stored by the use case, in its own transaction
+                body = json.loads(response.body) if response.body else None
+                await run_sync(store.finish, scope, key, response.status, body)
             return response
 
         return once  # type: ignore[return-value]

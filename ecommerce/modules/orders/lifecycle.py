@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ecommerce.kernel.clock import utcnow
@@ -34,10 +35,12 @@ def configure(order_ttl_seconds: int) -> None:
     _order_ttl = datetime.timedelta(seconds=order_ttl_seconds)
 
 
-def checkout(user_id: int, address_id: int) -> int:
+def checkout(user_id: int, address_id: int, within: Callable[[int], None] | None = None) -> int:
     """Turn the cart into an order ``pending_payment``; returns the order id.
 
     Totals are computed here from the catalog's current prices: nothing price-like from the client is used.
+    ``within(order_id)`` runs inside the order's transaction (the route stores its idempotent response
+    there: one commit for the order and its replay).
     """
     address = users.address_snapshot(user_id, address_id)  # 404 if missing or someone else's
     items = cart.lines(user_id)
@@ -59,7 +62,7 @@ def checkout(user_id: int, address_id: int) -> int:
     crash_point("checkout.after_reserve")
     try:
         order_id = _place(user_id, address.id, address.as_dict(), reference, items, prices, currencies.pop(),
-                          deadline)
+                          deadline, within)
     except BaseException:
         catalog.release(reference)
         raise
@@ -76,7 +79,8 @@ def refuse_nothing_to_pay(items: list[tuple[int, int]], prices: dict[int, Any]) 
 
 
 def _place(user_id: int, address_id: int, address: dict[str, Any], reference: str,
-           items: list[tuple[int, int]], prices: dict[int, Any], currency: str, deadline: datetime.datetime) -> int:
+           items: list[tuple[int, int]], prices: dict[int, Any], currency: str, deadline: datetime.datetime,
+           within: Callable[[int], None] | None = None) -> int:
     now = utcnow()
     subtotal = sum(prices[pid].unit_price * qty for pid, qty in items)
     with database.atomic():
@@ -97,6 +101,8 @@ def _place(user_id: int, address_id: int, address: dict[str, Any], reference: st
         ))
         # Exactly the ordered units leave the cart: a line added or raised while this checkout ran stays.
         cart.remove_ordered(user_id, items)
+        if within is not None:
+            within(int(order.id))
         crash_point("checkout.before_order_commit")
     return int(order.id)
 
