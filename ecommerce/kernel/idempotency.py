@@ -55,6 +55,8 @@ class Claim:
     store: IdempotencyStore
     scope: str
     key: str
+    #: What the route's ``preload`` read in the claim's transaction (None without one).
+    preloaded: Any = None
     responded: bool = False
 
     def respond(self, status: int, body: Any) -> None:

@@ -313,7 +313,7 @@ def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel
     c, _ = stocked(kernel, 50)
     user_id, address_id = shopper(kernel)
     fill(kernel, user_id, (a, 2), (b, 1))
-    reserve = catalog.reserve
+    reserve = catalog.reserve_priced
 
     def reserve_then_change_the_cart(*args: object, **kwargs: object) -> object:
         held = reserve(*args, **kwargs)  # type: ignore[arg-type]
@@ -327,7 +327,7 @@ def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel
         other.join()
         return held
 
-    monkeypatch.setattr(catalog, "reserve", reserve_then_change_the_cart)
+    monkeypatch.setattr(catalog, "reserve_priced", reserve_then_change_the_cart)
     order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id)
     assert ordered(kernel, order_id) == {a: 2, b: 1}
     assert cart_of(kernel, user_id) == {a: 3, c: 1}  # the raise and the new line survive the checkout

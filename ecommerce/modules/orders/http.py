@@ -50,7 +50,7 @@ def _checkout(user_id: int, address_id: int, claim: Claim) -> dict[str, object]:
         answer.update(queries.detail(user_id, order_id))
         claim.respond(201, answer)
 
-    lifecycle.checkout(user_id, address_id, within=respond)
+    lifecycle.checkout(user_id, address_id, within=respond, items=claim.preloaded)
     return answer
 
 
@@ -109,7 +109,7 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="Check out the cart (needs an Idempotency-Key)", tag="orders", body=CheckoutIn,
               response=OrderOut, status=201, auth=True, errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
     @authenticated
-    @idempotent(idempotency)
+    @idempotent(idempotency, preload=cart.lines)  # the cart is read in the key's claim: one commit for both
     async def checkout(request: Request) -> HTTPResponse:
         data = parse_body(request, CheckoutIn)
         return json(await run_sync(_checkout, principal(request).user_id, data.address_id, claim_of(request)),
