@@ -3,8 +3,9 @@
 Why a tracer next to ``xact_commit``: PostgreSQL counts transactions per database, not per caller. With
 peewee in autocommit mode a transaction is either a statement run outside ``atomic()`` (PostgreSQL
 commits it on its own) or a ``COMMIT``; each such moment is written, with the ``ecommerce`` frames that
-caused it, as one JSON line to the file ``ECOMMERCE_BENCH_COMMIT_TRACE`` names. Installed in the app's
-processes by ``trace/sitecustomize.py``, in the benchmark's own process by :func:`install`.
+caused it, as one JSON line to the file ``ECOMMERCE_BENCH_COMMIT_TRACE`` names, and so is each new
+session (PostgreSQL counts one transaction for it) and each pool check (``SELECT 1``). Installed in the
+app's processes by ``trace/sitecustomize.py``, in the benchmark's own process by :func:`install`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def install(path: str | None = None) -> None:
     from peewee import PostgresqlDatabase, Psycopg2Adapter
 
     execute_sql, commit = PostgresqlDatabase.execute_sql, PostgresqlDatabase.commit
-    is_closed = Psycopg2Adapter.is_connection_closed
+    is_closed, connect = Psycopg2Adapter.is_connection_closed, PostgresqlDatabase._connect
 
     def app_of(db: Any) -> str:
         return str(db.connect_params.get("application_name", ""))
@@ -74,6 +75,12 @@ def install(path: str | None = None) -> None:
             _write(path, "pool check", str(conn.info.parameter_status("application_name") or ""), "SELECT 1")
         return closed
 
+    def traced_connect(self: Any) -> Any:
+        conn = connect(self)
+        _write(path, "connect", app_of(self))  # a new session is a transaction too (authentication reads)
+        return conn
+
+    PostgresqlDatabase._connect = traced_connect  # type: ignore[method-assign]
     PostgresqlDatabase.execute_sql = traced_execute  # type: ignore[method-assign]
     PostgresqlDatabase.commit = traced_commit  # type: ignore[method-assign]
     Psycopg2Adapter.is_connection_closed = traced_is_closed  # type: ignore[method-assign]
