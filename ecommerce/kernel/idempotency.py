@@ -46,6 +46,24 @@ def request_hash(method: str, path: str, body: Any, key: bytes) -> str:
     return hmac.new(key, f"{method} {path}\n{canonical}".encode(), hashlib.sha256).hexdigest()
 
 
+@dataclass
+class Claim:
+    """A key this request owns. A use case that writes to the store's database may store its response
+    inside its own transaction (:meth:`respond`): then the work and its replay commit together, and
+    the route does not store it again afterwards."""
+
+    store: IdempotencyStore
+    scope: str
+    key: str
+    #: What the route's ``preload`` read in the claim's transaction (None without one).
+    preloaded: Any = None
+    responded: bool = False
+
+    def respond(self, status: int, body: Any) -> None:
+        self.store.finish(self.scope, self.key, status, body)
+        self.responded = True
+
+
 class IdempotencyStore:
     """The ``<module>_idempotency_keys`` table of one module."""
 
@@ -77,10 +95,11 @@ class IdempotencyStore:
         """
         Key = self.Key
         now = utcnow()
-        # Forget this caller's expired key first, so it can be used again.
-        Key.delete().where((Key.scope == scope) & (Key.key == key) & (Key.expires_at < now)).execute()
         try:
+            # One transaction (one commit on the request path): forget this caller's expired key, so it
+            # can be used again, and claim it. A conflict means a live key: the delete changed nothing.
             with self.database.atomic():
+                Key.delete().where((Key.scope == scope) & (Key.key == key) & (Key.expires_at < now)).execute()
                 Key.insert(scope=scope, key=key, request_hash=fingerprint, status="in_flight", created_at=now,
                            expires_at=now + TTL).execute()
             return None
@@ -103,6 +122,8 @@ class IdempotencyStore:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
 
     def finish(self, scope: str, key: str, status: int, body: Any) -> None:
+        """Store the response (below 500) or drop the claim. Called inside the use case's own transaction
+        (see :class:`Claim`), the response is stored with the work it describes: one commit for both."""
         Key = self.Key
         if status >= 500:
             self.release(scope, key)

@@ -313,7 +313,7 @@ def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel
     c, _ = stocked(kernel, 50)
     user_id, address_id = shopper(kernel)
     fill(kernel, user_id, (a, 2), (b, 1))
-    reserve = catalog.reserve
+    reserve = catalog.reserve_priced
 
     def reserve_then_change_the_cart(*args: object, **kwargs: object) -> object:
         held = reserve(*args, **kwargs)  # type: ignore[arg-type]
@@ -327,7 +327,7 @@ def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel
         other.join()
         return held
 
-    monkeypatch.setattr(catalog, "reserve", reserve_then_change_the_cart)
+    monkeypatch.setattr(catalog, "reserve_priced", reserve_then_change_the_cart)
     order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id)
     assert ordered(kernel, order_id) == {a: 2, b: 1}
     assert cart_of(kernel, user_id) == {a: 3, c: 1}  # the raise and the new line survive the checkout
@@ -437,3 +437,35 @@ def test_a_payment_after_its_units_were_sold_cancels_the_order_with_a_refund(ker
     kernel.runner.call(paysim_module.succeed, late, placed.user_id, placed.total, payment_id=2)  # redelivered
     kernel.relay_until_idle()
     assert order(kernel, late).order_status == states.CANCELLED and stock_of(kernel, product_id) == (2, 2)
+
+
+def test_the_idempotent_answer_commits_with_the_order_or_not_at_all(kernel: Kernel) -> None:
+    """The route stores its answer inside the order's transaction (one commit for both, ADR 0015): if
+    that transaction fails, neither the order nor the answer exists, the stock comes back and the key
+    stays claimed (the route then drops it); when it commits, the key replays exactly that order."""
+    from ecommerce.kernel.idempotency import Claim
+    from ecommerce.modules.orders.models import idempotency
+
+    product, _ = stocked(kernel, 5)
+    user_id, address_id = shopper(kernel)
+    fill(kernel, user_id, (product, 2))
+    scope, key = str(user_id), "one-commit"
+    assert kernel.runner.call(idempotency.claim, scope, key, "fingerprint") is None
+    claim = Claim(idempotency, scope, key)
+
+    def answer_then_fail(order_id: int) -> None:
+        claim.respond(201, {"id": order_id})
+        raise RuntimeError("the order's transaction fails after the answer was written")
+
+    with pytest.raises(RuntimeError):
+        kernel.runner.call(lifecycle.checkout, user_id, address_id, answer_then_fail)
+    Key = idempotency.Key
+    row = kernel.runner.call(Key.get, (Key.scope == scope) & (Key.key == key))
+    assert (row.status, row.response_body) == ("in_flight", None)
+    assert kernel.runner.call(lambda: Order.select().where(Order.user_id == user_id).count()) == 0
+    assert stock_of(kernel, product) == (5, 0) and cart_of(kernel, user_id) == {product: 2}
+
+    order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id,
+                                  lambda placed: claim.respond(201, {"id": placed}))
+    assert kernel.runner.call(idempotency.claim, scope, key, "fingerprint").body == {"id": order_id}
+    assert stock_of(kernel, product) == (5, 2) and cart_of(kernel, user_id) == {}

@@ -19,7 +19,7 @@ from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import AppError, FieldError, ValidationFailed
 from ecommerce.kernel.http.auth import principal
 from ecommerce.kernel.http.problems import PROBLEM_JSON, app_error_body
-from ecommerce.kernel.idempotency import IdempotencyStore, request_hash
+from ecommerce.kernel.idempotency import Claim, IdempotencyStore, StoredResponse, request_hash
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 HEADER = "idempotency-key"
@@ -51,18 +51,40 @@ def _body(request: Request) -> Any:
         return request.body.hex()
 
 
-def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
+def claim_of(request: Request) -> Claim:
+    """The key an ``@idempotent`` route's request owns (to store the response in the use case's transaction)."""
+    claim: Claim = request.ctx.idempotency_claim
+    return claim
+
+
+def _claim(store: IdempotencyStore, scope: str, key: str, fingerprint: str,
+           preload: Callable[[int], Any] | None, caller: int) -> tuple[StoredResponse | None, Any]:
+    """Claim the key and, when this request owns it, run ``preload(caller)`` in the same transaction."""
+    if preload is None:
+        return store.claim(scope, key, fingerprint), None
+    with store.database.atomic():
+        stored = store.claim(scope, key, fingerprint)
+        return stored, (preload(caller) if stored is None else None)
+
+
+def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = None) -> Callable[[Handler], Handler]:
+    """``preload(user_id)``: a read of the store's own database the handler needs anyway, done in the
+    claim's transaction (on PostgreSQL a read outside a transaction is a commit of its own); the handler
+    finds it in ``claim_of(request).preloaded``."""
+
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def once(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             key = _key(request)
             scope = str(principal(request).user_id)
             fingerprint = request_hash(request.method, request.path, _body(request), request.app.ctx.idempotency_key)
-            stored = await run_sync(store.claim, scope, key, fingerprint)
+            caller = principal(request).user_id
+            stored, preloaded = await run_sync(_claim, store, scope, key, fingerprint, preload, caller)
             if stored is not None:
                 content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"
                 return json_response(stored.body, status=stored.status, content_type=content_type,
                                      headers={"Idempotent-Replayed": "true"})
+            claim = request.ctx.idempotency_claim = Claim(store, scope, key, preloaded)
             try:
                 response = await handler(request, *args, **kwargs)
             except AppError as exc:
@@ -71,8 +93,9 @@ def idempotent(store: IdempotencyStore) -> Callable[[Handler], Handler]:
             except BaseException:
                 await run_sync(store.release, scope, key)
                 raise
-            body = json.loads(response.body) if response.body else None
-            await run_sync(store.finish, scope, key, response.status, body)
+            if not claim.responded:  # else stored by the use case, in its own transaction
+                body = json.loads(response.body) if response.body else None
+                await run_sync(store.finish, scope, key, response.status, body)
             return response
 
         return once  # type: ignore[return-value]

@@ -185,11 +185,14 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
     wanted = _normalise(lines)
     deadline = hold_until or utcnow() + DEFAULT_HOLD
     for _ in range(MAX_ATTEMPTS):
-        if Reservation.select().where(Reservation.reference == reference).exists():
-            return _existing(reference, wanted)
-        plan = _plan(wanted, near, country)
         try:
+            # The look-ups inside the transaction: on PostgreSQL each autocommitted read is a transaction
+            # (a commit) of its own; here the whole attempt is one. The plan stays optimistic (_apply's
+            # conditional updates catch a race), so no row is locked while planning.
             with database.atomic():
+                if Reservation.select().where(Reservation.reference == reference).exists():
+                    return _existing(reference, wanted)
+                plan = _plan(wanted, near, country)
                 _apply(reference, plan, deadline)
         except _Raced:
             continue

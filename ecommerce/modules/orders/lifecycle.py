@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ecommerce.kernel.clock import utcnow
@@ -34,37 +35,46 @@ def configure(order_ttl_seconds: int) -> None:
     _order_ttl = datetime.timedelta(seconds=order_ttl_seconds)
 
 
-def checkout(user_id: int, address_id: int) -> int:
+def checkout(user_id: int, address_id: int, within: Callable[[int], None] | None = None,
+             items: list[tuple[int, int]] | None = None) -> int:
     """Turn the cart into an order ``pending_payment``; returns the order id.
 
     Totals are computed here from the catalog's current prices: nothing price-like from the client is used.
+    ``within(order_id)`` runs inside the order's transaction (the route stores its idempotent response
+    there: one commit for the order and its replay). ``items``: the cart's lines when the caller already
+    read them (the route does, in the key's claim); exactly these units leave the cart.
     """
     address = users.address_snapshot(user_id, address_id)  # 404 if missing or someone else's
-    items = cart.lines(user_id)
+    items = cart.lines(user_id) if items is None else items
     if not items:
         raise Conflict("The cart is empty.")
-    prices = catalog.snapshot([pid for pid, _ in items])
-    gone = [pid for pid, _ in items if pid not in prices]
-    if gone:
-        raise Conflict(f"Some products are no longer sold: {', '.join(map(str, gone))}. Remove them first.")
-    currencies = {prices[pid].currency for pid, _ in items}
-    if len(currencies) != 1:
-        raise Conflict("The cart mixes currencies; check out one currency at a time.")
-    refuse_nothing_to_pay(items, prices)
     reference = f"order-{uuid.uuid4().hex}"
     # One deadline for the stock and the order: a reservation whose order never got written (the process
     # died in between) is expired by the catalog's sweep at the moment the order would have expired.
     deadline = utcnow() + _order_ttl
-    catalog.reserve(reference, items, country=address.country, hold_until=deadline)  # 409, nothing held
+    # The prices are read, checked and the stock reserved in one catalog transaction (one commit); a
+    # refusal (409) holds nothing.
+    prices = catalog.reserve_priced(reference, items, lambda found: refuse_unsellable(items, found),
+                                    country=address.country, hold_until=deadline)
     crash_point("checkout.after_reserve")
     try:
-        order_id = _place(user_id, address.id, address.as_dict(), reference, items, prices, currencies.pop(),
-                          deadline)
+        order_id = _place(user_id, address.id, address.as_dict(), reference, items, prices,
+                          prices[items[0][0]].currency, deadline, within)
     except BaseException:
         catalog.release(reference)
         raise
     crash_point("checkout.after_order_commit")
     return order_id
+
+
+def refuse_unsellable(items: list[tuple[int, int]], prices: dict[int, Any]) -> None:
+    """A cart that cannot become one payable order: a product gone, mixed currencies, nothing to pay."""
+    gone = [pid for pid, _ in items if pid not in prices]
+    if gone:
+        raise Conflict(f"Some products are no longer sold: {', '.join(map(str, gone))}. Remove them first.")
+    if len({prices[pid].currency for pid, _ in items}) != 1:
+        raise Conflict("The cart mixes currencies; check out one currency at a time.")
+    refuse_nothing_to_pay(items, prices)
 
 
 def refuse_nothing_to_pay(items: list[tuple[int, int]], prices: dict[int, Any]) -> None:
@@ -76,7 +86,8 @@ def refuse_nothing_to_pay(items: list[tuple[int, int]], prices: dict[int, Any]) 
 
 
 def _place(user_id: int, address_id: int, address: dict[str, Any], reference: str,
-           items: list[tuple[int, int]], prices: dict[int, Any], currency: str, deadline: datetime.datetime) -> int:
+           items: list[tuple[int, int]], prices: dict[int, Any], currency: str, deadline: datetime.datetime,
+           within: Callable[[int], None] | None = None) -> int:
     now = utcnow()
     subtotal = sum(prices[pid].unit_price * qty for pid, qty in items)
     with database.atomic():
@@ -97,6 +108,8 @@ def _place(user_id: int, address_id: int, address: dict[str, Any], reference: st
         ))
         # Exactly the ordered units leave the cart: a line added or raised while this checkout ran stays.
         cart.remove_ordered(user_id, items)
+        if within is not None:
+            within(int(order.id))
         crash_point("checkout.before_order_commit")
     return int(order.id)
 

@@ -1,0 +1,39 @@
+"""Smoke run of the commits benchmark (``python -m benchmarks.commits``) with two checkouts on PostgreSQL.
+
+Not a timing test: it proves the counting works (``xact_commit`` around the checkouts equals what the
+tracer attributed, plus the sessions the reading made the app reopen) and holds checkout to its budget of
+commits on the request path (ADR 0015): a change that adds a commit to ``POST /orders`` fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import databases
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.postgres
+def test_commits_are_counted_and_checkout_stays_within_its_budget(tmp_path: Path,
+                                                                   request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("postgres_url")  # skips, or fails when PostgreSQL is required and absent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMMERCE_")}
+    env["ECOMMERCE_BENCH_POSTGRES_URL"] = databases.ADMIN_URL
+    out = tmp_path / "commits.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.commits", "--checkouts", "2", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    path = report["request_path"]
+    assert path["traced"] > 0 and path["xact_commit"] == path["traced"] + path["new_sessions"]
+    # The relay's statements may leave peewee's execute_sql (raw driver batches): counted, maybe not all traced.
+    assert report["relay"]["xact_commit"] >= report["relay"]["traced"] > 0
+    assert path["per_request"] == {"add_to_cart": 3.0, "post_orders": 4.0}
+    assert report["relay"]["delivered"] >= 2  # at least OrderPlaced and the stock event, per checkout
