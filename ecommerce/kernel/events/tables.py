@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from peewee import (
     AutoField,
@@ -130,6 +130,24 @@ class EventTables:
                 return False
             effect()
             return True
+
+    def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]]) -> int:
+        """``process_once`` for several (event id, handler, effect) in ONE transaction: one commit for the
+        batch. Any failure (an effect raising, a racing relay's inbox row) rolls everything back and
+        raises; the caller then goes one at a time. Returns how many effects ran."""
+        Inbox = self.Inbox
+        with self.database.atomic():
+            ids = list({event_id for event_id, _, _ in items})
+            seen = set(Inbox.select(Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(ids)).tuples())
+            fresh = [(e, h, effect) for e, h, effect in items if (e, h) not in seen]
+            if fresh:
+                now = utcnow()
+                Inbox.insert_many(
+                    [{"event_id": e, "handler": h, "processed_at": now} for e, h, _ in fresh]
+                ).execute()
+            for _, _, effect in fresh:
+                effect()
+            return len(fresh)
 
     def pending_count(self) -> int:
         Outbox = self.Outbox
