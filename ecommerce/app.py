@@ -133,7 +133,7 @@ async def _job_loop(name: str, run: Callable[[], object], every: float) -> None:
 
 
 async def _relay_loop(kernel: Kernel, interval: float) -> None:
-    """Deliver events in the background: woken right after a use case publishes, polled otherwise."""
+    """Deliver events in the background: woken when a transaction that published commits, polled otherwise."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,12 +28,14 @@ from peewee import (
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events.event import IntegrationEvent
 
-_signal = threading.local()
+log = logging.getLogger("ecommerce.events")
+_armed = threading.local()  # the transaction whose commit already wakes the relay (one hook per transaction)
 _listeners: list[Callable[[], None]] = []
 
 
 def add_publish_listener(listener: Callable[[], None]) -> None:
-    """Called (from any thread) after a use case that published events has finished."""
+    """Called (in the committing thread) right after a transaction that published events commits: the
+    relay's wake-up, so an event waits for no poll interval. Keep it short and thread-safe."""
     _listeners.append(listener)
 
 
@@ -41,12 +44,13 @@ def remove_publish_listener(listener: Callable[[], None]) -> None:
         _listeners.remove(listener)
 
 
-def flush_publish_signal() -> None:
-    """Wake the relay if this thread published since the last call (``run_sync`` calls this)."""
-    if getattr(_signal, "published", False):
-        _signal.published = False
-        for listener in list(_listeners):
+def _committed() -> None:
+    """After-commit hook of a publishing transaction (never runs after a rollback)."""
+    for listener in list(_listeners):
+        try:
             listener()
+        except Exception:  # the transaction has committed: a failed wake-up must not look like a failure
+            log.exception("publish listener failed")
 
 
 class EventTables:
@@ -104,7 +108,10 @@ class EventTables:
             occurred_at=now,
             available_at=now,
         ).execute()
-        _signal.published = True
+        top = self.database.top_transaction()
+        if getattr(_armed, "transaction", None) is not top:
+            _armed.transaction = top
+            self.database.after_commit(_committed)
         return event_id
 
     def seen(self, event_id: str, handler: str) -> bool:
