@@ -267,10 +267,10 @@ def test_the_relay_marks_only_what_the_transport_confirmed(kernel: Kernel) -> No
 
 
 def test_a_commit_that_publishes_wakes_the_relay_once(kernel: Kernel) -> None:
-    wakes: list[int] = []
+    wakes: list[frozenset[str]] = []
 
-    def listener() -> None:
-        wakes.append(1)
+    def listener(modules: frozenset[str]) -> None:
+        wakes.append(modules)
 
     def publish_two(fail: bool) -> None:
         before = len(wakes)
@@ -284,9 +284,25 @@ def test_a_commit_that_publishes_wakes_the_relay_once(kernel: Kernel) -> None:
     add_publish_listener(listener)
     try:
         kernel.runner.call(publish_two, False)
-        assert wakes == [1]  # once per transaction, right at its commit
+        assert wakes == [{"users"}]  # once per transaction, right at its commit, naming the outbox
         with pytest.raises(RuntimeError):
             kernel.runner.call(publish_two, True)
-        assert wakes == [1]  # a rollback wakes nobody
+        assert wakes == [{"users"}]  # a rollback wakes nobody
     finally:
         remove_publish_listener(listener)
+
+
+def test_a_woken_relay_looks_only_at_the_outboxes_that_committed(settings: Settings) -> None:
+    kernel = start(settings.replace(relay_batch_size=2))
+    try:
+        kernel.relay_until_idle()  # whatever the migrations left
+        assert kernel.runner.call(kernel.relay.run_hinted).delivered == 0 and not kernel.relay.hinted
+        for n in range(3):
+            register(kernel, f"hint{n}@example.com")
+        assert kernel.relay.hinted  # the commits named the users outbox
+        first = kernel.runner.call(kernel.relay.run_hinted)
+        assert first.delivered == 2 and kernel.relay.hinted  # a full batch: look again
+        assert kernel.runner.call(kernel.relay.run_hinted).delivered == 1
+        assert not kernel.relay.hinted and len(entries(kernel)) == 3
+    finally:
+        kernel.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,12 +77,38 @@ class Relay:
         self.max_attempts = max_attempts
         self.lease = datetime.timedelta(seconds=lease_seconds)
         self.lake = lake
+        self._hints: set[str] = set()
+        self._hints_lock = threading.Lock()
 
     def run_once(self, now: datetime.datetime | None = None) -> RelayReport:
         """Deliver one batch of due events per module; returns what happened. Safe from many processes."""
         report = RelayReport()
         for source in self.sources:
             report += self._drain(source, now)
+        return report
+
+    def hint(self, modules: Iterable[str]) -> None:
+        """Note that ``modules`` committed events (a publish listener): the next ``run_hinted`` looks there."""
+        with self._hints_lock:
+            self._hints.update(modules)
+
+    @property
+    def hinted(self) -> bool:
+        return bool(self._hints)
+
+    def run_hinted(self, now: datetime.datetime | None = None) -> RelayReport:
+        """A pass over only the outboxes that committed events since the last one: a woken relay does not
+        poll a dozen idle outboxes (each poll is a commit on PostgreSQL). Events of other processes, and
+        retries whose backoff ends, wait for the next full ``run_once`` (the poll interval)."""
+        with self._hints_lock:
+            wanted, self._hints = self._hints, set()
+        report = RelayReport()
+        for source in self.sources:
+            if source.module in wanted:
+                found = self._drain(source, now)
+                if found.delivered + found.retried + found.failed >= self.batch_size:
+                    self.hint([source.module])  # a full batch: there may be more
+                report += found
         return report
 
     def _drain(self, source: EventTables, now: datetime.datetime | None) -> RelayReport:

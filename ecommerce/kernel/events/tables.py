@@ -13,6 +13,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from peewee import (
     AutoField,
@@ -29,26 +30,30 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events.event import IntegrationEvent
 
 log = logging.getLogger("ecommerce.events")
-_armed = threading.local()  # the transaction whose commit already wakes the relay (one hook per transaction)
-_listeners: list[Callable[[], None]] = []
+#: (transaction, modules it published for): one after-commit hook per transaction, however many events.
+_armed = threading.local()
+PublishListener = Callable[[frozenset[str]], None]
+_listeners: list[PublishListener] = []
 
 
-def add_publish_listener(listener: Callable[[], None]) -> None:
-    """Called (in the committing thread) right after a transaction that published events commits: the
-    relay's wake-up, so an event waits for no poll interval. Keep it short and thread-safe."""
+def add_publish_listener(listener: PublishListener) -> None:
+    """``listener(modules)`` is called (in the committing thread) right after a transaction that published
+    events for ``modules`` commits: the relay's wake-up and its hint of which outboxes to look at, so an
+    event waits for no poll interval. Keep it short and thread-safe."""
     _listeners.append(listener)
 
 
-def remove_publish_listener(listener: Callable[[], None]) -> None:
+def remove_publish_listener(listener: PublishListener) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
 
 
-def _committed() -> None:
+def _committed(modules: set[str]) -> None:
     """After-commit hook of a publishing transaction (never runs after a rollback)."""
+    published = frozenset(modules)
     for listener in list(_listeners):
         try:
-            listener()
+            listener(published)
         except Exception:  # the transaction has committed: a failed wake-up must not look like a failure
             log.exception("publish listener failed")
 
@@ -109,9 +114,12 @@ class EventTables:
             available_at=now,
         ).execute()
         top = self.database.top_transaction()
-        if getattr(_armed, "transaction", None) is not top:
-            _armed.transaction = top
-            self.database.after_commit(_committed)
+        armed: tuple[object, set[str]] | None = getattr(_armed, "state", None)
+        if armed is None or armed[0] is not top:
+            armed = (top, set())
+            _armed.state = armed
+            self.database.after_commit(partial(_committed, armed[1]))
+        armed[1].add(self.module)
         return event_id
 
     def seen(self, event_id: str, handler: str) -> bool:
