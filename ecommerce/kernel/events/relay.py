@@ -126,8 +126,11 @@ class Relay:
             & (Outbox.claimed_until.is_null() | (Outbox.claimed_until < moment))
         )
         lease = moment + self.lease
+        postgres = is_postgres(source.database)
+        if not postgres and not Outbox.select(Outbox.id).where(due).exists():
+            return []  # SQLite: an idle outbox costs a read, not the database's only write lock
         with source.database.atomic():
-            if is_postgres(source.database):
+            if postgres:
                 # Rows another relay is claiming right now are locked: skip them rather than wait.
                 pick = Outbox.select(Outbox.id).where(due).order_by(Outbox.id).limit(self.batch_size)
                 claimed = (
