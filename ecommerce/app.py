@@ -133,24 +133,34 @@ async def _job_loop(name: str, run: Callable[[], object], every: float) -> None:
 
 
 async def _relay_loop(kernel: Kernel, interval: float) -> None:
-    """Deliver events in the background: woken right after a use case publishes, polled otherwise."""
+    """Deliver events in the background. Woken when a transaction that published commits, it looks only
+    at the outboxes that committed (``Relay.run_hinted``); every ``interval`` without a wake-up it polls
+    them all (events of other processes, retries whose backoff ended)."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
+    relay = kernel.relay
 
-    def nudge() -> None:
+    def nudge(modules: frozenset[str]) -> None:
         loop.call_soon_threadsafe(wake.set)
 
     add_publish_listener(nudge)
+    full = True  # the first pass, and every pass after a quiet interval, looks at every outbox
     try:
         while True:
             wake.clear()
             try:
-                report = await run_sync(kernel.relay.run_once)
-                if report.delivered + report.retried + report.failed >= kernel.relay.batch_size:
+                report = await run_sync(relay.run_once if full else relay.run_hinted)
+                if full and report.delivered + report.retried + report.failed >= relay.batch_size:
                     continue  # a full batch: there may be more waiting
+                if relay.hinted:
+                    full = False
+                    continue
             except Exception:
                 log.exception("outbox relay pass failed")
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(wake.wait(), timeout=interval)
+                full = False
+            except TimeoutError:
+                full = True
     finally:
         remove_publish_listener(nudge)

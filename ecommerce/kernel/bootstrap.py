@@ -22,6 +22,7 @@ from ecommerce.kernel.concurrency import SyncRunner
 from ecommerce.kernel.database import Databases
 from ecommerce.kernel.events import Consumer, Relay, RelayReport
 from ecommerce.kernel.events.lake import EventLake
+from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 from ecommerce.kernel.migrations import MigrationState
 from ecommerce.kernel.migrations import migrate as migrate_module
 from ecommerce.kernel.migrations import status as migration_status
@@ -76,6 +77,7 @@ class Kernel:
             lease_seconds=settings.relay_lease_seconds,
             lake=self.lake,
         )
+        add_publish_listener(self.relay.hint)  # which outboxes a woken relay should look at
         concurrency.activate(self.runner)
         for module in self.registry:
             if module.setup is not None:
@@ -148,6 +150,7 @@ class Kernel:
         return principal
 
     def close(self) -> None:
+        remove_publish_listener(self.relay.hint)
         self.runner.shutdown()
         self.databases.close_all()
         concurrency.activate(None)

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from ecommerce.kernel.database import Databases
-from ecommerce.kernel.events.tables import flush_publish_signal
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,7 +39,6 @@ class SyncRunner:
             return fn(*args, **kwargs)
         finally:
             self.databases.release_thread_connections()
-            flush_publish_signal()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()

@@ -22,10 +22,12 @@ from tests.support.audit_module import AuditEntry, Behaviour
 def kernel(settings: Settings) -> Iterator[Kernel]:
     Behaviour.failures_left = 0
     Behaviour.calls = 0
+    Behaviour.poison = set()
     k = Kernel(settings, modules={**discover(), "audit": audit_module.module})
     k.migrate()
     yield k
     k.close()
+    Behaviour.poison = set()
 
 
 def logged(kernel: Kernel) -> list[str]:
@@ -64,3 +66,15 @@ def test_a_failed_append_is_retried_and_the_handlers_still_run(kernel: Kernel) -
     again = kernel.relay_once(later(5))
     assert again.delivered == 1 and len(logged(kernel)) == 1
     assert kernel.runner.call(lambda: AuditEntry.select().count()) == 1  # the inbox kept it to once
+
+
+def test_a_batch_is_logged_before_its_handlers_even_when_one_fails(kernel: Kernel) -> None:
+    password = "long-enough-password"
+    users = [kernel.runner.call(users_service.register, f"lake{n}@example.com", password) for n in range(3)]
+    Behaviour.poison = {int(users[1].id)}
+    first = kernel.relay_once()
+    assert (first.delivered, first.retried) == (2, 1)
+    assert len(logged(kernel)) == 3  # all three, the poison event too, before any handler ran
+    Behaviour.poison = set()
+    assert kernel.relay_once(later(5)).delivered == 1
+    assert len(logged(kernel)) == 3  # the retry does not log it again

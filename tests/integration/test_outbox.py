@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+import psycopg2
 import pytest
 
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events.relay import Relay
+from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
+from ecommerce.kernel.events.transport import Failures, OutboxEvent
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.users import models as users_models
@@ -30,9 +34,11 @@ def start(settings: Settings) -> Kernel:
 def kernel(settings: Settings) -> Iterator[Kernel]:
     Behaviour.failures_left = 0
     Behaviour.calls = 0
+    Behaviour.poison = set()
     k = start(settings)
     yield k
     k.close()
+    Behaviour.poison = set()
 
 
 def register(kernel: Kernel, email: str) -> int:
@@ -173,4 +179,130 @@ def test_event_is_parked_after_the_last_attempt(settings: Settings) -> None:
         assert (state.pending, state.failed, state.delivered) == (0, 1, 0)
     finally:
         Behaviour.failures_left = 0
+        kernel.close()
+
+
+def test_a_batch_is_claimed_delivered_and_marked_in_one_pass(kernel: Kernel) -> None:
+    for n in range(5):
+        register(kernel, f"batch{n}@example.com")
+    report = kernel.relay_once()
+    assert (report.delivered, report.retried, report.failed) == (5, 0, 0)
+    rows = outbox_rows(kernel)
+    assert all(r["delivered_at"] is not None and r["attempts"] == 1 and r["claimed_until"] is None for r in rows)
+    assert len(entries(kernel)) == 5 and Behaviour.calls == 5
+
+
+def test_a_redelivered_batch_is_processed_once(kernel: Kernel) -> None:
+    for n in range(3):
+        register(kernel, f"again{n}@example.com")
+    assert kernel.relay_once().delivered == 3
+    Outbox = users_models.events.Outbox
+    kernel.runner.call(lambda: Outbox.update(delivered_at=None).execute())  # a relay that died before marking
+    assert kernel.relay_once().delivered == 3
+    assert Behaviour.calls == 3  # the batch's inbox lookup skipped all three handlers
+    assert len(entries(kernel)) == 3
+
+
+def test_a_poison_event_does_not_hold_the_batch_back(kernel: Kernel) -> None:
+    ids = [register(kernel, f"poison{n}@example.com") for n in range(3)]
+    Behaviour.poison = {ids[1]}
+    report = kernel.relay_once()
+    assert (report.delivered, report.retried) == (2, 1)  # the batch failed, one at a time saved the others
+    assert "poison event" in report.errors[0]
+    assert sorted(user for _, user in entries(kernel)) == [ids[0], ids[2]]  # the poison's write rolled back
+    poisoned = [r for r in outbox_rows(kernel) if r["delivered_at"] is None]
+    assert len(poisoned) == 1 and poisoned[0]["attempts"] == 1 and "poison event" in str(poisoned[0]["last_error"])
+    assert kernel.relay_once().delivered == 0  # backing off
+    Behaviour.poison = set()
+    assert kernel.relay_once(now=later(2)).delivered == 1
+    assert sorted(user for _, user in entries(kernel)) == sorted(ids)
+
+
+def test_the_claim_skips_rows_another_relay_holds_on_postgres(kernel: Kernel, settings: Settings) -> None:
+    if not is_postgres(users_models.database):
+        pytest.skip("FOR UPDATE SKIP LOCKED is the PostgreSQL claim; SQLite has one writer")
+    for n in range(3):
+        register(kernel, f"locked{n}@example.com")
+    other = psycopg2.connect(settings.database_url, options="-c search_path=users")
+    try:
+        with other.cursor() as cur:  # another relay in the middle of its claim: the oldest row is locked
+            cur.execute("SELECT id FROM users_outbox ORDER BY id LIMIT 1 FOR UPDATE")
+            reports: list[object] = []
+            relay = threading.Thread(target=lambda: reports.append(kernel.relay_once()))
+            relay.start()
+            relay.join(timeout=20)
+            assert not relay.is_alive(), "the claim waited for the locked row instead of skipping it"
+            assert [r.delivered for r in reports] == [2]  # type: ignore[attr-defined]
+        other.rollback()
+    finally:
+        other.close()
+    assert kernel.relay_once().delivered == 1
+    assert len(entries(kernel)) == 3
+
+
+class HalfTransport:
+    """A transport (a broker, say) that confirms every other event and reports the rest as failed."""
+
+    def __init__(self) -> None:
+        self.seen: list[OutboxEvent] = []
+
+    def publish(self, events: Sequence[OutboxEvent]) -> Failures:
+        self.seen.extend(events)
+        return {e.row_id: ["broker: not confirmed"] for e in events[1::2]}
+
+
+def test_the_relay_marks_only_what_the_transport_confirmed(kernel: Kernel) -> None:
+    for n in range(4):
+        register(kernel, f"transport{n}@example.com")
+    transport = HalfTransport()
+    relay = Relay([users_models.events], [], transport=transport)
+    report = kernel.runner.call(relay.run_once)
+    assert (report.delivered, report.retried) == (2, 2)
+    assert [e.key for e in transport.seen] == ["users.UserRegistered.v1"] * 4
+    assert [e.source for e in transport.seen] == ["users"] * 4
+    rows = sorted(outbox_rows(kernel), key=lambda r: int(r["id"]))  # type: ignore[call-overload]
+    assert [r["delivered_at"] is not None for r in rows] == [True, False, True, False]
+    assert all(r["last_error"] == "broker: not confirmed" for r in rows[1::2])
+    assert entries(kernel) == []  # the in-process subscribers were not involved
+
+
+def test_a_commit_that_publishes_wakes_the_relay_once(kernel: Kernel) -> None:
+    wakes: list[frozenset[str]] = []
+
+    def listener(modules: frozenset[str]) -> None:
+        wakes.append(modules)
+
+    def publish_two(fail: bool) -> None:
+        before = len(wakes)
+        with users_models.database.atomic():
+            users_models.events.publish(UserRegistered(user_id=1, email="one@example.com"))
+            users_models.events.publish(UserRegistered(user_id=2, email="two@example.com"))
+            assert len(wakes) == before  # not before the commit: the relay would not see the rows yet
+            if fail:
+                raise RuntimeError("rolled back")
+
+    add_publish_listener(listener)
+    try:
+        kernel.runner.call(publish_two, False)
+        assert wakes == [{"users"}]  # once per transaction, right at its commit, naming the outbox
+        with pytest.raises(RuntimeError):
+            kernel.runner.call(publish_two, True)
+        assert wakes == [{"users"}]  # a rollback wakes nobody
+    finally:
+        remove_publish_listener(listener)
+
+
+def test_a_woken_relay_looks_only_at_the_outboxes_that_committed(settings: Settings) -> None:
+    kernel = start(settings.replace(relay_batch_size=2))
+    try:
+        kernel.relay_until_idle()  # whatever the migrations left
+        assert kernel.runner.call(kernel.relay.run_hinted).delivered == 0 and not kernel.relay.hinted
+        for n in range(3):
+            register(kernel, f"hint{n}@example.com")
+        assert kernel.relay.hinted  # the commits named the users outbox
+        first = kernel.runner.call(kernel.relay.run_hinted)
+        assert first.delivered == 2 and kernel.relay.hinted  # a full batch: look again
+        assert kernel.runner.call(kernel.relay.run_hinted).delivered == 1
+        assert not kernel.relay.hinted and len(entries(kernel)) == 3
+    finally:
         kernel.close()

@@ -1,12 +1,17 @@
-"""The relay: moves events from every module's outbox to the subscribed handlers, at least once.
+"""The relay: moves events from every module's outbox to the subscribed handlers, at least once, in batches.
 
 How it stays correct with several workers (or a relay that dies mid-batch):
-- a row is *claimed* with a conditional update (``claimed_until`` lease) — never check-then-act — so two
-  relays do not work on the same row at once, and a dead relay's claim simply expires;
-- every handler runs through its module's inbox, so a row delivered twice has its effects once;
-- a failing handler makes the row retry later with exponential backoff; after ``max_attempts`` it is
-  parked as failed (visible in ``ecommerce events status``), never silently dropped. Handlers that
-  already succeeded are not re-run on retry (the inbox remembers them);
+- a batch of due rows is *claimed* in one statement that sets a ``claimed_until`` lease — never
+  check-then-act. On PostgreSQL the statement picks the rows with ``FOR UPDATE SKIP LOCKED``, so relays
+  claiming at the same moment take different rows instead of queueing; on SQLite the claim runs in one
+  ``BEGIN IMMEDIATE`` transaction (one writer at a time anyway). A dead relay's lease simply expires;
+- the batch goes through a ``Transport`` (in-process today): each consuming module processes its events
+  in one inbox transaction, one at a time when a handler fails, so redelivered events have their
+  effects once and a poison event does not hold the others back;
+- rows that every handler accepted are marked delivered in one statement; a failing one is retried
+  later with exponential backoff and, after ``max_attempts``, parked as failed (visible in
+  ``ecommerce events status``), never silently dropped. Handlers that already succeeded are not re-run
+  on retry (the inbox remembers them);
 - with a data lake (``lake.py``), each event is appended to its log *before* the handlers run, so a
   reader of the log never misses an event whose effects are already visible (it may see one twice).
 """
@@ -16,26 +21,21 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
+from typing import Any
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.events.event import Envelope, Subscription
+from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.events.tables import EventTables
+from ecommerce.kernel.events.transport import Consumer, InProcessTransport, Transport, outbox_event
+
+__all__ = ["Consumer", "Relay", "RelayReport", "backoff"]
 
 log = logging.getLogger("ecommerce.events")
 LAKE_ERROR = "lake:"
-
-
-@dataclass(frozen=True)
-class Consumer:
-    """A module that handles events: its inbox and its subscriptions."""
-
-    module: str
-    tables: EventTables
-    subscriptions: Sequence[Subscription]
 
 
 @dataclass
@@ -68,117 +68,149 @@ class Relay:
         max_attempts: int = 10,
         lease_seconds: float = 30.0,
         lake: EventLake | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.sources = list(sources)
-        self.routes: dict[str, list[tuple[Consumer, Subscription]]] = {}
-        for consumer in consumers:
-            for sub in consumer.subscriptions:
-                self.routes.setdefault(sub.event.key(), []).append((consumer, sub))
+        #: Where claimed rows go: the subscribers in this process unless a broker transport is given.
+        self.transport: Transport = transport or InProcessTransport(consumers)
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.lease = datetime.timedelta(seconds=lease_seconds)
         self.lake = lake
+        self._hints: set[str] = set()
+        self._hints_lock = threading.Lock()
 
     def run_once(self, now: datetime.datetime | None = None) -> RelayReport:
-        """Deliver every due event once; returns what happened. Safe to call from many processes."""
+        """Deliver one batch of due events per module; returns what happened. Safe from many processes."""
         report = RelayReport()
         for source in self.sources:
             report += self._drain(source, now)
         return report
 
-    def _drain(self, source: EventTables, now: datetime.datetime | None) -> RelayReport:
+    def hint(self, modules: Iterable[str]) -> None:
+        """Note that ``modules`` committed events (a publish listener): the next ``run_hinted`` looks there."""
+        with self._hints_lock:
+            self._hints.update(modules)
+
+    @property
+    def hinted(self) -> bool:
+        return bool(self._hints)
+
+    def run_hinted(self, now: datetime.datetime | None = None) -> RelayReport:
+        """A pass over only the outboxes that committed events since the last one: a woken relay does not
+        poll a dozen idle outboxes (each poll is a commit on PostgreSQL). Events of other processes, and
+        retries whose backoff ends, wait for the next full ``run_once`` (the poll interval)."""
+        with self._hints_lock:
+            wanted, self._hints = self._hints, set()
         report = RelayReport()
+        for source in self.sources:
+            if source.module in wanted:
+                found = self._drain(source, now)
+                if found.delivered + found.retried + found.failed >= self.batch_size:
+                    self.hint([source.module])  # a full batch: there may be more
+                report += found
+        return report
+
+    def _drain(self, source: EventTables, now: datetime.datetime | None) -> RelayReport:
         moment = now or utcnow()
+        rows = self._claim(source, moment)
+        return self._deliver(source, rows, moment) if rows else RelayReport()
+
+    def _claim(self, source: EventTables, moment: datetime.datetime) -> list[Any]:
+        """Claim up to ``batch_size`` due rows, oldest first, in one statement and one commit."""
         Outbox = source.Outbox
         due = (
-            Outbox.select()
-            .where(
-                Outbox.delivered_at.is_null()
-                & Outbox.failed_at.is_null()
-                & (Outbox.available_at <= moment)
-                & (Outbox.claimed_until.is_null() | (Outbox.claimed_until < moment))
-            )
-            .order_by(Outbox.id)
-            .limit(self.batch_size)
+            Outbox.delivered_at.is_null()
+            & Outbox.failed_at.is_null()
+            & (Outbox.available_at <= moment)
+            & (Outbox.claimed_until.is_null() | (Outbox.claimed_until < moment))
         )
-        for row in list(due):
-            claimed = (
-                Outbox.update(claimed_until=moment + self.lease)
-                .where(
-                    (Outbox.id == row.id)
-                    & Outbox.delivered_at.is_null()
-                    & (Outbox.claimed_until.is_null() | (Outbox.claimed_until < moment))
+        lease = moment + self.lease
+        postgres = is_postgres(source.database)
+        if not postgres and not Outbox.select(Outbox.id).where(due).exists():
+            return []  # SQLite: an idle outbox costs a read, not the database's only write lock
+        with source.database.atomic():
+            if postgres:
+                # Rows another relay is claiming right now are locked: skip them rather than wait.
+                pick = Outbox.select(Outbox.id).where(due).order_by(Outbox.id).limit(self.batch_size)
+                claimed = (
+                    Outbox.update(claimed_until=lease)
+                    .where(Outbox.id.in_(pick.for_update(skip_locked=True)))
+                    .returning(Outbox)
+                    .execute()
                 )
-                .execute()
-            )
-            if claimed != 1:
-                continue  # another relay got there first
-            report += self._deliver(source, row, moment)
-        return report
+                return sorted(claimed, key=lambda row: row.id)
+            # SQLite: BEGIN IMMEDIATE holds the only write lock, so nothing changes between these two.
+            rows = list(Outbox.select().where(due).order_by(Outbox.id).limit(self.batch_size))
+            if rows:
+                Outbox.update(claimed_until=lease).where(Outbox.id.in_([row.id for row in rows])).execute()
+            return rows
 
-    def _deliver(self, source: EventTables, row: object, moment: datetime.datetime) -> RelayReport:
+    def _deliver(self, source: EventTables, rows: list[Any], moment: datetime.datetime) -> RelayReport:
+        """Lake first, then the transport; then mark the batch in one transaction."""
+        failures: dict[int, list[str]] = {}
+        for row in rows:
+            lake_error = self._record(source, row)
+            if lake_error:
+                failures[row.id] = [lake_error]
+        for row_id, errors in self.transport.publish([outbox_event(row, source.module) for row in rows]).items():
+            if errors:
+                failures.setdefault(row_id, []).extend(errors)
+        return self._mark(source, rows, failures, moment)
+
+    def _mark(
+        self, source: EventTables, rows: list[Any], failures: dict[int, list[str]], moment: datetime.datetime
+    ) -> RelayReport:
         report = RelayReport()
         Outbox = source.Outbox
-        errors: list[str] = []
-        lake_error = self._record(source, row)
-        if lake_error:
-            errors.append(lake_error)
-        for consumer, sub in self.routes.get(row.name, []):  # type: ignore[attr-defined]
-            envelope = Envelope(
-                event_id=row.event_id,  # type: ignore[attr-defined]
-                source=source.module,
-                occurred_at=row.occurred_at,  # type: ignore[attr-defined]
-                event=sub.event.from_payload(json.loads(row.payload)),  # type: ignore[attr-defined]
-            )
-            process = consumer.tables.process_once if sub.atomic else consumer.tables.process_idempotent
-            try:
-                process(envelope.event_id, sub.handler_name, partial(sub.handler, envelope))
-            except Exception as exc:  # a handler's failure must not stop the others
-                log.warning(
-                    "event handler failed",
-                    extra={"event": row.name, "handler": sub.handler_name, "error": repr(exc)},  # type: ignore[attr-defined]
-                )
-                errors.append(f"{sub.handler_name}: {exc!r}")
-        attempts = row.attempts + 1  # type: ignore[attr-defined]
-        mine = Outbox.id == row.id  # type: ignore[attr-defined]
-        if not errors:
-            Outbox.update(delivered_at=utcnow(), attempts=attempts, claimed_until=None).where(mine).execute()
-            report.delivered += 1
-        elif attempts >= self.max_attempts:
-            Outbox.update(
-                failed_at=moment, attempts=attempts, claimed_until=None, last_error="\n".join(errors)
-            ).where(mine).execute()
-            log.error("event parked after %d attempts", attempts, extra={"event": row.name})  # type: ignore[attr-defined]
-            report.failed += 1
-        else:
-            Outbox.update(
-                available_at=moment + backoff(attempts),
-                attempts=attempts,
-                claimed_until=None,
-                last_error="\n".join(errors),
-            ).where(mine).execute()
-            report.retried += 1
-        report.errors.extend(errors)
+        done = [row.id for row in rows if row.id not in failures]
+        with source.database.atomic():
+            if done:
+                Outbox.update(
+                    delivered_at=utcnow(), attempts=Outbox.attempts + 1, claimed_until=None
+                ).where(Outbox.id.in_(done)).execute()
+                report.delivered += len(done)
+            for row in rows:
+                errors = failures.get(row.id)
+                if not errors:
+                    continue
+                attempts = row.attempts + 1
+                mine = Outbox.id == row.id
+                if attempts >= self.max_attempts:
+                    Outbox.update(
+                        failed_at=moment, attempts=attempts, claimed_until=None, last_error="\n".join(errors)
+                    ).where(mine).execute()
+                    log.error("event parked after %d attempts", attempts, extra={"event": row.name})
+                    report.failed += 1
+                else:
+                    Outbox.update(
+                        available_at=moment + backoff(attempts),
+                        attempts=attempts,
+                        claimed_until=None,
+                        last_error="\n".join(errors),
+                    ).where(mine).execute()
+                    report.retried += 1
+                report.errors.extend(errors)
         return report
 
-    def _record(self, source: EventTables, row: object) -> str | None:
+    def _record(self, source: EventTables, row: Any) -> str | None:
         """Append the event to the lake on its first delivery attempt (and again only if that append
         failed). A failed append does not hold the handlers back; the row is retried like a failed
         handler, so the log gets the event later. Returns the error text, if any."""
         if self.lake is None:
             return None
-        if row.attempts and not (row.last_error or "").startswith(LAKE_ERROR):  # type: ignore[attr-defined]
+        if row.attempts and not (row.last_error or "").startswith(LAKE_ERROR):
             return None
-        key: str = row.name  # type: ignore[attr-defined]
-        version: int = row.version  # type: ignore[attr-defined]
+        key: str = row.name
+        version: int = row.version
         suffix = f".v{version}"
         record = LakeRecord(
-            event_id=row.event_id,  # type: ignore[attr-defined]
+            event_id=row.event_id,
             name=key[: -len(suffix)] if key.endswith(suffix) else key,
             version=version,
-            occurred_at=row.occurred_at,  # type: ignore[attr-defined]
+            occurred_at=row.occurred_at,
             source=source.module,
-            payload=json.loads(row.payload),  # type: ignore[attr-defined]
+            payload=json.loads(row.payload),
         )
         try:
             self.lake.append(record)

@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from peewee import (
     AutoField,
@@ -27,26 +29,33 @@ from peewee import (
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events.event import IntegrationEvent
 
-_signal = threading.local()
-_listeners: list[Callable[[], None]] = []
+log = logging.getLogger("ecommerce.events")
+#: (transaction, modules it published for): one after-commit hook per transaction, however many events.
+_armed = threading.local()
+PublishListener = Callable[[frozenset[str]], None]
+_listeners: list[PublishListener] = []
 
 
-def add_publish_listener(listener: Callable[[], None]) -> None:
-    """Called (from any thread) after a use case that published events has finished."""
+def add_publish_listener(listener: PublishListener) -> None:
+    """``listener(modules)`` is called (in the committing thread) right after a transaction that published
+    events for ``modules`` commits: the relay's wake-up and its hint of which outboxes to look at, so an
+    event waits for no poll interval. Keep it short and thread-safe."""
     _listeners.append(listener)
 
 
-def remove_publish_listener(listener: Callable[[], None]) -> None:
+def remove_publish_listener(listener: PublishListener) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
 
 
-def flush_publish_signal() -> None:
-    """Wake the relay if this thread published since the last call (``run_sync`` calls this)."""
-    if getattr(_signal, "published", False):
-        _signal.published = False
-        for listener in list(_listeners):
-            listener()
+def _committed(modules: set[str]) -> None:
+    """After-commit hook of a publishing transaction (never runs after a rollback)."""
+    published = frozenset(modules)
+    for listener in list(_listeners):
+        try:
+            listener(published)
+        except Exception:  # the transaction has committed: a failed wake-up must not look like a failure
+            log.exception("publish listener failed")
 
 
 class EventTables:
@@ -104,7 +113,13 @@ class EventTables:
             occurred_at=now,
             available_at=now,
         ).execute()
-        _signal.published = True
+        top = self.database.top_transaction()
+        armed: tuple[object, set[str]] | None = getattr(_armed, "state", None)
+        if armed is None or armed[0] is not top:
+            armed = (top, set())
+            _armed.state = armed
+            self.database.after_commit(partial(_committed, armed[1]))
+        armed[1].add(self.module)
         return event_id
 
     def seen(self, event_id: str, handler: str) -> bool:
@@ -130,6 +145,24 @@ class EventTables:
                 return False
             effect()
             return True
+
+    def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]]) -> int:
+        """``process_once`` for several (event id, handler, effect) in ONE transaction: one commit for the
+        batch. Any failure (an effect raising, a racing relay's inbox row) rolls everything back and
+        raises; the caller then goes one at a time. Returns how many effects ran."""
+        Inbox = self.Inbox
+        with self.database.atomic():
+            ids = list({event_id for event_id, _, _ in items})
+            seen = set(Inbox.select(Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(ids)).tuples())
+            fresh = [(e, h, effect) for e, h, effect in items if (e, h) not in seen]
+            if fresh:
+                now = utcnow()
+                Inbox.insert_many(
+                    [{"event_id": e, "handler": h, "processed_at": now} for e, h, _ in fresh]
+                ).execute()
+            for _, _, effect in fresh:
+                effect()
+            return len(fresh)
 
     def pending_count(self) -> int:
         Outbox = self.Outbox

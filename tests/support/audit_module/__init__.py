@@ -31,11 +31,14 @@ class Behaviour:
 
     failures_left = 0
     calls = 0
+    poison: set[int] = set()  # user ids whose event always fails (a poison event)
 
 
 def record(envelope: Envelope[UserRegistered]) -> None:
     Behaviour.calls += 1
     AuditEntry.create(event_id=envelope.event_id, user_id=envelope.event.user_id)
+    if envelope.event.user_id in Behaviour.poison:
+        raise RuntimeError(f"poison event for user {envelope.event.user_id}")
     if Behaviour.failures_left > 0:
         Behaviour.failures_left -= 1
         raise RuntimeError("audit store unavailable")  # after the write: the rollback must undo it

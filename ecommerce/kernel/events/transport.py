@@ -1,0 +1,152 @@
+"""The seam between the relay and the subscribers: a ``Transport`` takes a batch of outbox rows and says
+which it delivered.
+
+Why a seam: the relay's own job (claim due rows, write the lake, mark or retry) does not change when the
+events leave the process. ``InProcessTransport`` (the embedded default) runs the subscribers right here;
+a broker transport would publish the batch with confirms and report the confirmed rows, while each
+consuming module's process calls :func:`consume` for what it receives.
+
+``consume`` is where a batch meets a module's inbox: the module's atomic subscriptions process the whole
+batch in one inbox transaction (one commit instead of one per event), and if any handler fails that
+transaction rolls back and the events are processed one at a time, so one poison event never holds the
+others back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+from ecommerce.kernel.events.event import Envelope, Subscription
+from ecommerce.kernel.events.tables import EventTables
+
+log = logging.getLogger("ecommerce.events")
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A module that handles events: its inbox and its subscriptions."""
+
+    module: str
+    tables: EventTables
+    subscriptions: Sequence[Subscription]
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """One outbox row on its way out: what a transport needs, nothing of the table."""
+
+    row_id: int  # the row in ``source``'s outbox (what the relay marks)
+    event_id: str
+    key: str  # routing key, ``name.v<version>``
+    version: int
+    occurred_at: datetime.datetime
+    source: str
+    payload: dict[str, Any]
+
+
+#: Errors per outbox row id; a row that is absent (or has no errors) was delivered (confirmed).
+Failures = dict[int, list[str]]
+
+
+class Transport(Protocol):
+    def publish(self, events: Sequence[OutboxEvent]) -> Failures:
+        """Deliver (or hand over) ``events``; return the rows that failed and why."""
+        ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: OutboxEvent
+    subscription: Subscription
+
+    def envelope(self) -> Envelope[Any]:
+        return Envelope(
+            event_id=self.event.event_id,
+            source=self.event.source,
+            occurred_at=self.event.occurred_at,
+            event=self.subscription.event.from_payload(self.event.payload),
+        )
+
+
+def consume(consumer: Consumer, deliveries: Sequence[Delivery]) -> Failures:
+    """Run ``consumer``'s handlers for ``deliveries`` (in order) through its inbox; returns failures."""
+    failures: Failures = {}
+    atomic = [d for d in deliveries if d.subscription.atomic]
+    if len(atomic) > 1 and _batch(consumer, atomic):
+        atomic = []
+    for delivery in atomic:  # one at a time: a batch of one, or the fallback after a failed batch
+        _one(consumer, delivery, consumer.tables.process_once, failures)
+    for delivery in deliveries:
+        if not delivery.subscription.atomic:
+            _one(consumer, delivery, consumer.tables.process_idempotent, failures)
+    return failures
+
+
+def _batch(consumer: Consumer, deliveries: Sequence[Delivery]) -> bool:
+    """All of ``deliveries`` in one inbox transaction; False (nothing committed) if any handler failed."""
+    try:
+        consumer.tables.process_batch(
+            [(d.event.event_id, d.subscription.handler_name, partial(d.subscription.handler, d.envelope()))
+             for d in deliveries]
+        )
+    except Exception as exc:  # retried one by one, which tells the poison event from the others
+        log.info(
+            "event batch failed, processing one at a time",
+            extra={"module": consumer.module, "events": len(deliveries), "error": repr(exc)},
+        )
+        return False
+    return True
+
+
+def _one(consumer: Consumer, delivery: Delivery, process: Any, failures: Failures) -> None:
+    sub = delivery.subscription
+    try:
+        process(delivery.event.event_id, sub.handler_name, partial(sub.handler, delivery.envelope()))
+    except Exception as exc:  # a handler's failure must not stop the others
+        log.warning(
+            "event handler failed",
+            extra={"event": delivery.event.key, "handler": sub.handler_name, "error": repr(exc)},
+        )
+        failures.setdefault(delivery.event.row_id, []).append(f"{sub.handler_name}: {exc!r}")
+
+
+class InProcessTransport:
+    """Delivers to the subscribers in this process: each consuming module gets the batch's events it
+    subscribes to, in outbox order, through :func:`consume`."""
+
+    def __init__(self, consumers: Iterable[Consumer]) -> None:
+        self.consumers = list(consumers)
+        self.routes: dict[str, list[tuple[Consumer, Subscription]]] = {}
+        for consumer in self.consumers:
+            for sub in consumer.subscriptions:
+                self.routes.setdefault(sub.event.key(), []).append((consumer, sub))
+
+    def publish(self, events: Sequence[OutboxEvent]) -> Failures:
+        per_consumer: dict[str, tuple[Consumer, list[Delivery]]] = {}
+        for event in events:
+            for consumer, sub in self.routes.get(event.key, []):
+                per_consumer.setdefault(consumer.module, (consumer, []))[1].append(Delivery(event, sub))
+        failures: Failures = {}
+        for consumer, deliveries in per_consumer.values():
+            for row_id, errors in consume(consumer, deliveries).items():
+                failures.setdefault(row_id, []).extend(errors)
+        return failures
+
+
+def outbox_event(row: Any, source: str) -> OutboxEvent:
+    """The transport's view of an outbox row."""
+    return OutboxEvent(
+        row_id=row.id,
+        event_id=row.event_id,
+        key=row.name,
+        version=row.version,
+        occurred_at=row.occurred_at,
+        source=source,
+        payload=json.loads(row.payload),
+    )
