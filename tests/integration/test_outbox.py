@@ -12,6 +12,7 @@ import pytest
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.database import is_postgres
+from ecommerce.kernel.events import Consumer, Envelope, Subscription
 from ecommerce.kernel.events.relay import Relay
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 from ecommerce.kernel.events.transport import Failures, OutboxEvent
@@ -306,3 +307,28 @@ def test_a_woken_relay_looks_only_at_the_outboxes_that_committed(settings: Setti
         assert not kernel.relay.hinted and len(entries(kernel)) == 3
     finally:
         kernel.close()
+
+
+def test_non_atomic_handlers_of_a_batch_run_once_each_and_a_failure_alone_is_retried(kernel: Kernel) -> None:
+    ran: list[int] = []
+    failing: set[int] = set()
+
+    def loose(envelope: Envelope[UserRegistered]) -> None:  # idempotent by contract, outside any transaction
+        if envelope.event.user_id in failing:
+            raise RuntimeError("mail server down")
+        ran.append(envelope.event.user_id)
+
+    consumer = Consumer("audit", audit_module.events, [Subscription(UserRegistered, loose, "audit.loose", False)])
+    relay = Relay([users_models.events], [consumer])
+    ids = [register(kernel, f"loose{n}@example.com") for n in range(3)]
+    failing.add(ids[2])
+    report = kernel.runner.call(relay.run_once)
+    assert (report.delivered, report.retried) == (2, 1) and sorted(ran) == ids[:2]
+    Inbox = audit_module.events.Inbox
+    assert kernel.runner.call(lambda: Inbox.select().where(Inbox.handler == "audit.loose").count()) == 2
+    failing.clear()
+    assert kernel.runner.call(relay.run_once, later(2)).delivered == 1
+    assert sorted(ran) == ids  # only the failed one ran again
+    Outbox = users_models.events.Outbox
+    kernel.runner.call(lambda: Outbox.update(delivered_at=None).execute())  # redelivered: the inbox skips all
+    assert kernel.runner.call(relay.run_once, later(5)).delivered == 3 and sorted(ran) == ids

@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 from peewee import (
     AutoField,
@@ -146,14 +147,28 @@ class EventTables:
             effect()
             return True
 
+    def seen_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (event id, handler) pairs the inbox already holds: one query for a batch."""
+        Inbox = self.Inbox
+        ids = list({event_id for event_id, _ in pairs})
+        query: Any = Inbox.select(Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(ids)).tuples()
+        return {(str(e), str(h)) for e, h in query} & set(pairs)
+
+    def record(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Write inbox rows for non-atomic handlers that ran (one statement; a duplicate is ignored)."""
+        if pairs:
+            now = utcnow()
+            self.Inbox.insert_many(
+                [{"event_id": e, "handler": h, "processed_at": now} for e, h in pairs]
+            ).on_conflict_ignore().execute()
+
     def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]]) -> int:
         """``process_once`` for several (event id, handler, effect) in ONE transaction: one commit for the
         batch. Any failure (an effect raising, a racing relay's inbox row) rolls everything back and
         raises; the caller then goes one at a time. Returns how many effects ran."""
         Inbox = self.Inbox
         with self.database.atomic():
-            ids = list({event_id for event_id, _, _ in items})
-            seen = set(Inbox.select(Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(ids)).tuples())
+            seen = self.seen_pairs([(e, h) for e, h, _ in items])
             fresh = [(e, h, effect) for e, h, effect in items if (e, h) not in seen]
             if fresh:
                 now = utcnow()

@@ -82,10 +82,32 @@ def consume(consumer: Consumer, deliveries: Sequence[Delivery]) -> Failures:
         atomic = []
     for delivery in atomic:  # one at a time: a batch of one, or the fallback after a failed batch
         _one(consumer, delivery, consumer.tables.process_once, failures)
-    for delivery in deliveries:
-        if not delivery.subscription.atomic:
-            _one(consumer, delivery, consumer.tables.process_idempotent, failures)
+    others = [d for d in deliveries if not d.subscription.atomic]
+    if len(others) == 1:
+        _one(consumer, others[0], consumer.tables.process_idempotent, failures)
+    elif others:
+        _idempotent_batch(consumer, others, failures)
     return failures
+
+
+def _idempotent_batch(consumer: Consumer, deliveries: Sequence[Delivery], failures: Failures) -> None:
+    """``process_idempotent`` for a batch: one inbox lookup first, each handler outside any transaction,
+    then one insert of the inbox rows of those that returned. A crash before that insert runs them again,
+    which non-atomic handlers accept by contract (they are idempotent)."""
+    tables = consumer.tables
+    seen = tables.seen_pairs([(d.event.event_id, d.subscription.handler_name) for d in deliveries])
+    done: list[tuple[str, str]] = []
+    try:
+        for delivery in deliveries:
+            pair = (delivery.event.event_id, delivery.subscription.handler_name)
+            if pair not in seen and _one(consumer, delivery, _run, failures):
+                done.append(pair)
+    finally:
+        tables.record(done)
+
+
+def _run(event_id: str, handler: str, effect: Any) -> None:
+    effect()
 
 
 def _batch(consumer: Consumer, deliveries: Sequence[Delivery]) -> bool:
@@ -104,7 +126,8 @@ def _batch(consumer: Consumer, deliveries: Sequence[Delivery]) -> bool:
     return True
 
 
-def _one(consumer: Consumer, delivery: Delivery, process: Any, failures: Failures) -> None:
+def _one(consumer: Consumer, delivery: Delivery, process: Any, failures: Failures) -> bool:
+    """Run one handler through ``process``; False (and the error noted) if it raised."""
     sub = delivery.subscription
     try:
         process(delivery.event.event_id, sub.handler_name, partial(sub.handler, delivery.envelope()))
@@ -114,6 +137,8 @@ def _one(consumer: Consumer, delivery: Delivery, process: Any, failures: Failure
             extra={"event": delivery.event.key, "handler": sub.handler_name, "error": repr(exc)},
         )
         failures.setdefault(delivery.event.row_id, []).append(f"{sub.handler_name}: {exc!r}")
+        return False
+    return True
 
 
 class InProcessTransport:
