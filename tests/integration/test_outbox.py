@@ -219,9 +219,9 @@ def test_a_poison_event_does_not_hold_the_batch_back(kernel: Kernel) -> None:
     assert sorted(user for _, user in entries(kernel)) == sorted(ids)
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SKIP LOCKED is PostgreSQL's; SQLite has one writer
 def test_the_claim_skips_rows_another_relay_holds_on_postgres(kernel: Kernel, settings: Settings) -> None:
-    if not is_postgres(users_models.database):
-        pytest.skip("FOR UPDATE SKIP LOCKED is the PostgreSQL claim; SQLite has one writer")
+    assert is_postgres(users_models.database)
     for n in range(3):
         register(kernel, f"locked{n}@example.com")
     other = psycopg2.connect(settings.database_url, options="-c search_path=users")
