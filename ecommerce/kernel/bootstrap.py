@@ -167,6 +167,16 @@ def migrated(settings: Settings) -> Iterator[Kernel]:
         kernel.close()
 
 
+def run_until_done(settings: Settings, batch_job: Callable[[], int]) -> int:
+    """Run a batch job (expiry, sweeps: each call handles one batch and returns how many) on a migrated
+    kernel until a call finds nothing left; the total. The shape of the CLI's "do it now" commands."""
+    total = 0
+    with migrated(settings) as kernel:
+        while done := kernel.runner.call(batch_job):
+            total += done
+    return total
+
+
 def bootstrap(settings: Settings | None = None, *, migrate: bool = False) -> Kernel:
     """Start a kernel for a script or job; ``migrate=True`` also applies pending migrations."""
     kernel = Kernel(settings or Settings.from_env())

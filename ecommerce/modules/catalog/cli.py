@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.bootstrap import migrated, run_until_done
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import importer, reservations
 
@@ -40,14 +40,7 @@ def import_products(args: argparse.Namespace, settings: Settings) -> int:
 
 def expire_reservations(args: argparse.Namespace, settings: Settings) -> int:
     """Expire reservations still held after their deadline now (the app's job does it every 30 s)."""
-    count = 0
-    with migrated(settings) as kernel:
-        while True:  # batches of 500 until nothing due is left
-            expired = kernel.runner.call(reservations.expire_due)
-            count += expired
-            if expired == 0:
-                break
-    print(f"expired {count} reservation(s)")
+    print(f"expired {run_until_done(settings, reservations.expire_due)} reservation(s)")
     return 0
 
 

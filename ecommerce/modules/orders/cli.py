@@ -5,20 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.bootstrap import run_until_done
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.orders import lifecycle
 
 
 def expire(args: argparse.Namespace, settings: Settings) -> int:
-    count = 0
-    with migrated(settings) as kernel:
-        while True:  # batches of 500 until nothing due is left
-            expired = kernel.runner.call(lifecycle.expire_due)
-            count += expired
-            if expired == 0:
-                break
-    print(f"expired {count} order(s)")
+    print(f"expired {run_until_done(settings, lifecycle.expire_due)} order(s)")
     return 0
 
 
