@@ -98,6 +98,12 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
             if settings.run_relay
             else None
         )
+        if settings.run_relay and kernel.consumers is not None:
+            # With a broker, this worker also consumes its modules' queues (competing consumers: the
+            # broker spreads the messages over every worker of every instance). A broker that is down
+            # now is not fatal: the relay keeps events in the outbox and /readyz reports it; the
+            # consumers start once a later attempt connects.
+            app.ctx.consumer_task = asyncio.get_running_loop().create_task(_start_consumers(kernel))
 
         # Each module's periodic jobs (idempotent by contract: every worker runs them).
         loop = asyncio.get_running_loop()
@@ -108,7 +114,8 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
 
     @app.before_server_stop
     async def stop_relay(app: Sanic) -> None:
-        tasks = [getattr(app.ctx, "relay_task", None), *getattr(app.ctx, "job_tasks", [])]
+        tasks = [getattr(app.ctx, "relay_task", None), getattr(app.ctx, "consumer_task", None),
+                 *getattr(app.ctx, "job_tasks", [])]
         for task in tasks:
             if task is not None:
                 task.cancel()
@@ -121,6 +128,18 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         kernel.close()
 
     return app
+
+
+async def _start_consumers(kernel: Kernel, retry_every: float = 2.0) -> None:
+    """Register this worker's consumers with the broker, retrying until the broker answers."""
+    assert kernel.consumers is not None
+    while True:
+        try:
+            await asyncio.to_thread(kernel.consumers.start)
+            return
+        except Exception as exc:
+            log.warning("event consumers not started, retrying", extra={"error": repr(exc)})
+            await asyncio.sleep(retry_every)
 
 
 async def _job_loop(name: str, run: Callable[[], object], every: float) -> None:

@@ -6,6 +6,7 @@ A configuration mistake is one line on stderr and exit status 2 — never a trac
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -119,6 +120,8 @@ def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     kernel = _kernel(settings)
     try:
+        if args.action == "consume":
+            return _consume(kernel, args.module)
         if args.action == "relay":
             report = kernel.relay_until_idle()
             print(f"delivered {report.delivered}, retried {report.retried}, failed {report.failed}")
@@ -133,12 +136,35 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
         kernel.close()
 
 
+def _consume(kernel: Any, modules: list[str] | None) -> int:
+    """``ecommerce events consume``: this process consumes the modules' queues until SIGTERM or Ctrl-C,
+    and relays their outboxes (a worker without the web server, e.g. a service that only reacts)."""
+    if kernel.consumers is None:
+        print("ecommerce: events consume needs a broker (ECOMMERCE_EVENT_BROKER_URL=amqp://...)", file=sys.stderr)
+        return EXIT_CONFIG
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        kernel.consumers.start(modules or None)
+    except ValueError as exc:
+        print(f"ecommerce: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"consuming {', '.join(modules or kernel.consumers.by_module)}", flush=True)
+    while not stop.wait(kernel.settings.relay_interval):
+        try:
+            kernel.relay_once()
+        except Exception as exc:  # the next pass tries again; the consumers keep running meanwhile
+            print(f"relay pass failed: {exc!r}", file=sys.stderr, flush=True)
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in sorted(vars(settings).items()):
         shown: object = value
         if key in ("secret_key", "smtp_password") and value:
             shown = "(set)"
-        elif key in ("database_url", "redis_url") and value:
+        elif key in ("database_url", "redis_url", "event_broker_url") and value:
             shown = redact_url(value)
         elif key == "module_database_urls":
             shown = {module: redact_url(url) for module, url in value.items()}
@@ -221,8 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     modules = sub.add_parser("modules", help="modules with their tables, routes and events")
     modules.set_defaults(handler=cmd_modules)
 
-    events = sub.add_parser("events", help="integration events: relay everything due now, or outbox status")
-    events.add_argument("action", choices=["relay", "status"])
+    events = sub.add_parser("events", help="integration events: relay everything due now, outbox status, "
+                                           "or consume the broker's queues")
+    events.add_argument("action", choices=["relay", "status", "consume"])
+    events.add_argument("--module", action="append", help="consume: only this module's queue (repeatable)")
     events.set_defaults(handler=cmd_events)
 
     demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")

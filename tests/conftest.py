@@ -8,6 +8,7 @@ PostgreSQL tests are skipped when no server answers, and fail instead when
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
-from tests.support import databases
+from tests.support import databases, services
 from tests.support.live_server import LiveServer
 from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
 
@@ -49,11 +50,15 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the PostgreSQL runs so ``-m 'not postgres'`` selects the SQLite ones only."""
+    """Mark the PostgreSQL runs so ``-m 'not postgres'`` selects the SQLite ones only (and the broker runs
+    ``rabbitmq``, so ``-m 'not rabbitmq'`` leaves them out)."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("backend") == "postgres":
+        layout = callspec.params.get("backend") if callspec is not None else None
+        if layout in ("postgres", databases.BROKER_LAYOUT):
             item.add_marker(pytest.mark.postgres)
+        if layout == databases.BROKER_LAYOUT:
+            item.add_marker(pytest.mark.rabbitmq)
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +74,33 @@ def postgres_url() -> Iterator[str]:
     databases.drop_database(url)
 
 
-@pytest.fixture(params=databases.BACKENDS)
+#: Suites whose tests also run with integration events over RabbitMQ (the layout ``postgres-rabbitmq``).
+BROKER_SUITES = ("integration", "e2e")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that needs a ``backend`` runs once per database layout; in the integration and e2e
+    suites once more on PostgreSQL with the RabbitMQ transport. A test that names its layouts itself
+    (``@pytest.mark.parametrize("backend", ...)``) keeps them."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if any("backend" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")):
+        return
+    suite = Path(str(metafunc.definition.path)).parent.name
+    layouts = databases.BACKENDS + ((databases.BROKER_LAYOUT,) if suite in BROKER_SUITES else ())
+    metafunc.parametrize("backend", layouts, indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The broker the ``postgres-rabbitmq`` layout uses (fails when missing in CI, like PostgreSQL)."""
+    return services.require_rabbitmq()
 
 
 @pytest.fixture
@@ -84,7 +112,20 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
         return test_settings(data_dir, database_url=f"sqlite:///{tmp_path}/db/{{module}}.db")
     url: str = request.getfixturevalue("postgres_url")
     databases.reset_schemas(url, [*discover(), *EXTRA_MODULES])
+    if backend == databases.BROKER_LAYOUT:
+        return test_settings(
+            data_dir, database_url=url, event_broker_url=request.getfixturevalue("rabbitmq_url"),
+            event_broker_namespace=request.getfixturevalue("broker_namespace"), event_retry_base=0.05,
+        )
     return test_settings(data_dir, database_url=url)
+
+
+@pytest.fixture
+def broker_namespace() -> Iterator[str]:
+    """Queue and exchange names unique to one test; deleted afterwards."""
+    namespace = f"test-{uuid.uuid4().hex[:12]}"
+    yield namespace
+    services.delete_broker_namespace(namespace, [*discover(), *EXTRA_MODULES], max_attempts=10, retry_base=0.05)
 
 
 @pytest.fixture

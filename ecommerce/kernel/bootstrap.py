@@ -15,12 +15,13 @@ import datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ecommerce.kernel import concurrency
 from ecommerce.kernel.cache import build_cache
 from ecommerce.kernel.concurrency import SyncRunner
 from ecommerce.kernel.database import Databases
-from ecommerce.kernel.events import Consumer, Relay, RelayReport
+from ecommerce.kernel.events import Consumer, Relay, RelayReport, Transport
 from ecommerce.kernel.events.lake import EventLake
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 from ecommerce.kernel.migrations import MigrationState
@@ -32,6 +33,9 @@ from ecommerce.kernel.security.principal_cache import PrincipalCache
 from ecommerce.kernel.security.secrets import application_secret
 from ecommerce.kernel.security.tokens import KeyRing, Principal, TokenSigner, derive_key
 from ecommerce.kernel.settings import Settings
+
+if TYPE_CHECKING:
+    from ecommerce.kernel.events.rabbitmq import BrokerClient, BrokerConsumers
 
 PrincipalCheck = Callable[[Principal], None]
 
@@ -69,13 +73,21 @@ class Kernel:
         self.runner = SyncRunner(self.databases, settings.worker_threads)
         #: The data lake's event log (every relayed event), or None when ``ECOMMERCE_EVENT_LAKE=false``.
         self.lake = EventLake(settings.lake_dir) if settings.event_lake else None
+        consumers = [Consumer(m.name, m.events, m.subscriptions) for m in self.registry if m.subscriptions]
+        #: With ``ECOMMERCE_EVENT_BROKER_URL``: the RabbitMQ connection and this process's module consumers.
+        self.broker: BrokerClient | None = None
+        self.consumers: BrokerConsumers | None = None
+        transport: Transport | None = None
+        if settings.event_broker_url:
+            self.broker, transport, self.consumers = _broker(settings, consumers, self.runner)
         self.relay = Relay(
             (m.events for m in self.registry),
-            (Consumer(m.name, m.events, m.subscriptions) for m in self.registry if m.subscriptions),
+            consumers,
             batch_size=settings.relay_batch_size,
             max_attempts=settings.relay_max_attempts,
             lease_seconds=settings.relay_lease_seconds,
             lake=self.lake,
+            transport=transport,
         )
         add_publish_listener(self.relay.hint)  # which outboxes a woken relay should look at
         concurrency.activate(self.runner)
@@ -121,12 +133,23 @@ class Kernel:
         return self.runner.call(self.relay.run_once, now)
 
     def relay_until_idle(self, max_passes: int = 10_000) -> RelayReport:
-        """Relay pass after pass until nothing due is left (``ecommerce events relay``)."""
+        """Relay pass after pass until nothing due is left (``ecommerce events relay``).
+
+        With a broker, each pass also drains this process's module queues (the consumers' work), so the
+        effects are done when it returns, as in-process: a handler's failure counts as ``retried`` (the
+        message waits in a retry queue) and a dead letter as ``failed``."""
         total = RelayReport()
         for _ in range(max_passes):
             report = self.relay_once()
+            consumed = 0  # messages the consumers took (their handlers may have published more events)
+            if self.consumers is not None:
+                drained = self.consumers.drain()
+                report.retried += drained.retried
+                report.failed += drained.dead
+                report.errors.extend(drained.errors)
+                consumed = drained.handled
             total += report
-            if report.delivered + report.retried + report.failed == 0:
+            if report.delivered + report.retried + report.failed + consumed == 0:
                 break
         return total
 
@@ -151,9 +174,36 @@ class Kernel:
 
     def close(self) -> None:
         remove_publish_listener(self.relay.hint)
+        if self.consumers is not None:
+            self.consumers.stop()
+        if self.broker is not None:
+            self.broker.close()
         self.runner.shutdown()
         self.databases.close_all()
         concurrency.activate(None)
+
+
+def _broker(
+    settings: Settings, consumers: list[Consumer], runner: SyncRunner
+) -> tuple[BrokerClient, Transport, BrokerConsumers]:
+    """The RabbitMQ side of the kernel: one client, the relay's transport, the module consumers. Imported
+    here, not at the top: a process without a broker never loads aio-pika."""
+    from ecommerce.kernel.events.rabbitmq import BrokerClient, BrokerConsumers, RabbitTransport, Topology
+
+    assert settings.event_broker_url is not None
+    topology = Topology(
+        settings.event_broker_namespace,
+        {c.module: [sub.event.key() for sub in c.subscriptions] for c in consumers},
+    )
+    client = BrokerClient(settings.event_broker_url, topology)
+    return client, RabbitTransport(client), BrokerConsumers(
+        client,
+        consumers,
+        runner.call,
+        batch_size=settings.relay_batch_size,
+        max_attempts=settings.relay_max_attempts,
+        retry_base=settings.event_retry_base,
+    )
 
 
 @contextmanager

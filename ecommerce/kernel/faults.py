@@ -23,6 +23,8 @@ POINTS = {
     "checkout.before_order_commit": "the order, its items, its event and the cart change are written, "
                                     "not committed",
     "checkout.after_order_commit": "the order is committed; the client has not been answered",
+    "relay.after_publish": "the broker confirmed a batch of events; the outbox rows are not marked delivered",
+    "consumer.after_commit": "a module's inbox transaction committed a batch of messages; none is acked",
 }
 
 

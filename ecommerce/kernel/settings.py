@@ -76,6 +76,11 @@ class Settings:
     relay_batch_size: int = 100
     relay_max_attempts: int = 10
     relay_lease_seconds: float = 30.0
+    # Integration events over RabbitMQ (amqp://...) instead of in-process; queues and the exchange are
+    # named <namespace>.*, so several shops (or test runs) can share one broker.
+    event_broker_url: str | None = None
+    event_broker_namespace: str = "ecommerce"
+    event_retry_base: float = 1.0  # a failed message waits base, 2x base, 4x ... (capped at 5 min)
     event_lake: bool = True  # append every relayed event to the data lake's event log
     event_lake_dir: Path | None = None  # default: <data dir>/lake
     log_level: str = "INFO"
@@ -302,6 +307,23 @@ def _redis_url(source: str, value: Any) -> str:
     return url
 
 
+def _amqp_url(source: str, value: Any) -> str:
+    url = str(value).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+        raise SettingsError(f"{source}: {url!r} is not an amqp:// or amqps:// URL (amqp://user:pass@host:5672/)")
+    return url
+
+
+def _namespace(source: str, value: Any) -> str:
+    import re
+
+    text = str(value).strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", text):
+        raise SettingsError(f"{source}: {text!r} must be lower-case letters, digits, '_', '.' or '-' (at most 64)")
+    return text
+
+
 def _secret(source: str, value: Any) -> str:
     text = str(value)
     if len(text) < 32:
@@ -348,6 +370,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("relay_batch_size", _number(int, 1, 10_000)),
     _Field("relay_max_attempts", _number(int, 1, 1000)),
     _Field("relay_lease_seconds", _number(float, 0.1, 3600)),
+    _Field("event_broker_url", _amqp_url),
+    _Field("event_broker_namespace", _namespace),
+    _Field("event_retry_base", _number(float, 0.01, 3600)),
     _Field("event_lake", _flag),
     _Field("event_lake_dir", _path),
     _Field("log_level", _text(LOG_LEVELS, upper=True)),

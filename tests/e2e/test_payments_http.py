@@ -18,6 +18,7 @@ from ecommerce.modules.payments import charges, refunds, tokens
 from ecommerce.modules.payments.events import PaymentRefunded
 from ecommerce.modules.payments.models import Payment, Refund, SimulatorCharge, SimulatorRefund, Token, events
 from ecommerce.modules.users import service as users_service
+from tests.support import databases
 from tests.support.api import assert_problem, login
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
@@ -542,7 +543,7 @@ def test_the_order_s_payment_is_found_through_the_live_payment_index(shop: Shop,
     def plan() -> str:
         sql, params = live_payments(1, "succeeded").sql()
         db = Payment._meta.database
-        if backend != "postgres":
+        if not databases.on_postgres(backend):
             return " ".join(str(row) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
         with db.atomic():
             db.execute_sql("SET LOCAL enable_seqscan = off")

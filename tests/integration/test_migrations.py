@@ -12,6 +12,7 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.database import DatabaseTarget
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import products, rules
+from tests.support import databases
 from tests.support.catalog import product
 
 
@@ -35,7 +36,7 @@ def test_migrate_applies_everything_once(settings: Settings) -> None:
 def test_tables_live_where_the_layout_says(kernel: Kernel, backend: str, tmp_path: Path) -> None:
     expected = {"users", "auth_session", "blocked_auth", "users_outbox", "users_inbox", "users_migrations"}
     target = kernel.databases.target("users")
-    if backend == "postgres":
+    if databases.on_postgres(backend):
         conn = psycopg2.connect(kernel.settings.database_url)
         try:
             with conn.cursor() as cur:
@@ -58,7 +59,7 @@ def test_tables_live_where_the_layout_says(kernel: Kernel, backend: str, tmp_pat
 
 
 def test_sqlite_pragmas(kernel: Kernel, backend: str) -> None:
-    if backend == "postgres":
+    if databases.on_postgres(backend):
         return
     db = kernel.databases.get("users")
     with db.connection_context():

@@ -2,7 +2,9 @@
 
 - ``sqlite``: one SQLite file for all modules (the embedded default);
 - ``sqlite-per-module``: one file per module — proof that no module reads another's tables;
-- ``postgres``: one fresh PostgreSQL database per test session, a schema per module, reset per test.
+- ``postgres``: one fresh PostgreSQL database per test session, a schema per module, reset per test;
+- ``postgres-rabbitmq`` (integration and e2e suites): ``postgres`` with events over RabbitMQ, queues
+  named by a namespace unique to the test.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ import psycopg2
 from psycopg2 import sql
 
 BACKENDS = ("sqlite", "sqlite-per-module", "postgres")
+#: PostgreSQL with integration events over RabbitMQ (the integration and e2e suites add this layout).
+BROKER_LAYOUT = "postgres-rabbitmq"
 ADMIN_URL = os.environ.get("ECOMMERCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def on_postgres(layout: str) -> bool:
+    """Whether a layout keeps its tables in PostgreSQL (``postgres`` and ``postgres-rabbitmq``)."""
+    return layout.startswith("postgres")
 
 
 def postgres_required() -> bool:

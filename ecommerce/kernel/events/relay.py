@@ -5,9 +5,11 @@ How it stays correct with several workers (or a relay that dies mid-batch):
   check-then-act. On PostgreSQL the statement picks the rows with ``FOR UPDATE SKIP LOCKED``, so relays
   claiming at the same moment take different rows instead of queueing; on SQLite the claim runs in one
   ``BEGIN IMMEDIATE`` transaction (one writer at a time anyway). A dead relay's lease simply expires;
-- the batch goes through a ``Transport`` (in-process today): each consuming module processes its events
-  in one inbox transaction, one at a time when a handler fails, so redelivered events have their
-  effects once and a poison event does not hold the others back;
+- the batch goes through a ``Transport``: in-process (the default), each consuming module processes its
+  events in one inbox transaction, one at a time when a handler fails, so redelivered events have their
+  effects once and a poison event does not hold the others back; with RabbitMQ
+  (``rabbitmq.RabbitTransport``) the batch is published with confirms and a row counts as delivered once
+  the broker confirmed it (the consumers' retries and dead letters are then the broker's side);
 - rows that every handler accepted are marked delivered in one statement; a failing one is retried
   later with exponential backoff and, after ``max_attempts``, parked as failed (visible in
   ``ecommerce events status``), never silently dropped. Handlers that already succeeded are not re-run
@@ -30,7 +32,8 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.events.tables import EventTables
-from ecommerce.kernel.events.transport import Consumer, InProcessTransport, Transport, outbox_event
+from ecommerce.kernel.events.transport import UNREACHABLE, Consumer, InProcessTransport, Transport, outbox_event
+from ecommerce.kernel.faults import crash_point
 
 __all__ = ["Consumer", "Relay", "RelayReport", "backoff"]
 
@@ -156,6 +159,7 @@ class Relay:
         for row_id, errors in self.transport.publish([outbox_event(row, source.module) for row in rows]).items():
             if errors:
                 failures.setdefault(row_id, []).extend(errors)
+        crash_point("relay.after_publish")
         return self._mark(source, rows, failures, moment)
 
     def _mark(
@@ -174,8 +178,10 @@ class Relay:
                 errors = failures.get(row.id)
                 if not errors:
                     continue
-                attempts = row.attempts + 1
                 mine = Outbox.id == row.id
+                unreachable = all(error.startswith(UNREACHABLE) for error in errors)
+                # An outage is not the event's fault: retried (backoff capped) for as long as it lasts.
+                attempts = min(row.attempts + 1, 5, self.max_attempts - 1) if unreachable else row.attempts + 1
                 if attempts >= self.max_attempts:
                     Outbox.update(
                         failed_at=moment, attempts=attempts, claimed_until=None, last_error="\n".join(errors)

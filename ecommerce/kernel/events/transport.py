@@ -3,8 +3,8 @@ which it delivered.
 
 Why a seam: the relay's own job (claim due rows, write the lake, mark or retry) does not change when the
 events leave the process. ``InProcessTransport`` (the embedded default) runs the subscribers right here;
-a broker transport would publish the batch with confirms and report the confirmed rows, while each
-consuming module's process calls :func:`consume` for what it receives.
+``rabbitmq.RabbitTransport`` publishes the batch with confirms and reports the confirmed rows, while each
+consuming module's process calls :func:`consume` for what it receives from its queue.
 
 ``consume`` is where a batch meets a module's inbox: the module's atomic subscriptions process the whole
 batch in one inbox transaction (one commit instead of one per event), and if any handler fails that
@@ -52,6 +52,9 @@ class OutboxEvent:
 
 #: Errors per outbox row id; a row that is absent (or has no errors) was delivered (confirmed).
 Failures = dict[int, list[str]]
+#: Prefix of an error that only says the transport was unreachable: the relay retries such a row for as
+#: long as the outage lasts and never parks it (the event did nothing wrong).
+UNREACHABLE = "unreachable:"
 
 
 class Transport(Protocol):
