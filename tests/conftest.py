@@ -74,20 +74,17 @@ def postgres_url() -> Iterator[str]:
     databases.drop_database(url)
 
 
-#: Suites whose tests also run with integration events over RabbitMQ (the layout ``postgres-rabbitmq``).
-BROKER_SUITES = ("integration", "e2e")
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test that needs a ``backend`` runs once per database layout; in the integration and e2e
-    suites once more on PostgreSQL with the RabbitMQ transport. A test that names its layouts itself
+    """Every test that needs a ``backend`` runs once per database layout, and a test whose subject is
+    integration events crossing modules (marked ``events``, as whole integration and e2e modules are) once
+    more on PostgreSQL with the RabbitMQ transport. A test that names its layouts itself
     (``@pytest.mark.parametrize("backend", ...)``) keeps them."""
     if "backend" not in metafunc.fixturenames:
         return
     if any("backend" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")):
         return
-    suite = Path(str(metafunc.definition.path)).parent.name
-    layouts = databases.BACKENDS + ((databases.BROKER_LAYOUT,) if suite in BROKER_SUITES else ())
+    broker = metafunc.definition.get_closest_marker("events") is not None
+    layouts = databases.BACKENDS + ((databases.BROKER_LAYOUT,) if broker else ())
     metafunc.parametrize("backend", layouts, indirect=True)
 
 

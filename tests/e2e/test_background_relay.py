@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from ecommerce.modules.users.models import events
 from tests.support.api import register
 from tests.support.live_server import LiveServer
+
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
 
 
 def test_events_published_by_a_request_are_relayed_in_the_background(app_factory: object) -> None:

@@ -26,6 +26,9 @@ from tests.support.api import assert_problem, bearer, login
 from tests.support.catalog import product
 from tests.support.processes import cli_env, serving
 
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "wishlist"
 

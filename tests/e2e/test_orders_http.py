@@ -15,6 +15,9 @@ from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
 from tests.support.shop import Shop
 
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
+
 
 def customer(shop: Shop) -> tuple[dict[str, str], int]:
     """Headers of a new customer and the id of their address."""

@@ -24,6 +24,9 @@ from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
 from tests.support.shop import Shop
 
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
+
 CVC = "7391"
 GOOD, DECLINED, NO_FUNDS, TIMEOUT, GARBAGE = (
     "4242 4242 4242 4242", "4000000000000002", "4000000000009995", "4000000000000119", "4000000000000127")

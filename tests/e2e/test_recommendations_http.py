@@ -10,6 +10,8 @@ import sys
 import uuid
 from typing import Any
 
+import pytest
+
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import Envelope
 from ecommerce.modules.orders import lifecycle
@@ -22,6 +24,9 @@ from tests.support.catalog import category, stocked, warehouse
 from tests.support.orders import ADDRESS
 from tests.support.processes import cli_env
 from tests.support.shop import Shop
+
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
 
 CARD = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2035, "cvc": "123",
         "holder_name": "Ada Lovelace"}

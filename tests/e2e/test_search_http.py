@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,9 @@ from ecommerce.modules.search import indexer
 from tests.support.api import assert_problem
 from tests.support.catalog import brand, category, product, warehouse
 from tests.support.shop import Shop
+
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
 
 SEARCH = "/api/v1/search"
 

@@ -10,11 +10,16 @@ import datetime
 import uuid
 from typing import Any
 
+import pytest
+
 from ecommerce.kernel.clock import utcnow
 from ecommerce.modules.catalog import reservations
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
 from tests.support.shop import Shop
+
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
 
 CVC = "7391"
 GOOD = "4242 4242 4242 4242"

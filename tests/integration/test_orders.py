@@ -23,6 +23,9 @@ from tests.support import paysim_module
 from tests.support.catalog import stocked
 from tests.support.orders import fill, shopper
 
+#: Events cross modules here: these tests also run with the RabbitMQ transport.
+pytestmark = pytest.mark.events
+
 
 @pytest.fixture
 def kernel(settings: Settings) -> Iterator[Kernel]:

@@ -123,7 +123,7 @@ def _batch(consumer: Consumer, deliveries: Sequence[Delivery]) -> bool:
     except Exception as exc:  # retried one by one, which tells the poison event from the others
         log.info(
             "event batch failed, processing one at a time",
-            extra={"module": consumer.module, "events": len(deliveries), "error": repr(exc)},
+            extra={"consumer": consumer.module, "events": len(deliveries), "error": repr(exc)},
         )
         return False
     return True
