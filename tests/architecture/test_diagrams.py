@@ -11,6 +11,7 @@ from pathlib import Path
 
 from peewee import AutoField, CharField, IntegerField, Model
 
+from ecommerce.devtools.drawings import events as events_drawing
 from ecommerce.devtools.drawings import generate
 from ecommerce.devtools.drawings.facts import Facts, collect, event_flows, import_graph
 from tests.support import audit_module
@@ -69,7 +70,7 @@ def test_the_command_writes_every_kind_once_and_a_second_run_changes_nothing(tmp
                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     names = {p.name for p in out.iterdir()}
-    for kind in ("target-architecture", "monolith", "dependencies", "checkout", "order-states"):
+    for kind in ("target-architecture", "monolith", "dependencies", "checkout", "order-states", "events"):
         assert {f"{kind}.dot", f"{kind}.png"} <= names, kind
     assert {f"er-{m}.png" for m in collect().modules if collect().modules[m].models} <= names
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -106,6 +107,17 @@ def test_the_drawings_show_what_the_code_says() -> None:
     for table in facts.tables("payments"):
         assert f"<B>{table.name}</B>" in texts["er-payments.dot"]
     assert "orders.api.payable(" in texts["checkout.mmd"] and "catalog.api.reserve(" in texts["checkout.dot"]
+    events = texts["events.dot"]
+    broker = events_drawing.topology(facts)
+    for flow in facts.flows:  # each consuming module's queue binds the key of every event it subscribes to
+        binding = re.search(rf'"exchange" -> "queue:{flow.consumer}" \[label="([^"]*)"', events)
+        assert binding and flow.event in binding.group(1).split("\\n"), flow
+        for queue in (broker.queue(flow.consumer), broker.dead_queue(flow.consumer)):
+            assert f'label="{queue}\\n' in events, queue
+    for name, module in facts.modules.items():
+        for event in module.publishes:
+            assert re.search(rf'"publisher:{name}" -> "exchange" \[label="[^"]*{re.escape(event.key())}', events)
+    assert f"{len(events_drawing.retry_delays())} queues, TTL 1 s, 2 s, 4 s" in events
     from ecommerce.modules.orders import states
 
     for state in states.STATES:

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from ecommerce.devtools.drawings import checkout, dependencies, er, monolith, target
+from ecommerce.devtools.drawings import checkout, dependencies, er, events, monolith, target
 from ecommerce.devtools.drawings.facts import Facts, collect
 
 #: Every generated source starts with this, which is how stale ones are recognised.
@@ -30,6 +30,7 @@ def sources(facts: Facts | None = None) -> dict[str, str]:
         "dependencies.dot": dependencies.source(facts),
         "checkout.dot": checkout.source(facts),
         "checkout.mmd": checkout.mermaid(facts),
+        "events.dot": events.source(facts),
         "order-states.dot": f"// {MARK} from ecommerce/modules/orders/states.py; do not edit by hand.\n"
                             + states.graphviz(),
     }
