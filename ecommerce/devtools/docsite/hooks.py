@@ -6,7 +6,7 @@ Generated: ``modules/index.md`` and a "Reference" section appended to every ``mo
 whole page when a module has none), ``reference/http-api.md`` and ``reference/openapi.json``,
 ``reference/python-api.md``, a page per ADR that has no stub, and the markers
 ``<!-- generated: NAME -->`` in hand-written pages (``adr-log``, ``settings``, ``event-flows``,
-``performance-pages``, ``contributing``).
+``event-payloads``, ``performance-pages``, ``contributing``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from ecommerce.devtools import adr
-from ecommerce.devtools.docsite import modules, openapi, pages
+from ecommerce.devtools.docsite import modules, openapi, pages, payloads
 from ecommerce.devtools.drawings.facts import collect
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -116,6 +116,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             return (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").replace("](docs/", "](")
         if name == "event-flows":
             return pages.event_flows()
+        if name == "event-payloads":
+            return payloads.payload_table()
         if name == "performance-pages":
             return pages.performance_pages(_docs(config))
         raise ValueError(f"{uri}: unknown generated block {name!r}")
