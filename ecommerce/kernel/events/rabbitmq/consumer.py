@@ -149,7 +149,7 @@ class ModuleConsumer:
             try:
                 await self.handle(batch)
             except Exception:  # unacked messages come back; the consumer must keep going
-                log.exception("consumer batch failed", extra={"module": self.module})
+                log.exception("consumer batch failed", extra={"consumer": self.module})
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -195,7 +195,7 @@ class ModuleConsumer:
             await incoming.ack()
         except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:
             # The channel died after the commit: the broker redelivers and the inbox drops the copy.
-            log.info("ack lost, the message will be redelivered", extra={"module": self.module, "error": repr(exc)})
+            log.info("ack lost, the message will be redelivered", extra={"consumer": self.module, "error": repr(exc)})
             return
         report.acked += 1
 
@@ -215,7 +215,7 @@ class ModuleConsumer:
     async def _bury(self, incoming: AbstractIncomingMessage, error: str, report: ConsumeReport,
                     attempts: int | None = None) -> None:
         """Move the message to the module's dead letters (then ack it): visible, replayable, never lost."""
-        log.error("event dead-lettered", extra={"module": self.module, "event": incoming.type, "error": error})
+        log.error("event dead-lettered", extra={"consumer": self.module, "event": incoming.type, "error": error})
         if await self._republish(incoming, self.client.topology.dead_queue(self.module),
                                  attempts if attempts is not None else attempts_of(incoming) + 1, error):
             report.dead += 1
@@ -242,7 +242,7 @@ class ModuleConsumer:
             await incoming.ack()
         except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, OSError) as exc:
             log.warning("could not move a failed message, it will be redelivered",
-                        extra={"module": self.module, "queue": queue, "error": repr(exc)})
+                        extra={"consumer": self.module, "queue": queue, "error": repr(exc)})
             return False
         return True
 
