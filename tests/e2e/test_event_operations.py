@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,28 @@ def test_a_checkout_moves_the_event_metrics(shop: Shop) -> None:
     assert all(after.get(("events_dead_total", m), 0) == 0 for m in discover())
     text = shop.client.get("/metrics").text  # one page: the HTTP metrics are still there
     assert 'http_requests_total{method="POST",route="/api/v1/orders",status="201"}' in text
+
+
+def test_the_apps_own_relay_and_consumers_feed_the_metrics(shop_factory: Any) -> None:
+    """No test-driven relay: the app's background relay (and, with a broker, its push consumers)."""
+    shop: Shop = shop_factory(run_relay=True, relay_interval=0.2)
+    product_id, _ = stocked(shop.kernel, 5, price=700)
+    _, tokens = shop.account()
+    headers = shop.headers(tokens)
+    address = shop.client.post("/api/v1/users/me/addresses", json=ADDRESS, headers=headers).json()
+    shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=headers)
+    placed = shop.client.post("/api/v1/orders", json={"address_id": address["id"]},
+                              headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+    assert placed.status_code == 201, placed.text
+    deadline = time.monotonic() + 30
+    while True:
+        scraped = events_scraped(shop.client)
+        if (scraped.get(("events_published_total", "orders"), 0) >= 1
+                and scraped.get(("events_consumed_total", "recommendations"), 0) >= 1):
+            break
+        assert time.monotonic() < deadline, scraped
+        time.sleep(0.1)
+    assert scraped.get(("events_consumed_total", "notifications"), 0) >= 2  # the registration too
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
