@@ -102,9 +102,20 @@ def test_readyz_reports_an_unreachable_broker_and_stays_ready(app_factory: Any) 
     app = app_factory(event_broker_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/")
     server = LiveServer(app).start()
     try:
-        ready = httpx.get(f"{server.url}/readyz", timeout=30)
-        assert ready.status_code == 200
-        assert ready.json()["status"] == "ok" and ready.json()["broker"] == "unavailable"
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["status"] == "ok" and ready.json()["broker"] == "unavailable"
+            # The API still works; its events wait in the outbox, retried (never parked) meanwhile.
+            client.post("/api/v1/auth/register", json={"email": "during-outage@example.com",
+                                                       "password": "long-enough-password"}).raise_for_status()
+            kernel: Kernel = app.ctx.kernel  # type: ignore[attr-defined]
+            report = kernel.relay_once()
+            assert (report.delivered, report.retried, report.failed) == (0, 1, 0)
+            assert {s.module: s for s in kernel.outbox_state()}["users"].pending == 1
+            scraped = events_scraped(client)
+            assert scraped[("events_retried_total", "users")] == 1
+            assert ("events_published_total", "users") not in scraped
     finally:
         server.stop()
 
