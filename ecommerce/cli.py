@@ -122,18 +122,68 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "consume":
             return _consume(kernel, args.module)
+        if args.action == "replay-dead":
+            return _replay_dead(kernel, args.module)
         if args.action == "relay":
             report = kernel.relay_until_idle()
             print(f"delivered {report.delivered}, retried {report.retried}, failed {report.failed}")
             for error in report.errors:
                 print(f"  {error}", file=sys.stderr)
             return 0
-        print(f"{'module':<16}{'pending':>8}{'failed':>8}{'delivered':>10}")
-        for row in kernel.outbox_state():
-            print(f"{row.module:<16}{row.pending:>8}{row.failed:>8}{row.delivered:>10}")
+        _status(kernel)
         return 0
     finally:
         kernel.close()
+
+
+def age(seconds: float | None) -> str:
+    """``42s``, ``3m05s``, ``2h07m``, ``3d04h``; ``-`` for nothing."""
+    if seconds is None:
+        return "-"
+    whole = int(seconds)
+    for size, unit, small, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "m"), (60, "m", 1, "s")):
+        if whole >= size:
+            return f"{whole // size}{unit}{whole % size // small:02d}{small_unit}"
+    return f"{whole}s"
+
+
+def _status(kernel: Any) -> None:
+    """``ecommerce events status``: each outbox's backlog, then (with a broker) each consuming module's
+    queues. A broker that does not answer is one line: the outboxes are what matters then."""
+    print(f"{'module':<16}{'pending':>8}{'failed':>8}{'delivered':>10}  oldest pending")
+    for row in kernel.outbox_state():
+        print(f"{row.module:<16}{row.pending:>8}{row.failed:>8}{row.delivered:>10}  {age(row.oldest_pending)}")
+    if kernel.consumers is None:
+        return
+    where = f"{redact_url(kernel.settings.event_broker_url)}, queues {kernel.settings.event_broker_namespace}.*"
+    try:
+        depths = kernel.consumers.depths()
+    except ConnectionError as exc:  # BrokerUnavailable
+        print(f"\nbroker unavailable ({where}): {exc}")
+        return
+    print(f"\nbroker {where}")
+    print(f"{'module':<16}{'ready':>8}{'retrying':>10}{'dead':>8}")
+    for depth in depths:
+        print(f"{depth.module:<16}{depth.ready:>8}{depth.retrying:>10}{depth.dead:>8}")
+
+
+def _replay_dead(kernel: Any, modules: list[str] | None) -> int:
+    """``ecommerce events replay-dead``: dead letters back into their queues, parked outbox rows back to
+    the relay; one line per module."""
+    try:
+        replayed = kernel.replay_dead(modules or None)
+    except ValueError as exc:
+        print(f"ecommerce: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ConnectionError as exc:  # BrokerUnavailable: checked before anything moved
+        print(f"ecommerce: nothing replayed, {exc}", file=sys.stderr)
+        return 1
+    for row in replayed:
+        line = f"{row.module}: {row.parked} parked event(s) due again"
+        if row.dead_letters is not None:
+            line += f", {row.dead_letters} dead letter(s) back in {kernel.consumers.client.topology.queue(row.module)}"
+        print(line)
+    return 0
 
 
 def _consume(kernel: Any, modules: list[str] | None) -> int:
@@ -247,10 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     modules = sub.add_parser("modules", help="modules with their tables, routes and events")
     modules.set_defaults(handler=cmd_modules)
 
-    events = sub.add_parser("events", help="integration events: relay everything due now, outbox status, "
-                                           "or consume the broker's queues")
-    events.add_argument("action", choices=["relay", "status", "consume"])
-    events.add_argument("--module", action="append", help="consume: only this module's queue (repeatable)")
+    events = sub.add_parser("events", help="integration events: relay everything due now, outbox and queue "
+                                           "status, consume the broker's queues, or replay dead events")
+    events.add_argument("action", choices=["relay", "status", "consume", "replay-dead"])
+    events.add_argument("--module", action="append",
+                        help="consume, replay-dead: only this module (repeatable)")
     events.set_defaults(handler=cmd_events)
 
     demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")

@@ -12,17 +12,19 @@ without Sanic::
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ecommerce.kernel import concurrency
 from ecommerce.kernel.cache import build_cache
+from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.concurrency import SyncRunner
 from ecommerce.kernel.database import Databases
-from ecommerce.kernel.events import Consumer, Relay, RelayReport, Transport
+from ecommerce.kernel.events import Consumer, InProcessTransport, Relay, RelayReport, Transport
 from ecommerce.kernel.events.lake import EventLake
+from ecommerce.kernel.events.metrics import EventMetrics
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 from ecommerce.kernel.migrations import MigrationState
 from ecommerce.kernel.migrations import migrate as migrate_module
@@ -46,6 +48,17 @@ class OutboxState:
     pending: int
     failed: int
     delivered: int
+    #: Seconds since the oldest pending event occurred (None: nothing pending).
+    oldest_pending: float | None = None
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What ``replay_dead`` put back for one module."""
+
+    module: str
+    parked: int  # outbox rows of this module due again
+    dead_letters: int | None  # messages moved from its dead-letter queue (None: no broker, or not a consumer)
 
 
 class Kernel:
@@ -74,12 +87,16 @@ class Kernel:
         #: The data lake's event log (every relayed event), or None when ``ECOMMERCE_EVENT_LAKE=false``.
         self.lake = EventLake(settings.lake_dir) if settings.event_lake else None
         consumers = [Consumer(m.name, m.events, m.subscriptions) for m in self.registry if m.subscriptions]
+        #: Prometheus counters of the events (``/metrics``), fed by the relay and the consumers.
+        self.event_metrics = EventMetrics(self.relay_lag)
         #: With ``ECOMMERCE_EVENT_BROKER_URL``: the RabbitMQ connection and this process's module consumers.
         self.broker: BrokerClient | None = None
         self.consumers: BrokerConsumers | None = None
         transport: Transport | None = None
         if settings.event_broker_url:
-            self.broker, transport, self.consumers = _broker(settings, consumers, self.runner)
+            self.broker, transport, self.consumers = _broker(settings, consumers, self.runner, self.event_metrics)
+        else:
+            transport = InProcessTransport(consumers, on_consumed=self.event_metrics.consumed_in_process)
         self.relay = Relay(
             (m.events for m in self.registry),
             consumers,
@@ -88,6 +105,7 @@ class Kernel:
             lease_seconds=settings.relay_lease_seconds,
             lake=self.lake,
             transport=transport,
+            on_report=self.event_metrics.relay_report,
         )
         add_publish_listener(self.relay.hint)  # which outboxes a woken relay should look at
         concurrency.activate(self.runner)
@@ -154,13 +172,43 @@ class Kernel:
         return total
 
     def outbox_state(self) -> list[OutboxState]:
+        now = utcnow()
+
         def count(module: Module) -> OutboxState:
             Outbox = module.events.Outbox
             delivered = Outbox.select().where(Outbox.delivered_at.is_null(False)).count()
             failed = Outbox.select().where(Outbox.failed_at.is_null(False)).count()
-            return OutboxState(module.name, module.events.pending_count(), failed, delivered)
+            oldest = module.events.oldest_pending()
+            age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else None
+            return OutboxState(module.name, module.events.pending_count(), failed, delivered, age)
 
         return [self.runner.call(count, m) for m in self.registry]
+
+    def relay_lag(self) -> dict[str, float]:
+        """Per module, the age in seconds of the oldest outbox row that is due but not delivered (0: none):
+        how far behind the relay is (``events_relay_lag_seconds``, read at scrape time)."""
+        now = utcnow()
+        lag: dict[str, float] = {}
+        for module in self.registry:
+            oldest = self.runner.call(module.events.oldest_pending, now)
+            lag[module.name] = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+        return lag
+
+    def replay_dead(self, modules: Sequence[str] | None = None) -> list[Replayed]:
+        """Put the selected modules' (default: every module's) dead events back: with a broker, each
+        consuming module's dead letters into its queue (attempts reset), then, with or without one, each
+        module's parked outbox rows (due now, attempts reset) for the relay. ``ValueError`` names an
+        unknown module; a broker that cannot be reached raises before anything moved."""
+        names = self.registry.names()
+        unknown = sorted(set(modules or ()) - set(names))
+        if unknown:
+            raise ValueError(f"no module named {', '.join(unknown)} (enabled: {', '.join(names)})")
+        selected = [m for m in self.registry if not modules or m.name in modules]
+        moved: dict[str, int] = {}
+        queues = [m.name for m in selected if self.consumers is not None and m.name in self.consumers.by_module]
+        if self.consumers is not None and queues:
+            moved = self.consumers.replay_dead(queues)
+        return [Replayed(m.name, self.runner.call(m.events.replay_parked), moved.get(m.name)) for m in selected]
 
     def authenticate(self, token: str) -> Principal:
         """Verify an access token and run the modules' checks; blocking (call through run_sync).
@@ -184,7 +232,7 @@ class Kernel:
 
 
 def _broker(
-    settings: Settings, consumers: list[Consumer], runner: SyncRunner
+    settings: Settings, consumers: list[Consumer], runner: SyncRunner, metrics: EventMetrics
 ) -> tuple[BrokerClient, Transport, BrokerConsumers]:
     """The RabbitMQ side of the kernel: one client, the relay's transport, the module consumers. Imported
     here, not at the top: a process without a broker never loads aio-pika."""
@@ -203,6 +251,7 @@ def _broker(
         batch_size=settings.relay_batch_size,
         max_attempts=settings.relay_max_attempts,
         retry_base=settings.event_retry_base,
+        on_report=metrics.consume_report,
     )
 
 

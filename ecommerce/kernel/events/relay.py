@@ -24,7 +24,7 @@ import datetime
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,7 @@ class Relay:
         lease_seconds: float = 30.0,
         lake: EventLake | None = None,
         transport: Transport | None = None,
+        on_report: Callable[[str, RelayReport], None] | None = None,
     ) -> None:
         self.sources = list(sources)
         #: Where claimed rows go: the subscribers in this process unless a broker transport is given.
@@ -80,6 +81,8 @@ class Relay:
         self.max_attempts = max_attempts
         self.lease = datetime.timedelta(seconds=lease_seconds)
         self.lake = lake
+        #: Told each publishing module's share of a pass (the event metrics); must not raise.
+        self.on_report = on_report
         self._hints: set[str] = set()
         self._hints_lock = threading.Lock()
 
@@ -117,7 +120,12 @@ class Relay:
     def _drain(self, source: EventTables, now: datetime.datetime | None) -> RelayReport:
         moment = now or utcnow()
         rows = self._claim(source, moment)
-        return self._deliver(source, rows, moment) if rows else RelayReport()
+        if not rows:
+            return RelayReport()
+        report = self._deliver(source, rows, moment)
+        if self.on_report is not None:
+            self.on_report(source.module, report)
+        return report
 
     def _claim(self, source: EventTables, moment: datetime.datetime) -> list[Any]:
         """Claim up to ``batch_size`` due rows, oldest first, in one statement and one commit."""

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import threading
@@ -25,6 +26,7 @@ from peewee import (
     IntegrityError,
     Model,
     TextField,
+    fn,
 )
 
 from ecommerce.kernel.clock import utcnow
@@ -182,3 +184,23 @@ class EventTables:
     def pending_count(self) -> int:
         Outbox = self.Outbox
         return Outbox.select().where(Outbox.delivered_at.is_null() & Outbox.failed_at.is_null()).count()
+
+    def oldest_pending(self, due_at: datetime.datetime | None = None) -> datetime.datetime | None:
+        """When the oldest undelivered, unparked event occurred (``events status``); with ``due_at``, only
+        among the rows due by then, i.e. not waiting out a backoff (the relay's lag). None: nothing."""
+        Outbox = self.Outbox
+        where = Outbox.delivered_at.is_null() & Outbox.failed_at.is_null()
+        if due_at is not None:
+            where &= Outbox.available_at <= due_at
+        oldest: datetime.datetime | None = Outbox.select(fn.MIN(Outbox.occurred_at)).where(where).scalar()
+        return oldest
+
+    def replay_parked(self) -> int:
+        """Give the parked rows (``failed_at`` set) a fresh start: due now, attempts reset, so the relay
+        delivers them again (``ecommerce events replay-dead``). Returns how many."""
+        Outbox = self.Outbox
+        with self.database.atomic():
+            replayed: int = Outbox.update(
+                failed_at=None, claimed_until=None, attempts=0, available_at=utcnow()
+            ).where(Outbox.failed_at.is_null(False)).execute()
+        return replayed

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -146,10 +146,12 @@ def _one(consumer: Consumer, delivery: Delivery, process: Any, failures: Failure
 
 class InProcessTransport:
     """Delivers to the subscribers in this process: each consuming module gets the batch's events it
-    subscribes to, in outbox order, through :func:`consume`."""
+    subscribes to, in outbox order, through :func:`consume`. ``on_consumed(module, events)`` is told how
+    many events each module processed without a failure (the event metrics)."""
 
-    def __init__(self, consumers: Iterable[Consumer]) -> None:
+    def __init__(self, consumers: Iterable[Consumer], on_consumed: Callable[[str, int], None] | None = None) -> None:
         self.consumers = list(consumers)
+        self.on_consumed = on_consumed
         self.routes: dict[str, list[tuple[Consumer, Subscription]]] = {}
         for consumer in self.consumers:
             for sub in consumer.subscriptions:
@@ -162,8 +164,11 @@ class InProcessTransport:
                 per_consumer.setdefault(consumer.module, (consumer, []))[1].append(Delivery(event, sub))
         failures: Failures = {}
         for consumer, deliveries in per_consumer.values():
-            for row_id, errors in consume(consumer, deliveries).items():
+            failed = consume(consumer, deliveries)
+            for row_id, errors in failed.items():
                 failures.setdefault(row_id, []).extend(errors)
+            if self.on_consumed is not None:
+                self.on_consumed(consumer.module, len({d.event.row_id for d in deliveries} - set(failed)))
         return failures
 
 

@@ -1,6 +1,15 @@
-"""System routes outside ``/api/v1``: liveness, readiness (every module's database) and metrics."""
+"""System routes outside ``/api/v1``: liveness, readiness (every module's database) and metrics.
+
+``/readyz`` also reports Redis and the event broker when they are configured, without requiring them:
+throttling fails open and the cache falls back to the database without Redis, and without the broker the
+relay keeps the events in the outboxes (retried, never parked) until it answers again, so a worker that
+cannot reach either still serves correctly and must stay in the load balancer.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 from sanic import Blueprint, HTTPResponse, Request, json, raw
 from sanic_ext import openapi
@@ -20,7 +29,13 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
         return json({"status": "ok"})
 
     @bp.get("/readyz")
-    @openapi.definition(summary="Readiness: every module's database answers", tag="system")
+    @openapi.definition(
+        summary="Readiness: every module's database answers",
+        description="503 when a module's database does not answer. Redis and the event broker, when "
+        "configured, are reported (`ok` or `unavailable`) but not required: without the broker the relay "
+        "keeps events in the outboxes until it is back.",
+        tag="system",
+    )
     async def readyz(request: Request) -> HTTPResponse:
         kernel = request.app.ctx.kernel
 
@@ -40,6 +55,9 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
         if kernel.settings.redis_url:
             # Reported, not required: throttling fails open and the cache falls back to the database.
             body["redis"] = "ok" if await request.app.ctx.throttle.ping() else "unavailable"
+        if kernel.broker is not None:
+            # Reported, not required: the relay keeps events in the outbox while the broker is away.
+            body["broker"] = "ok" if await _answers(kernel.broker.ping) else "unavailable"
         return json(body, status=200 if ready else 503)
 
     @bp.get("/problems/<slug:str>")
@@ -52,9 +70,21 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
         return json({"type": f"/problems/{slug}", "title": title, "status": status})
 
     @bp.get("/metrics")
-    @openapi.definition(summary="Prometheus metrics of this worker", tag="system")
+    @openapi.definition(summary="Prometheus metrics of this worker: HTTP requests and integration events",
+                        tag="system")
     async def prometheus(request: Request) -> HTTPResponse:
         body, content_type = metrics.render()
-        return raw(body, content_type=content_type)
+        # The events' lag is read from the outboxes: off the event loop.
+        events = await run_sync(request.app.ctx.kernel.event_metrics.render)
+        return raw(body + events, content_type=content_type)
 
     return bp
+
+
+async def _answers(ping: Callable[[], None]) -> bool:
+    """Whether a blocking ``ping`` returns (in a thread of its own: the broker's ping waits on its loop)."""
+    try:
+        await asyncio.to_thread(ping)
+    except Exception:  # report, never raise: readiness must answer
+        return False
+    return True
