@@ -162,3 +162,32 @@ def test_an_unreachable_broker_keeps_events_in_the_outbox_and_never_parks_them(s
         assert len(entries(up)) == 1
     finally:
         up.close()
+
+
+def test_a_message_is_never_acked_when_its_dead_letter_queue_is_gone(settings: Settings) -> None:
+    Behaviour.failures_left = 100
+    once = settings.replace(relay_max_attempts=1)  # the first failure goes to the dead letters
+    kernel = start(once)
+    try:
+        register(kernel, "nowhere@example.com")
+        kernel.relay_once()
+        assert kernel.broker is not None
+        broker = kernel.broker
+
+        async def delete_dead_letters() -> None:
+            channel = await broker.channel()
+            await channel.queue_delete(broker.topology.dead_queue("audit"))
+
+        broker.call(delete_dead_letters())
+        assert kernel.consumers is not None
+        report = kernel.consumers.drain(["audit"])
+        assert report.dead == 0 and entries(kernel) == []  # unroutable copy: the original stays unacked
+    finally:
+        kernel.close()  # its channel closes: the broker puts the unacked message back
+    Behaviour.failures_left = 0
+    again = start(once)  # declares the topology again, dead-letter queue included
+    try:
+        assert audit_queue(again) == QueueDepth("audit", 1, 0, 0)
+        assert drain(again) == 1 and len(entries(again)) == 1
+    finally:
+        again.close()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aio_pika
+import aiormq
 from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
@@ -96,7 +97,6 @@ class ModuleConsumer:
         self.routes: dict[str, list[Subscription]] = {}
         for sub in consumer.subscriptions:
             self.routes.setdefault(sub.event.key(), []).append(sub)
-        self._retry_declared: set[int] = set()
         self._channel: AbstractChannel | None = None
         self._task: asyncio.Task[None] | None = None
         self._tag: str | None = None
@@ -112,7 +112,6 @@ class ModuleConsumer:
     async def _queue(self) -> AbstractQueue:
         if self._channel is None or self._channel.is_closed:
             self._channel = await self.client.new_channel(prefetch=self.batch_size)
-            self._retry_declared.clear()
         return await self._channel.get_queue(self.queue_name, ensure=True)
 
     # --- pull: drain what is queued now (the CLI's "relay until idle", the tests) ---------------------
@@ -206,9 +205,12 @@ class ModuleConsumer:
             return
         delay = retry_delay_ms(attempts, self.retry_base)
         assert self._channel is not None
-        if delay not in self._retry_declared:
+        try:  # declared each time: it renews the retry queue's expiry (x-expires) before a message goes in
             await self.client.topology.declare_retry(self._channel, self.module, delay)
-            self._retry_declared.add(delay)
+        except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, OSError) as exc:
+            log.warning("retry queue unavailable, the message will be redelivered",
+                        extra={"consumer": self.module, "error": repr(exc)})
+            return
         if await self._republish(incoming, self.client.topology.retry_queue(self.module, delay), attempts, error):
             report.retried += 1
 
@@ -238,13 +240,25 @@ class ModuleConsumer:
             app_id=incoming.app_id,
         )
         try:
-            await self._channel.default_exchange.publish(copy, routing_key=queue, timeout=self.client.timeout)
+            await send_to_queue(self._channel, copy, queue, self.client.timeout)
             await incoming.ack()
         except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, OSError) as exc:
             log.warning("could not move a failed message, it will be redelivered",
                         extra={"consumer": self.module, "queue": queue, "error": repr(exc)})
             return False
         return True
+
+
+class Unroutable(aio_pika.exceptions.AMQPError):
+    """The broker confirmed a message it could not put in any queue (the queue is gone)."""
+
+
+async def send_to_queue(channel: AbstractChannel, message: Message, queue: str, timeout: float) -> None:
+    """Publish ``message`` straight into ``queue`` and wait for the broker's confirm. ``mandatory``: a
+    queue that no longer exists must be an error, never a silent drop followed by an ack of the original."""
+    result = await channel.default_exchange.publish(message, routing_key=queue, mandatory=True, timeout=timeout)
+    if not isinstance(result, aiormq.spec.Basic.Ack):
+        raise Unroutable(f"queue {queue!r} did not take the message")
 
 
 @dataclass(frozen=True)
@@ -333,11 +347,13 @@ class BrokerConsumers:
                 count = 0
                 while (incoming := await dead.get(no_ack=False, fail=False)) is not None:
                     headers = {k: v for k, v in (incoming.headers or {}).items() if k not in (ATTEMPTS, LAST_ERROR)}
-                    await channel.default_exchange.publish(
+                    await send_to_queue(
+                        channel,
                         Message(incoming.body, headers=headers, message_id=incoming.message_id,
                                 content_type=incoming.content_type, delivery_mode=DeliveryMode.PERSISTENT,
                                 timestamp=incoming.timestamp, type=incoming.type, app_id=incoming.app_id),
-                        routing_key=self.client.topology.queue(consumer.module),
+                        self.client.topology.queue(consumer.module),
+                        self.client.timeout,
                     )
                     await incoming.ack()  # after the confirmed copy: a crash in between duplicates, never loses
                     count += 1

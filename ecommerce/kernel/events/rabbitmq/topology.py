@@ -6,7 +6,7 @@ For namespace ``ecommerce`` (``ECOMMERCE_EVENT_BROKER_NAMESPACE``)::
     ecommerce.<module>                     durable queue of a consuming module, bound to each key it subscribes to
     ecommerce.<module>.retry.<ms>          a failed message waits here <ms> (queue TTL), then dead-letters
                                            back into ecommerce.<module> (one queue per delay: no message
-                                           waits behind a longer one)
+                                           waits behind a longer one; the broker deletes one idle 10 min)
     ecommerce.<module>.dead                dead letters: attempts exhausted, or an envelope nobody can read;
                                            kept until ``ecommerce events replay-dead`` moves them back
 
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
+
+RETRY_QUEUE_IDLE_MS = 10 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Topology:
             durable=True,
             arguments={
                 "x-message-ttl": delay_ms,
+                # Deleted by the broker when unused this long (every retry re-declares it first; a
+                # message leaves after delay_ms, long before): delays no longer configured vanish.
+                "x-expires": delay_ms + RETRY_QUEUE_IDLE_MS,
                 "x-dead-letter-exchange": "",  # the default exchange: routing key = queue name
                 "x-dead-letter-routing-key": self.queue(module),
             },
