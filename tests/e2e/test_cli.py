@@ -38,6 +38,8 @@ def test_version(tmp_path: Path) -> None:
         ({"ECOMMERCE_MODULES": "users,nope"}, "ECOMMERCE_MODULES"),
         ({"ECOMMERCE_DISABLED_MODULES": "nope"}, "ECOMMERCE_DISABLED_MODULES"),
         ({"ECOMMERCE_PORT": "abc"}, "ECOMMERCE_PORT"),
+        ({"ECOMMERCE_EVENT_BROKER_URL": "http://127.0.0.1:5672/"}, "ECOMMERCE_EVENT_BROKER_URL"),
+        ({"ECOMMERCE_EVENT_BROKER_NAMESPACE": "Shop One"}, "ECOMMERCE_EVENT_BROKER_NAMESPACE"),
         ({"ECOMMERCE_REDIS_URL": "http://x"}, "ECOMMERCE_REDIS_URL"),
         ({"ECOMMERCE_AUTH_RATE_LIMIT": "lots"}, "ECOMMERCE_AUTH_RATE_LIMIT"),
         ({"ECOMMERCE_TRUSTED_PROXIES": "10.0.0.300"}, "ECOMMERCE_TRUSTED_PROXIES"),
@@ -108,6 +110,12 @@ def test_seed_and_events(tmp_path: Path) -> None:
     assert relay.returncode == 0 and "failed 0" in relay.stdout
     after = run(tmp_path, "events", "status").stdout.splitlines()[1:]
     assert all(line.split()[1:3] == ["0", "0"] for line in after), after
+
+
+def test_events_consume_needs_a_broker(tmp_path: Path) -> None:
+    result = run(tmp_path, "events", "consume")
+    assert result.returncode == 2 and "needs a broker (ECOMMERCE_EVENT_BROKER_URL" in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_seed_scale_generates_the_benchmark_dataset_once(tmp_path: Path) -> None:
