@@ -89,7 +89,7 @@ def unbalanced(book: dict[str, Any]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("point", sorted(faults.POINTS))
+@pytest.mark.parametrize("point", sorted(p for p in faults.POINTS if p.startswith("checkout.")))
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_checkout_killed_at_any_instant_leaves_no_stock_held_past_the_order_ttl(
         tmp_path: Path, backend: str, point: str, request: pytest.FixtureRequest) -> None:
