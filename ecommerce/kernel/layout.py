@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,12 +185,16 @@ class _Parser:
         if default not in services:
             raise self.fail("gateway.default", f"unknown service {default!r} (services: {', '.join(services)})")
         broker = self.optional_text(events, "events.broker")
+        gateway_address = self.address(gateway.get("address", "127.0.0.1:8000"), "gateway.address")
+        for service in services.values():
+            if service.address == gateway_address:
+                raise self.fail("gateway.address", f"{gateway_address} is also the address of service {service.name!r}")
         return Layout(
             name=str(data.get("name", self.path.stem)),
             path=self.path,
-            gateway=self.address(gateway.get("address", "127.0.0.1:8000"), "gateway.address"),
+            gateway=gateway_address,
             default_service=default,
-            broker_url=_amqp_url(f"{self.path}: events.broker", broker) if broker else None,
+            broker_url=self.checked(_amqp_url, "events.broker", broker) if broker else None,
             services=services,
         )
 
@@ -265,8 +269,15 @@ class _Parser:
                 urls[module] = None
                 continue
             url = self.expand(str(raw), where).replace("{service}", service).replace("{module}", module)
-            urls[module] = _database_url(f"{self.path}: {where}", url)
+            urls[module] = self.checked(_database_url, where, url)
         return urls
+
+    def checked(self, parse: Callable[[str, Any], str], key: str, value: str) -> str:
+        """A value through the settings' own parser, its error as a :class:`LayoutError`."""
+        try:
+            return parse(f"{self.path}: {key}", value)
+        except SettingsError as exc:
+            raise LayoutError(str(exc)) from None
 
     def expand(self, text: str, key: str) -> str:
         """``${VARIABLE}`` and ``${VARIABLE:-default}`` from the environment."""
