@@ -261,8 +261,12 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     installed = discover()
     routes = {module: module_routes(installed[module])
               for service in layout.services.values() for module in service.modules}
-    text = render(layout, routes, port=args.port, max_body_bytes=settings.max_body_bytes,
-                  layout_source=str(args.layout))
+    try:
+        text = render(layout, routes, port=args.port, max_body_bytes=settings.max_body_bytes,
+                      layout_source=str(args.layout))
+    except ValueError as exc:  # two modules' routes nginx could not tell apart
+        print(f"ecommerce: {exc}", file=sys.stderr)
+        return 1
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -74,7 +74,23 @@ def locations(layout: Layout, routes: Mapping[str, Iterable[Route]]) -> list[Loc
                 continue
             patterns = sorted({_regex(r) for r in owners[module]})
             exact.extend(Location("~", p, module, layout.host_of(module).name) for p in patterns)
+    _check_unambiguous(exact, routes)
     return exact + prefixes
+
+
+def _check_unambiguous(exact: list[Location], routes: Mapping[str, Iterable[Route]]) -> None:
+    """A regular-expression location must not also catch another module's route (``/users/<id>`` would
+    swallow ``/users/me``): refuse to write a gateway that routes a path to the wrong service."""
+    for location in exact:
+        pattern = re.compile(location.path)
+        for module, module_routes in routes.items():
+            if module == location.module:
+                continue
+            for route in module_routes:
+                sample = "/" + "/".join("1" if _PARAM.match(s) else s for s in route.segments)
+                if pattern.match(sample):
+                    raise ValueError(f"the gateway cannot tell {location.module}'s {location.path} from "
+                                     f"{module}'s {route.path}: give one of them a distinct path")
 
 
 def render(layout: Layout, routes: Mapping[str, Iterable[Route]], *, port: int | None = None,

@@ -158,3 +158,58 @@ def test_an_untrusted_gateway_is_the_client_and_a_dead_service_is_a_503(tmp_path
         assert down.headers["retry-after"] == "5"
         assert down.json()["type"] == "/problems/service-unavailable"
         assert through.post("/api/v1/auth/login", json={}).status_code == 503
+
+
+def test_two_services_behind_one_gateway(tmp_path: Path) -> None:
+    """What can be split today (no remote facades yet): users in one service, catalog and search in
+    another, with the modules that would call across them disabled. Each process runs only its modules on
+    its own database; nginx sends every path to the one that hosts it."""
+    accounts_port, shop_port, gateway_port = free_port(), free_port(), free_port()
+    layout = tmp_path / "two.toml"
+    layout.write_text(f"""
+[gateway]
+address = "127.0.0.1:{gateway_port}"
+default = "accounts"
+
+[databases]
+default = "sqlite:///{tmp_path}/{{service}}.db"
+
+[services.accounts]
+address = "127.0.0.1:{accounts_port}"
+modules = ["users"]
+
+[services.shop]
+address = "127.0.0.1:{shop_port}"
+modules = ["catalog", "search"]
+""")
+    env = cli_env(tmp_path, ECOMMERCE_DISABLED_MODULES="orders,payments,recommendations,notifications",
+                  ECOMMERCE_TRUSTED_PROXIES="127.0.0.1")
+    conf = tmp_path / "nginx.conf"
+    generated = subprocess.run([sys.executable, "-m", "ecommerce", "gateway", "nginx", "--layout", str(layout),
+                                "--output", str(conf)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                               timeout=60)
+    assert generated.returncode == 0, generated.stderr
+    serve = ("--layout", str(layout), "--demo", "--service")
+    with server_process(tmp_path, env, *serve, "accounts", port=accounts_port) as (_, accounts), server_process(
+        tmp_path, env, *serve, "shop", port=shop_port
+    ) as (_, shop), nginx.running(conf, tmp_path / "nginx", gateway_port), _client(
+        f"http://127.0.0.1:{gateway_port}"
+    ) as through:
+        # Each process runs its own modules only, each on its own database file.
+        assert httpx.get(f"{accounts}/readyz").json()["modules"] == {"users": "ok"}
+        assert httpx.get(f"{shop}/readyz").json()["modules"] == {"catalog": "ok", "search": "ok"}
+        assert (tmp_path / "accounts.db").exists() and (tmp_path / "shop.db").exists()
+
+        email = new_email()
+        assert through.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+        tokens = through.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
+        me = through.get("/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert me.status_code == 200 and me.json()["email"] == email
+        products = through.get("/api/v1/products", params={"limit": 3})
+        assert products.status_code == 200 and len(products.json()["items"]) == 3
+        assert httpx.get(f"{accounts}/api/v1/products").status_code == 404  # not hosted there
+        found = through.get("/api/v1/search", params={"q": "laptop"})
+        assert found.status_code == 200 and found.json()["items"], found.text
+        # The system routes come from the default service.
+        assert through.get("/docs/openapi.json").content == httpx.get(f"{accounts}/docs/openapi.json").content
+        assert through.get("/readyz").json()["modules"] == {"users": "ok"}

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ecommerce.gateway.nginx import HEADER, render
 from ecommerce.gateway.routes import Route, module_routes
@@ -122,3 +123,12 @@ def test_the_port_flag_and_the_body_limit(tmp_path: Path) -> None:
     assert "listen 127.0.0.1:9443;" in text and "client_max_body_size 65536;" in text
     assert "server 127.0.0.1:8102 max_fails=3 fail_timeout=10s;" in text
     assert "proxy_next_upstream error timeout http_502 http_504;" in text and "non_idempotent" not in text
+
+
+def test_a_route_another_module_would_swallow_is_refused() -> None:
+    layout = load("split", environ={})
+    routes = _routes(layout)
+    routes["recommendations"] = [*routes["recommendations"], Route("/api/v1/users/<user_id:int>", "GET")]
+    with pytest.raises(ValueError, match=r"cannot tell recommendations's .*users/\[\^/\]\+/\?\$ from users's "
+                                         r"/api/v1/users/me"):
+        render(layout, routes, max_body_bytes=1024, layout_source="split")
