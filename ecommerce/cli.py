@@ -6,6 +6,7 @@ A configuration mistake is one line on stderr and exit status 2 — never a trac
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -257,13 +258,17 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     from ecommerce.gateway.routes import module_routes
     from ecommerce.kernel.registry import discover
 
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("ecommerce: --tls-cert and --tls-key go together", file=sys.stderr)
+        return EXIT_CONFIG
+    tls = (os.path.abspath(args.tls_cert), os.path.abspath(args.tls_key)) if args.tls_cert else None
     layout = _layout(args, settings)
     installed = discover()
     routes = {module: module_routes(installed[module])
               for service in layout.services.values() for module in service.modules}
     try:
         text = render(layout, routes, port=args.port, max_body_bytes=settings.max_body_bytes,
-                      layout_source=str(args.layout))
+                      layout_source=str(args.layout), tls=tls)
     except ValueError as exc:  # two modules' routes nginx could not tell apart
         print(f"ecommerce: {exc}", file=sys.stderr)
         return 1
@@ -374,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a shipped layout (monolith, split) or a .toml path")
     gateway.add_argument("--output", metavar="PATH", help="write here instead of stdout")
     gateway.add_argument("--port", type=int, help="listen on this port instead of the layout's gateway port")
+    gateway.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    gateway.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     gateway.set_defaults(handler=cmd_gateway)
 
     demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")

@@ -94,8 +94,10 @@ def _check_unambiguous(exact: list[Location], routes: Mapping[str, Iterable[Rout
 
 
 def render(layout: Layout, routes: Mapping[str, Iterable[Route]], *, port: int | None = None,
-           max_body_bytes: int, layout_source: str) -> str:
-    """The whole ``nginx.conf``: run it with ``nginx -p DIR -c FILE`` (pid and temp files under DIR)."""
+           max_body_bytes: int, layout_source: str, tls: tuple[str, str] | None = None) -> str:
+    """The whole ``nginx.conf``: run it with ``nginx -p DIR -c FILE`` (pid and temp files under DIR).
+    ``tls`` (certificate chain, key: absolute paths) makes the gateway serve HTTPS, and tell the app so
+    (``X-Forwarded-Proto: https``, hence HSTS)."""
     listen = Address(layout.gateway.host, port if port is not None else layout.gateway.port)
     default = upstream_name(layout.default_service)
     too_large = _problem(413, "payload-too-large", "Request body too large",
@@ -146,7 +148,9 @@ def render(layout: Layout, routes: Mapping[str, Iterable[Route]], *, port: int |
         ]
     lines += [
         "    server {",
-        f"        listen {listen};",
+        f"        listen {listen}{' ssl' if tls else ''};",
+        *([f"        ssl_certificate {tls[0]};", f"        ssl_certificate_key {tls[1]};",
+           "        ssl_protocols TLSv1.2 TLSv1.3;"] if tls else []),
         "",
         f"        client_max_body_size {max_body_bytes};  # ECOMMERCE_MAX_BODY_BYTES",
         "        client_header_timeout 15s;",

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from ecommerce.kernel.layout import SHIPPED
+from tests.security.test_hardening import self_signed
 from tests.support import nginx
 from tests.support.api import PASSWORD, new_email
 from tests.support.processes import cli_env, free_port, server_process
@@ -45,15 +46,15 @@ def _layout(tmp_path: Path, app_port: int, gateway_port: int) -> Path:
 
 
 @contextmanager
-def stack(tmp_path: Path, *, trusted: bool) -> Iterator[Stack]:
+def stack(tmp_path: Path, *, trusted: bool, gateway_args: tuple[str, ...] = ()) -> Iterator[Stack]:
     app_port, gateway_port = free_port(), free_port()
     layout = _layout(tmp_path, app_port, gateway_port)
     env = cli_env(tmp_path, ECOMMERCE_MAX_BODY_BYTES=str(MAX_BODY), ECOMMERCE_RELAY_INTERVAL="0.2",
                   ECOMMERCE_JOB_INTERVAL="0.5", **({"ECOMMERCE_TRUSTED_PROXIES": "127.0.0.1"} if trusted else {}))
     conf = tmp_path / "nginx.conf"
     generated = subprocess.run([sys.executable, "-m", "ecommerce", "gateway", "nginx", "--layout", str(layout),
-                                "--output", str(conf)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                               timeout=60)
+                                "--output", str(conf), *gateway_args], cwd=tmp_path, env=env, capture_output=True,
+                               text=True, timeout=60)
     assert generated.returncode == 0, generated.stderr
     text = conf.read_text()
     assert f"client_max_body_size {MAX_BODY};" in text and f"server 127.0.0.1:{app_port} " in text
@@ -62,12 +63,15 @@ def stack(tmp_path: Path, *, trusted: bool) -> Iterator[Stack]:
     with server_process(tmp_path, env, "--layout", str(layout), "--service", "app", "--demo", port=app_port) as (
         process, app
     ), nginx.running(conf, tmp_path / "nginx", gateway_port):
-        yield Stack(app, f"http://127.0.0.1:{gateway_port}", tmp_path / "data", text, process)
+        scheme = "https" if gateway_args else "http"
+        yield Stack(app, f"{scheme}://127.0.0.1:{gateway_port}", tmp_path / "data", text, process)
 
 
 def _client(base: str) -> httpx.Client:
-    """A client that connects from CLIENT, so the gateway sees a different address than its own."""
-    return httpx.Client(base_url=base, timeout=30, transport=httpx.HTTPTransport(local_address=CLIENT))
+    """A client that connects from CLIENT, so the gateway sees a different address than its own (and
+    accepts the test's self-signed certificate)."""
+    return httpx.Client(base_url=base, timeout=30,
+                        transport=httpx.HTTPTransport(local_address=CLIENT, verify=False))
 
 
 def _login_ip(data: Path, client: httpx.Client) -> str:
@@ -213,3 +217,17 @@ modules = ["catalog", "search"]
         # The system routes come from the default service.
         assert through.get("/docs/openapi.json").content == httpx.get(f"{accounts}/docs/openapi.json").content
         assert through.get("/readyz").json()["modules"] == {"users": "ok"}
+
+
+def test_tls_at_the_gateway(tmp_path: Path) -> None:
+    """With --tls-cert/--tls-key nginx serves HTTPS and says so to the app (X-Forwarded-Proto), which
+    believes it from a trusted proxy and sends HSTS; the app itself still speaks plain HTTP."""
+    cert, key = self_signed(tmp_path)
+    with stack(tmp_path, trusted=True, gateway_args=("--tls-cert", str(cert), "--tls-key", str(key))) as shop, \
+            _client(shop.gateway) as through:
+        assert shop.gateway.startswith("https://")
+        assert f"ssl_certificate {cert};" in shop.conf
+        products = through.get("/api/v1/products", params={"limit": 1})
+        assert products.status_code == 200
+        assert products.headers["strict-transport-security"].startswith("max-age=")
+        assert "strict-transport-security" not in httpx.get(f"{shop.app}/api/v1/products").headers

