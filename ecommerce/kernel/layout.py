@@ -167,7 +167,7 @@ class _Parser:
     def layout(self) -> Layout:
         try:
             data = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise LayoutError(f"{self.path}: not valid TOML ({exc})") from None
         self.known(data, "", {"name", "gateway", "events", "databases", "services"})
         gateway = self.table(data, "gateway")
