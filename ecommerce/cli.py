@@ -1,4 +1,4 @@
-"""The ``ecommerce`` command: serve, migrate, seed, modules, events, demo, config.
+"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, demo, config.
 
 A configuration mistake is one line on stderr and exit status 2 — never a traceback.
 """
@@ -6,17 +6,21 @@ A configuration mistake is one line on stderr and exit status 2 — never a trac
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from ecommerce import __version__
 from ecommerce.kernel.settings import VARIABLES, Settings, SettingsError, redact_url
+
+if TYPE_CHECKING:
+    from ecommerce.kernel.layout import Layout
 
 EXIT_CONFIG = 2
 
@@ -81,20 +85,8 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         kernel.close()
 
 
-def _routes(blueprint_path: str | None) -> list[str]:
-    if not blueprint_path:
-        return []
-    from ecommerce.app import API_PREFIX, _load
-
-    bp = _load(blueprint_path)()
-    out = []
-    for route in bp._future_routes:
-        for method in sorted(route.methods or ()):
-            out.append(f"{method} {API_PREFIX}/{route.uri.lstrip('/')}")
-    return sorted(out)
-
-
 def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
+    from ecommerce.gateway.routes import module_routes
     from ecommerce.kernel.registry import discover
 
     modules = discover()
@@ -110,7 +102,7 @@ def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  tables:    {', '.join(module.tables) or '-'}")
         print(f"  publishes: {', '.join(e.key() for e in module.publishes) or '-'}")
         print(f"  consumes:  {', '.join(consumed.get(name, [])) or '-'}")
-        routes = _routes(module.blueprint)
+        routes = sorted(f"{route.method} {route.path}" for route in module_routes(module))
         print(f"  routes:    {routes[0] if routes else '-'}")
         for route in routes[1:]:
             print(f"             {route}")
@@ -223,12 +215,80 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _layout(args: argparse.Namespace, settings: Settings) -> Layout:
+    from ecommerce.kernel import layout
+
+    return layout.load(args.layout, disabled=settings.disabled_modules)
+
+
+def _service_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``serve --layout L --service S``: the settings of that one service (a layout of one service needs no
+    ``--service``)."""
+    if args.layout is None:
+        if args.service:
+            raise SettingsError("--service needs --layout")
+        return settings
+    layout = _layout(args, settings)
+    name = args.service or (next(iter(layout.services)) if len(layout.services) == 1 else None)
+    if name is None:
+        raise SettingsError(f"--layout {args.layout}: name the service to start with --service "
+                            f"({', '.join(layout.services)})")
+    return layout.settings_for(name, settings)
+
+
+def cmd_layout(args: argparse.Namespace, settings: Settings) -> int:
+    """``ecommerce layout show``: services, their modules, addresses and databases (passwords redacted)."""
+    layout = _layout(args, settings)
+    print(f"layout {layout.name} ({layout.path})")
+    print(f"gateway  {layout.gateway}  (nginx; default service {layout.default_service})")
+    broker = layout.broker_url or settings.event_broker_url
+    print(f"events   {redact_url(broker) if broker else 'in-process (no broker)'}")
+    for service in layout.services.values():
+        print(f"\nservice {service.name}  {service.address}")
+        resolved = settings.replace(module_database_urls={
+            **settings.module_database_urls, **{m: u for m, u in service.databases.items() if u is not None}})
+        for module in service.modules:
+            print(f"  {module:<16}{redact_url(resolved.database_url_for(module))}")
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
+    """``ecommerce gateway nginx``: the nginx configuration for a layout, from the module registry."""
+    from ecommerce.gateway.nginx import render
+    from ecommerce.gateway.routes import module_routes
+    from ecommerce.kernel.registry import discover
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("ecommerce: --tls-cert and --tls-key go together", file=sys.stderr)
+        return EXIT_CONFIG
+    tls = (os.path.abspath(args.tls_cert), os.path.abspath(args.tls_key)) if args.tls_cert else None
+    layout = _layout(args, settings)
+    installed = discover()
+    routes = {module: module_routes(installed[module])
+              for service in layout.services.values() for module in service.modules}
+    try:
+        text = render(layout, routes, port=args.port, max_body_bytes=settings.max_body_bytes,
+                      layout_source=str(args.layout), tls=tls)
+    except ValueError as exc:  # two modules' routes nginx could not tell apart
+        print(f"ecommerce: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.output} (layout {layout.name}, listening on port {args.port or layout.gateway.port})",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
     from ecommerce.app import create_app
 
+    settings = _service_settings(args, settings)
     kernel = _kernel(settings)
     try:
         if not args.no_migrate:
@@ -280,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--motd", action="store_true", help="show Sanic's start-up banner")
     serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
     serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    serve.add_argument("--layout", metavar="NAME|FILE",
+                       help="start one service of a deployment layout (shipped: monolith, split; or a .toml path)")
+    serve.add_argument("--service", metavar="NAME", help="with --layout: the service to start")
     serve.set_defaults(handler=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending migrations of every enabled module")
@@ -303,6 +366,22 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--module", action="append",
                         help="consume, replay-dead: only this module (repeatable)")
     events.set_defaults(handler=cmd_events)
+
+    layout = sub.add_parser("layout", help="deployment layouts: which service hosts which modules, where")
+    layout.add_argument("action", choices=["show"])
+    layout.add_argument("--layout", metavar="NAME|FILE", default="monolith",
+                        help="a shipped layout (monolith, split) or a .toml path (default monolith)")
+    layout.set_defaults(handler=cmd_layout)
+
+    gateway = sub.add_parser("gateway", help="write the nginx configuration of a layout's gateway")
+    gateway.add_argument("engine", choices=["nginx"])
+    gateway.add_argument("--layout", metavar="NAME|FILE", required=True,
+                         help="a shipped layout (monolith, split) or a .toml path")
+    gateway.add_argument("--output", metavar="PATH", help="write here instead of stdout")
+    gateway.add_argument("--port", type=int, help="listen on this port instead of the layout's gateway port")
+    gateway.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    gateway.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    gateway.set_defaults(handler=cmd_gateway)
 
     demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")
     demo.add_argument("--url", help="the app to drive (default: the configured host:port if it answers, "

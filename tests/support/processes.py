@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,30 +34,37 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll ``ready`` (a connection error counts as not yet) until it holds; fail with the child's output
+    if it exits first, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except (httpx.TransportError, OSError):
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited:\n{proc.stdout.read() if proc.stdout else ''}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not become ready within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
 @contextmanager
-def server_process(cwd: Path, env: dict[str, str], *args: str,
-                   stop: signal.Signals = signal.SIGINT) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``ecommerce serve ARGS`` on a free port until the block ends or the process dies; yields the process
-    and its base URL once ``/readyz`` answers. ``stop`` is how it is asked to end (SIGINT: a clean shutdown)."""
-    port = free_port()
+def server_process(cwd: Path, env: dict[str, str], *args: str, stop: signal.Signals = signal.SIGINT,
+                   port: int | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``ecommerce serve ARGS`` on a free port (or ``port``) until the block ends or the process dies; yields
+    the process and its base URL once ``/readyz`` answers. ``stop`` is how it is asked to end (SIGINT: a
+    clean shutdown)."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ecommerce", "serve", "--port", str(port), *args],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(f"ecommerce serve exited:\n{proc.stdout.read() if proc.stdout else ''}")
-            if time.monotonic() > deadline:
-                raise AssertionError("ecommerce serve did not become ready within 60 s")
-            time.sleep(0.1)
+        wait_until(proc, lambda: httpx.get(f"{base}/readyz", timeout=1).status_code == 200, "ecommerce serve")
         yield proc, base
     finally:
         if proc.poll() is None:

@@ -17,8 +17,6 @@ from ecommerce.devtools.docsite import openapi, schema
 from ecommerce.devtools.drawings.facts import Facts, collect
 from ecommerce.kernel.module import Module
 
-API_PREFIX = "/api/v1"
-
 
 def _first_line(obj: Any) -> str:
     doc = inspect.getdoc(obj) or ""
@@ -27,16 +25,10 @@ def _first_line(obj: Any) -> str:
 
 def routes(module: Module) -> list[tuple[str, str]]:
     """(method, OpenAPI-style path) of every route the module's blueprint declares."""
-    if not module.blueprint:
-        return []
-    path, _, attr = module.blueprint.partition(":")
-    blueprint = getattr(importlib.import_module(path), attr)()
-    found = []
-    for route in blueprint._future_routes:
-        uri = re.sub(r"<(\w+)(?::[^>]+)?>", r"{\1}", route.uri)
-        for method in route.methods or ():
-            found.append((method, f"{API_PREFIX}/{uri.lstrip('/')}"))
-    return sorted(set(found), key=lambda r: (r[1], r[0]))
+    from ecommerce.gateway.routes import module_routes
+
+    found = {(route.method, re.sub(r"<(\w+)(?::[^>]+)?>", r"{\1}", route.path)) for route in module_routes(module)}
+    return sorted(found, key=lambda r: (r[1], r[0]))
 
 
 def facade(name: str) -> list[tuple[str, str, str]]:

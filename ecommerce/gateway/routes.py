@@ -1,0 +1,35 @@
+"""Each module's real HTTP routes, read from its blueprint (what ``ecommerce modules`` lists and the
+gateway routes by)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecommerce.kernel.module import Module
+
+
+@dataclass(frozen=True, order=True)
+class Route:
+    path: str  # the public path pattern, e.g. /api/v1/products/<product_id:int>
+    method: str
+
+    @property
+    def segments(self) -> list[str]:
+        return [s for s in self.path.split("/") if s]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def module_routes(module: Module) -> list[Route]:
+    """Every (method, path) the module's blueprint serves under ``/api/v1``, sorted by path."""
+    if not module.blueprint:
+        return []
+    from ecommerce.app import API_PREFIX, _load
+
+    blueprint = _load(module.blueprint)()
+    return sorted(
+        Route(f"{API_PREFIX}/{route.uri.lstrip('/')}", method)
+        for route in blueprint._future_routes
+        for method in route.methods or ()
+    )
