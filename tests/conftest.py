@@ -24,7 +24,7 @@ from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures share
 
 _app_names = itertools.count(1)
 #: Modules that exist only in the test suite (their schemas are reset too).
-EXTRA_MODULES = ("audit", "paysim", "wishlist")
+EXTRA_MODULES = ("audit", "paysim", "tally", "wishlist")
 
 
 def test_settings(data_dir: Path, **overrides: object) -> Settings:

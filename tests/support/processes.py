@@ -67,13 +67,18 @@ def server_process(cwd: Path, env: dict[str, str], *args: str, stop: signal.Sign
         wait_until(proc, lambda: httpx.get(f"{base}/readyz", timeout=1).status_code == 200, "ecommerce serve")
         yield proc, base
     finally:
-        if proc.poll() is None:
-            proc.send_signal(stop)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        end(proc, stop)
+
+
+def end(proc: subprocess.Popen[str], how: signal.Signals) -> None:
+    """Ask a child to end with ``how`` (unless it already has); SIGKILL it after 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(how)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
@@ -82,3 +87,37 @@ def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[str]:
     with server_process(tmp_path, cli_env(tmp_path, **env), *args) as (_, base):
         yield base
 
+
+def plugin_env(tmp_path: Path, distribution: str, entry_points: dict[str, str]) -> dict[str, str]:
+    """The environment of a child process in which ``entry_points`` (module name -> ``package:attribute``)
+    are installed modules: a ``.dist-info`` with those ``ecommerce.modules`` entry points on PYTHONPATH,
+    next to the repository root (so ``tests.support`` packages import). What ``pip install`` of a
+    third-party module leaves behind, without installing anything."""
+    site = tmp_path / "site"
+    info = site / f"{distribution}-0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 0\n")
+    lines = [f"{name} = {target}" for name, target in entry_points.items()]
+    (info / "entry_points.txt").write_text("[ecommerce.modules]\n" + "\n".join(lines) + "\n")
+    return {"PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parents[2])])}
+
+
+@contextmanager
+def cli_process(cwd: Path, env: dict[str, str], *args: str, ready: str | None = None,
+                log: Path | None = None) -> Iterator[subprocess.Popen[str]]:
+    """``ecommerce ARGS`` in the background (output to ``log``) until the block ends, then SIGTERM (SIGKILL
+    after 30 s). With ``ready``, yields once that text is in the output or the process has exited (a
+    process meant to crash may die first); the caller checks which."""
+    log = log or cwd / f"ecommerce-{time.monotonic_ns()}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ecommerce", *args], cwd=cwd, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while ready is not None and ready not in log.read_text() and proc.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"ecommerce {' '.join(args)} printed no {ready!r} within 60 s:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield proc
+    finally:
+        end(proc, signal.SIGTERM)
