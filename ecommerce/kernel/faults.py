@@ -6,8 +6,9 @@ normally a point costs one environment lookup and does nothing. A process starte
 point: no ``finally``, no rollback handler, no compensation runs — like a power cut or the OOM killer.
 The variable is ignored when ``ECOMMERCE_ENV=production``, so a stray one can never take a shop down.
 
-``tests/e2e/test_checkout_crashes.py`` kills a real server at each point during a checkout, restarts it
-and checks the books. :data:`POINTS` lists the instants, so a test can only name real ones.
+``tests/e2e/test_checkout_crashes.py`` kills a real server at each checkout point, restarts it and checks
+the books; ``tests/e2e/test_broker_faults.py`` does the same to the relay and to a consumer with RabbitMQ.
+:data:`POINTS` lists the instants, so a test can only name real ones.
 """
 
 from __future__ import annotations

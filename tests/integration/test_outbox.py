@@ -15,7 +15,7 @@ from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events import Consumer, Envelope, Subscription
 from ecommerce.kernel.events.relay import Relay
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
-from ecommerce.kernel.events.transport import Failures, OutboxEvent
+from ecommerce.kernel.events.transport import Delivery, Failures, OutboxEvent, consume, outbox_event
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.users import models as users_models
@@ -332,3 +332,27 @@ def test_non_atomic_handlers_of_a_batch_run_once_each_and_a_failure_alone_is_ret
     Outbox = users_models.events.Outbox
     kernel.runner.call(lambda: Outbox.update(delivered_at=None).execute())  # redelivered: the inbox skips all
     assert kernel.runner.call(relay.run_once, later(5)).delivered == 3 and sorted(ran) == ids
+
+
+def test_two_copies_of_an_event_in_one_batch_run_each_handler_once(kernel: Kernel) -> None:
+    """What a broker consumer can receive after a reconnect: the original and the relay's second publish
+    of one event side by side in one batch. Neither an atomic nor a non-atomic handler runs twice."""
+    ran: list[str] = []
+
+    def loose(envelope: Envelope[UserRegistered]) -> None:
+        ran.append(envelope.event_id)
+
+    consumer = Consumer("audit", audit_module.events, [
+        Subscription(UserRegistered, audit_module.record, "audit.once"),
+        Subscription(UserRegistered, loose, "audit.loose", False),
+    ])
+    register(kernel, "copies@example.com")
+    row = kernel.runner.call(lambda: users_models.events.Outbox.get())
+    copies = [outbox_event(row, "users"), outbox_event(row, "users")]
+    deliveries = [Delivery(copy, sub) for copy in copies for sub in consumer.subscriptions]
+    assert kernel.runner.call(consume, consumer, deliveries) == {}
+    assert ran == [row.event_id]
+    assert [event_id for event_id, _ in entries(kernel)] == [row.event_id]
+    Inbox = audit_module.events.Inbox
+    assert kernel.runner.call(lambda: sorted(Inbox.select(Inbox.handler).tuples())) == [("audit.loose",),
+                                                                                        ("audit.once",)]

@@ -96,14 +96,21 @@ def consume(consumer: Consumer, deliveries: Sequence[Delivery]) -> Failures:
 def _idempotent_batch(consumer: Consumer, deliveries: Sequence[Delivery], failures: Failures) -> None:
     """``process_idempotent`` for a batch: one inbox lookup first, each handler outside any transaction,
     then one insert of the inbox rows of those that returned. A crash before that insert runs them again,
-    which non-atomic handlers accept by contract (they are idempotent)."""
+    which non-atomic handlers accept by contract (they are idempotent).
+
+    A batch from a broker can hold two copies of one event (a publish whose confirm was lost went out
+    again, and both copies waited in the queue while the consumer reconnected): the second copy is
+    skipped like an inbox hit, not run again (a failure of the first is retried through the first)."""
     tables = consumer.tables
     seen = tables.seen_pairs([(d.event.event_id, d.subscription.handler_name) for d in deliveries])
     done: list[tuple[str, str]] = []
     try:
         for delivery in deliveries:
             pair = (delivery.event.event_id, delivery.subscription.handler_name)
-            if pair not in seen and _one(consumer, delivery, _run, failures):
+            if pair in seen:
+                continue
+            seen.add(pair)
+            if _one(consumer, delivery, _run, failures):
                 done.append(pair)
     finally:
         tables.record(done)
