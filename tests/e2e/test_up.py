@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -163,3 +164,35 @@ def test_the_split_layout_refuses_in_one_line_like_serve(tmp_path: Path) -> None
     assert refused.stderr == serve.stderr
     assert len(refused.stderr.splitlines()) == 1 and "remote facades" in refused.stderr
     assert not (tmp_path / "data" / "up").exists()  # nothing was started or written
+
+
+def test_ctrl_c_stops_everything_too(tmp_path: Path) -> None:
+    with up(tmp_path) as shop:
+        children = set(shop.children())
+        assert len(children) >= 3  # the service, nginx's master and at least one worker
+        shop.process.send_signal(signal.SIGINT)
+        assert shop.process.wait(timeout=60) == 0
+        assert _wait_gone(children) == set()
+
+
+def _run_up(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ecommerce", "up", "--layout", str(_layout(tmp_path, free_port())),
+                           *args], cwd=tmp_path, env=cli_env(tmp_path), capture_output=True, text=True, timeout=120)
+
+
+def test_a_gateway_port_in_use_stops_up_naming_the_gateway(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = _run_up(tmp_path, "--port", str(taken.getsockname()[1]))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Address already in use" in result.stderr and "[gateway]" in result.stderr
+    assert "ecommerce up: gateway exited with status 1; stopping the others" in result.stderr
+    assert "ready" not in result.stdout
+
+
+def test_not_ready_in_time_stops_everything(tmp_path: Path) -> None:
+    result = _run_up(tmp_path, "--port", str(free_port()), "--ready-timeout", "0")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ecommerce up: not ready within 0 s: app, gateway; stopping everything" in result.stderr
+    assert not [p for p, (_, cmd) in _processes().items() if str(tmp_path) in cmd]  # nothing left running
