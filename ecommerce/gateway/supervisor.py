@@ -226,6 +226,15 @@ def run(layout: Layout, settings: Settings, *, layout_source: str, port: int | N
     supervisor.say(f"ecommerce up: layout {layout.name}, services {', '.join(layout.services)}; "
                    f"gateway config {conf}")
     supervisor.say(f"gateway {url_of(gateway)}  (API docs: {url_of(gateway)}/docs)")
+    try:
+        return _supervise(supervisor, children, url_of(gateway), ready_timeout)
+    except BaseException:  # a bug or an OS error here must not leave the children running
+        supervisor.stop_all()
+        raise
+
+
+def _supervise(supervisor: Supervisor, children: list[ChildSpec], gateway: str, ready_timeout: float) -> int:
+    """Start the children and run them until a stop or a death: :func:`run`'s exit status."""
     for spec in children:
         supervisor.start(spec)
     not_ready = supervisor.wait_ready(ready_timeout)
@@ -239,7 +248,7 @@ def run(layout: Layout, settings: Settings, *, layout_source: str, port: int | N
         supervisor.stop_all()
         return 1
     if gone is None:
-        supervisor.say(f"ready: {url_of(gateway)} (Ctrl-C stops everything)")
+        supervisor.say(f"ready: {gateway} (Ctrl-C stops everything)")
         gone = supervisor.watch()
     if gone is None:
         supervisor.say("ecommerce up: stopping")
