@@ -1,4 +1,4 @@
-"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, demo, config.
+"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, up, demo, config.
 
 A configuration mistake is one line on stderr and exit status 2 — never a traceback.
 """
@@ -254,21 +254,15 @@ def cmd_layout(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     """``ecommerce gateway nginx``: the nginx configuration for a layout, from the module registry."""
-    from ecommerce.gateway.nginx import render
-    from ecommerce.gateway.routes import module_routes
-    from ecommerce.kernel.registry import discover
+    from ecommerce.gateway.supervisor import gateway_config
 
     if bool(args.tls_cert) != bool(args.tls_key):
         print("ecommerce: --tls-cert and --tls-key go together", file=sys.stderr)
         return EXIT_CONFIG
     tls = (os.path.abspath(args.tls_cert), os.path.abspath(args.tls_key)) if args.tls_cert else None
     layout = _layout(args, settings)
-    installed = discover()
-    routes = {module: module_routes(installed[module])
-              for service in layout.services.values() for module in service.modules}
     try:
-        text = render(layout, routes, port=args.port, max_body_bytes=settings.max_body_bytes,
-                      layout_source=str(args.layout), tls=tls)
+        text = gateway_config(layout, settings, port=args.port, layout_source=str(args.layout), tls=tls)
     except ValueError as exc:  # two modules' routes nginx could not tell apart
         print(f"ecommerce: {exc}", file=sys.stderr)
         return 1
@@ -280,6 +274,25 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """``ecommerce up``: nginx and every service of a layout as child processes (ecommerce.gateway.supervisor)."""
+    from ecommerce.gateway import supervisor
+
+    layout = _layout(args, settings)
+    for name in layout.services:  # a service that cannot start says why (one line, exit 2) before anything runs
+        layout.settings_for(name, settings)
+    env = dict(os.environ)
+    if not settings.trusted_proxies and all(
+        s.address.host in ("127.0.0.1", "localhost", "::1") for s in layout.services.values()
+    ):  # the services listen on loopback only: the gateway is the one proxy that reaches them
+        env["ECOMMERCE_TRUSTED_PROXIES"] = "127.0.0.1"
+    source = str(args.layout) if "/" not in str(args.layout) and not str(args.layout).endswith(".toml") \
+        else os.path.abspath(args.layout)
+    return supervisor.run(layout, settings, layout_source=source, port=args.port,
+                          run_dir=settings.data_dir.resolve() / "up" / layout.name,
+                          ready_timeout=args.ready_timeout, env=env, demo=args.demo)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -382,6 +395,15 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
     gateway.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     gateway.set_defaults(handler=cmd_gateway)
+
+    up = sub.add_parser("up", help="start nginx and every service of a layout; Ctrl-C stops them all")
+    up.add_argument("--layout", metavar="NAME|FILE", default="monolith",
+                    help="a shipped layout (monolith, split) or a .toml path (default monolith)")
+    up.add_argument("--port", type=int, help="the gateway's port (default: the layout's, 8000)")
+    up.add_argument("--demo", action="store_true", help="each service loads its demo data (idempotent)")
+    up.add_argument("--ready-timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="give up (and stop everything) if a /readyz does not answer within this (default 120)")
+    up.set_defaults(handler=cmd_up)
 
     demo = sub.add_parser("demo", help="a one-minute tour over HTTP: register, browse, search, buy, pay, notifications")
     demo.add_argument("--url", help="the app to drive (default: the configured host:port if it answers, "

@@ -12,8 +12,9 @@ from pathlib import Path
 from peewee import AutoField, CharField, IntegerField, Model
 
 from ecommerce.devtools.drawings import events as events_drawing
-from ecommerce.devtools.drawings import generate
+from ecommerce.devtools.drawings import generate, layouts
 from ecommerce.devtools.drawings.facts import Facts, collect, event_flows, import_graph
+from ecommerce.kernel.layout import SHIPPED
 from tests.support import audit_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,8 @@ def test_the_command_writes_every_kind_once_and_a_second_run_changes_nothing(tmp
                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     names = {p.name for p in out.iterdir()}
-    for kind in ("target-architecture", "monolith", "dependencies", "checkout", "order-states", "events"):
+    for kind in ("target-architecture", "monolith", "dependencies", "checkout", "order-states", "events",
+                 "layout-monolith", "layout-split"):
         assert {f"{kind}.dot", f"{kind}.png"} <= names, kind
     assert {f"er-{m}.png" for m in collect().modules if collect().modules[m].models} <= names
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -128,6 +130,39 @@ def test_the_drawings_show_what_the_code_says() -> None:
         assert part in target, part
     assert target.count("own database") + target.count("own store") == 6
     assert "<diagrams-icons>/" in target and "site-packages" not in target
+
+
+def test_each_shipped_layout_is_drawn_from_its_file() -> None:
+    facts = collect()
+    texts = generate.sources(facts)
+    assert {f"layout-{p.stem}.dot" for p in layouts.shipped()} == {n for n in texts if n.startswith("layout-")}
+    for path in layouts.shipped():
+        layout = layouts.read(path, facts)
+        text = texts[f"layout-{path.stem}.dot"]
+        assert f"nginx gateway\\n{layout.gateway}" in text
+        for name, service in layout.services.items():
+            box = re.search(rf'"service:{name}" \[label=<(.*?)>, shape', text)
+            assert box and str(service.address) in box.group(1), name
+            assert all(f"<BR/>{module}" in box.group(1) for module in service.modules), name
+            assert f'"gateway" -> "service:{name}"' in text and f'"service:{name}" -> "events"' in text
+    split = texts["layout-split.dot"]
+    for service in ("core", "catalog", "notifications"):
+        assert f'label="PostgreSQL ecommerce_{service}' in split
+    assert "RabbitMQ" in split and "events in-process" in texts["layout-monolith.dot"]
+    catalog_routes = re.search(r'"gateway" -> "service:catalog" \[label="([^"]*)"', split)
+    assert catalog_routes and "/products/*/recommendations" in catalog_routes.group(1)
+
+
+def test_a_module_moved_to_another_service_moves_its_routes_in_the_drawing(tmp_path: Path) -> None:
+    moved = tmp_path / "moved.toml"
+    moved.write_text((SHIPPED / "split.toml").read_text()
+                     .replace('["users", "orders", "payments"]', '["users", "orders", "payments", "recommendations"]')
+                     .replace('["catalog", "search", "recommendations"]', '["catalog", "search"]'))
+    text = layouts.source(collect(), moved)
+    core = re.search(r'"gateway" -> "service:core" \[label="([^"]*)"', text)
+    catalog = re.search(r'"gateway" -> "service:catalog" \[label="([^"]*)"', text)
+    assert core and "/products/*/recommendations" in core.group(1) and "<BR/>recommendations" in text
+    assert catalog and "recommendations" not in catalog.group(1)
 
 
 def test_every_committed_source_renders() -> None:

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from ecommerce.devtools.drawings import checkout, dependencies, er, events, monolith, target
+from ecommerce.devtools.drawings import checkout, dependencies, er, events, layouts, monolith, target
 from ecommerce.devtools.drawings.facts import Facts, collect
 
 #: Every generated source starts with this, which is how stale ones are recognised.
@@ -34,6 +34,7 @@ def sources(facts: Facts | None = None) -> dict[str, str]:
         "order-states.dot": f"// {MARK} from ecommerce/modules/orders/states.py; do not edit by hand.\n"
                             + states.graphviz(),
     }
+    found.update(layouts.sources(facts))
     for module in facts.modules:
         if facts.modules[module].models:
             found[f"er-{module}.dot"] = er.source(facts, module)
