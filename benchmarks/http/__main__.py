@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from benchmarks.http import checkout, load, servers
+from benchmarks.http import checkout, cpu, load, raw_checkout, servers
 from benchmarks.http.load import Target
 from benchmarks.http.scenario import API, Prepared, WrongAnswer, expect, prepare
 
@@ -73,12 +73,14 @@ def check_ceilings(ceilings: str, p: Prepared) -> None:
         expect(row["id"] == p.product_id and row["name"] == p.detail["name"], "the raw-driver ceiling read another row")
 
 
-def profile(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """py-spy samples the app's process (and its workers) while the load runs."""
+def profile(pid: int, out: Path, seconds: float, gil: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy samples the app's process (and its workers) while the load runs. ``gil``: only the thread
+    holding the GIL, as collapsed stacks (``.txt``): where the CPU goes, without the threads that wait."""
     py_spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen([str(py_spy), "record", "--pid", str(pid), "--subprocesses", "--duration",
-                             str(max(1, round(seconds))), "--rate", "200", "--nonblocking", "--format",
-                             "flamegraph", "--output", str(out)],
+                             str(max(1, round(seconds))), "--rate", "200", "--nonblocking",
+                             *(["--gil", "--format", "raw"] if gil else ["--format", "flamegraph"]),
+                             "--output", str(out.with_suffix(".txt") if gil else out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -143,34 +145,92 @@ class Bench:
             expect(fresh == prepared.detail, "the uncached app serves another product page")
             payload = work / "detail.json"
             payload.write_text(json.dumps(prepared.detail))
-            with servers.ceilings_server(db_url, payload, workers, log) as ceilings:
-                check_ceilings(ceilings, prepared)
-                todo: list[tuple[Target, int | None]] = [
-                    (t, None if t.base == ceilings else proc.pid) for t in targets(base, ceilings, prepared)
-                ]
-                todo.append((Target("product_uncached", uncached, (f"{API}/products/{prepared.product_id}",)),
-                             uncached_proc.pid))
-                results = self.interleaved(todo, label)
-            login = Target("login", base, (f"{API}/auth/login",), method="POST",
-                           body={"email": prepared.login[0], "password": prepared.login[1]})
-            results["login"] = self.measure(login, a.seconds, a.warmup)
-            print(f"  {'login':<22} {results['login']['rps']:>9.1f} req/s  p50 {results['login']['p50_ms']:.2f} ms",
-                  flush=True)
-            spy = profile(proc.pid, self.out / f"profile-{label}-checkout.svg", a.seconds * a.repeat) \
-                if a.profile else None
-            drive = asyncio.run(checkout.drive(base, prepared, a.seconds * a.repeat))
-            if spy is not None:
-                spy.wait()
-            drive["oversell"] = checkout.oversell(db_url, prepared)
-            print(f"  {'checkout':<22} {drive['checkouts_per_s']:>9.1f} orders/s  statuses {drive['statuses']}  "
-                  f"oversold {drive['oversell']['oversold_units']}", flush=True)
-            expect(drive["server_errors"] == 0, f"checkout answered 5xx: {drive['statuses']}")
-            expect(drive["oversell"]["oversold_units"] == 0 and not drive["oversell"]["negative_free_stock"],
-                   f"oversold: {drive['oversell']}")
-            expect(drive["placed"] > 0, "no checkout succeeded")
-            results["checkout"] = drive
+            results: dict[str, Any] = {}
+            if not a.checkout_only:
+                with servers.ceilings_server(db_url, payload, workers, log) as ceilings:
+                    check_ceilings(ceilings, prepared)
+                    todo: list[tuple[Target, int | None]] = [
+                        (t, None if t.base == ceilings else proc.pid) for t in targets(base, ceilings, prepared)
+                    ]
+                    todo.append((Target("product_uncached", uncached, (f"{API}/products/{prepared.product_id}",)),
+                                 uncached_proc.pid))
+                    results = self.interleaved(todo, label)
+                login = Target("login", base, (f"{API}/auth/login",), method="POST",
+                               body={"email": prepared.login[0], "password": prepared.login[1]})
+                results["login"] = self.measure(login, a.seconds, a.warmup)
+                print(f"  {'login':<22} {results['login']['rps']:>9.1f} req/s  "
+                      f"p50 {results['login']['p50_ms']:.2f} ms", flush=True)
+            results.update(self.checkouts(base, proc.pid, db_url, prepared, workers, label))
         return {"workers": workers, "deep_page_number": prepared.deep_page, "search_word": prepared.search_word,
                 "endpoints": results}
+
+    def checkouts(self, base: str, pid: int, db_url: str, prepared: Prepared, workers: int,
+                  label: str) -> dict[str, Any]:
+        """Checkout through the app, then (PostgreSQL) the raw checkout, ``repeat`` times in turn; the
+        median repetition of each is kept, and the median ratio. The raw checkout waits until the app's
+        relay has delivered the app's backlog, so the two never share the machine."""
+        a = self.args
+        name = db_url.rpartition("/")[2]
+        drives: list[dict[str, Any]] = []
+        raws: list[dict[str, Any]] = []
+        for rep in range(a.repeat):
+            spy = (profile(pid, self.out / f"profile-{label}-checkout.svg", a.seconds, a.profile_gil)
+                   if a.profile and not rep else None)
+            before, commits = cpu.snapshot(pid, name), cpu.commits(db_url)
+            drive = asyncio.run(checkout.drive(base, prepared, a.seconds))
+            drive["cpu"] = cpu.split(before, cpu.snapshot(pid, name), drive["placed"])
+            if commits is not None:  # request path, relay and jobs together, under load (approximate)
+                drive["commits_per_checkout"] = round(((cpu.commits(db_url) or 0) - commits) / drive["placed"], 1)
+            if spy is not None:
+                spy.wait()
+            print(f"  {'checkout':<22} {drive['checkouts_per_s']:>9.1f} orders/s  statuses {drive['statuses']}  "
+                  f"commits/checkout {drive.get('commits_per_checkout')}  CPU {drive['cpu']['ms_per_unit']} ms "
+                  f"({drive['cpu']['cores_busy']} cores busy)", flush=True)
+            expect(drive["server_errors"] == 0, f"checkout answered 5xx: {drive['statuses']}")
+            drives.append(drive)
+            if db_url.startswith("postgres"):
+                raw_checkout.wait_delivered(db_url)
+                raw = self.raw_checkout(db_url, prepared, workers)
+                print(f"  {'ceiling_checkout':<22} {raw['checkouts_per_s']:>9.1f} orders/s  (raw SQL, {workers} "
+                      f"process(es))  CPU {raw.get('cpu', {}).get('ms_per_unit')} ms", flush=True)
+                raws.append(raw)
+        best = dict(sorted(drives, key=lambda d: d["checkouts_per_s"])[len(drives) // 2])
+        best["checkouts_per_s_repetitions"] = [d["checkouts_per_s"] for d in drives]
+        best["placed_total"] = sum(d["placed"] for d in drives)
+        best["server_errors"] = sum(d["server_errors"] for d in drives)
+        best["oversell"] = checkout.oversell(db_url, prepared)
+        expect(best["oversell"]["oversold_units"] == 0 and not best["oversell"]["negative_free_stock"],
+               f"oversold: {best['oversell']}")
+        expect(best["placed_total"] > 0, "no checkout succeeded")
+        found: dict[str, Any] = {"checkout": best}
+        if raws:
+            ratios = sorted(d["checkouts_per_s"] / r["checkouts_per_s"] for d, r in zip(drives, raws, strict=True))
+            ceiling = dict(sorted(raws, key=lambda r: r["checkouts_per_s"])[len(raws) // 2])
+            ceiling["checkouts_per_s_repetitions"] = [r["checkouts_per_s"] for r in raws]
+            best.update(ceiling="ceiling_checkout", ratio=round(ratios[len(ratios) // 2], 3),
+                        ratio_repetitions=[round(x, 3) for x in ratios])
+            found["ceiling_checkout"] = ceiling
+        print(f"  checkout: {best['checkouts_per_s']} orders/s (median of {len(drives)}), oversold "
+              f"{best['oversell']['oversold_units']}, 5xx {best['server_errors']}"
+              + (f", ratio to the raw checkout {best['ratio']:.2f}" if raws else ""), flush=True)
+        return found
+
+    def raw_checkout(self, db_url: str, prepared: Prepared, workers: int) -> dict[str, Any]:
+        """The same SQL as a checkout, bare driver, same customers and seconds, one process per worker."""
+        a = self.args
+        # As many at once as the app runs use cases at once: its worker threads in every worker.
+        at_once = prepared.buyers[:workers * a.threads]
+        buyers = raw_checkout.buyers_of(db_url, [b.address_id for b in at_once])
+        name = db_url.rpartition("/")[2]
+        snaps: list[cpu.Snapshot] = []
+        # CPU of this process's tree: the raw client processes (reported as the "app" of the ceiling).
+        found = raw_checkout.measure(db_url, buyers, prepared.checkout_products[1:], a.seconds, workers,
+                                     lambda: snaps.append(cpu.snapshot(os.getpid(), name)),
+                                     lambda: snaps.append(cpu.snapshot(os.getpid(), name)))
+        if len(snaps) == 2:
+            found["cpu"] = cpu.split(snaps[0], snaps[1], found["placed"])
+        expect(not found["errors"] and found["placed"] > 0, f"the raw checkout failed: {found['errors']}")
+        return found
 
     def backend(self, backend: str) -> dict[str, Any]:
         a = self.args
@@ -199,7 +259,7 @@ class Bench:
             "rounds": rounds,
         }
         by_workers = {r["workers"]: r["endpoints"] for r in rounds}
-        if 1 in by_workers and 2 in by_workers:
+        if 1 in by_workers and 2 in by_workers and not a.checkout_only:
             report["scaling_2_over_1"] = {
                 name: round(by_workers[2][name]["rps"] / by_workers[1][name]["rps"], 2)
                 for name in (*READ_ENDPOINTS, "ceiling_json", "ceiling_row")
@@ -236,6 +296,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="ECOMMERCE_WORKER_THREADS and ECOMMERCE_DB_POOL_SIZE of the app (default 4: reads "
                              "measured as fast as with 8, and two workers stay within PostgreSQL's connections)")
     parser.add_argument("--profile", action="store_true", help="py-spy flamegraphs of the app, beside the results")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile, the checkout sampled on the GIL only (collapsed stacks, .txt)")
+    parser.add_argument("--checkout-only", action="store_true",
+                        help="only the checkout and its raw-SQL ceiling (no read endpoints, no login)")
     parser.add_argument("--smoke", action="store_true", help="a few seconds: checks it runs and answers right")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)

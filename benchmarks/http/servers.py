@@ -14,10 +14,26 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ADMIN_URL = os.environ.get("ECOMMERCE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 #: Throttling stays on (its cost is part of every request) but never trips during a load run.
 UNTHROTTLED = "100000000/minute"
+
+
+@contextmanager
+def autocommit_cursor(url: str) -> Iterator[Any]:
+    """A cursor on its own autocommit connection to ``url`` (benchmark bookkeeping: each statement is its
+    own transaction, nothing is left open), closed afterwards."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
 
 
 def free_port() -> int:

@@ -9,6 +9,9 @@ its parameters and gets plain tuples back.
     by_id = Statement(database, lambda pid: Product.select(Product.id, Product.name).where(Product.id == pid))
     rows = by_id.rows(42)            # [(42, "Lamp")]
 
+Writes work the same way (``Statement.execute``: the rows changed); the hottest ones of a checkout (the
+idempotency key's claim and answer, the outbox row) are compiled once too.
+
 The builder is called with stand-in values (large integers, or marked strings); every stand-in found
 among the compiled query's parameters becomes a slot for the corresponding argument. A stand-in that
 does not come back unchanged (a converter altered it) is an error at first use, not a wrong query.
@@ -61,9 +64,16 @@ class Statement:
 
     def rows(self, *args: Any) -> list[tuple[Any, ...]]:
         """Run the statement with ``args``; all rows as tuples."""
+        return list(self._run(args).fetchall())
+
+    def execute(self, *args: Any) -> int:
+        """Run a write (insert, update, delete) with ``args``; the number of rows it changed. A datetime
+        argument is declared ``str`` (the stand-in passes a date field unchanged) and given as a datetime."""
+        return int(self._run(args).rowcount)
+
+    def _run(self, args: Sequence[Any]) -> Any:
         db = self._database
         real = db.obj if isinstance(db, DatabaseProxy) else db
         sql, slots = self._compile(real)
         bound: Sequence[Any] = [args[v] if is_arg else v for is_arg, v in slots]
-        cursor = real.execute_sql(sql, bound)
-        return list(cursor.fetchall())
+        return real.execute_sql(sql, bound)

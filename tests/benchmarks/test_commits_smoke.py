@@ -1,8 +1,9 @@
 """Smoke run of the commits benchmark (``python -m benchmarks.commits``) with two checkouts on PostgreSQL.
 
 Not a timing test: it proves the counting works (``xact_commit`` around the checkouts equals what the
-tracer attributed, plus the sessions the reading made the app reopen) and holds checkout to its budget of
-commits on the request path (ADR 0015): a change that adds a commit to ``POST /orders`` fails here.
+tracer attributed, plus the sessions the reading made the app reopen), in the one-drain and the woken-relay
+windows, and holds checkout to its budget of commits on the request path (ADR 0015): a change that adds a
+commit to ``POST /orders`` or to add to cart fails here.
 """
 
 from __future__ import annotations
@@ -35,5 +36,13 @@ def test_commits_are_counted_and_checkout_stays_within_its_budget(tmp_path: Path
     assert path["traced"] > 0 and path["xact_commit"] == path["traced"] + path["new_sessions"]
     # The relay's statements may leave peewee's execute_sql (raw driver batches): counted, maybe not all traced.
     assert report["relay"]["xact_commit"] >= report["relay"]["traced"] > 0
-    assert path["per_request"] == {"add_to_cart": 3.0, "post_orders": 4.0}
-    assert report["relay"]["delivered"] >= 2  # at least OrderPlaced and the stock event, per checkout
+    assert path["per_request"] == {"add_to_cart": 2.0, "post_orders": 4.0}
+    assert report["relay"]["delivered"] >= 2 * 2  # at least OrderPlaced and the stock event, per checkout
+    # The relay woken after each checkout: every transaction of that window is traced (the relay's included),
+    # the woken passes delivered every event (none left for a full pass), and the request path is unchanged.
+    woken = report["woken"]
+    assert woken["xact_commit"] == woken["traced"] + woken["new_sessions"]
+    assert woken["delivered"] >= 2 * 2 and woken["left_for_a_full_pass"] == 0
+    for request, commits in path["per_request"].items():  # plus at most one pool check (a connection left
+        assert commits <= woken["per_request"][request] <= commits + 0.5  # idle over 1 s by a relay pass)
+    assert woken["relay_per_checkout"] > 0

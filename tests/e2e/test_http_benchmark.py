@@ -44,6 +44,11 @@ def test_smoke_run(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
     sold = endpoints["checkout"]
     assert sold["placed"] > 0 and sold["server_errors"] == 0
     assert sold["oversell"]["oversold_units"] == 0 and not sold["oversell"]["negative_free_stock"]
+    assert sold["cpu"]["ms_per_unit"]["app"] > 0  # the app's processes were found and their CPU read
+    if backend == "postgres":  # the raw checkout transaction, measured in the same run, and the ratio to it
+        raw = endpoints["ceiling_checkout"]
+        assert raw["placed"] > 0 and not raw["errors"] and raw["cpu"]["ms_per_unit"]["postgres"] > 0
+        assert sold["ceiling"] == "ceiling_checkout" and sold["ratio"] > 0 and sold["commits_per_checkout"] > 0
     assert only["deep_page_number"] > 1
 
 

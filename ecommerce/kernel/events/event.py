@@ -53,9 +53,10 @@ class Subscription:
     """A consumer module's handler for one event type. ``name`` keys the inbox (keep it stable).
 
     ``atomic=True`` (default): the handler's writes and the inbox record commit together, so the effect
-    happens exactly once — but the handler may only touch its own module's database.
-    ``atomic=False``: for handlers that call *other* modules (which use their own databases and
-    transactions, and would wait on a lock this transaction holds). The handler runs outside any
+    happens exactly once — but the handler may only write its own module's database (it may *read* other
+    modules through their facades: a read takes no lock this transaction holds; ADR 0015).
+    ``atomic=False``: for handlers that call *other* modules' writes or effects (which use their own
+    databases and transactions, and would wait on a lock this transaction holds). The handler runs outside any
     transaction and the inbox is written after it; it may run again after a crash, so it must be
     idempotent (conditional updates, idempotent facade calls).
     """

@@ -31,6 +31,7 @@ from peewee import (
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events.event import IntegrationEvent
+from ecommerce.kernel.statements import Statement
 
 log = logging.getLogger("ecommerce.events")
 #: (transaction, modules it published for): one after-commit hook per transaction, however many events.
@@ -98,6 +99,10 @@ class EventTables:
         Inbox._meta.set_database(database)
         self.Outbox = Outbox
         self.Inbox = Inbox
+        # Every state change that publishes runs this insert: compiled once, not built per event by peewee.
+        self._insert_event = Statement(database, lambda event_id, name, version, payload, now: Outbox.insert(
+            event_id=event_id, name=name, version=version, payload=payload, occurred_at=now, available_at=now,
+        ).as_rowcount(), str, str, int, str, str)
 
     def publish(self, event: IntegrationEvent) -> str:
         """Record ``event`` in the outbox; must run inside the transaction that makes the change."""
@@ -108,14 +113,9 @@ class EventTables:
             )
         now = utcnow()
         event_id = str(uuid.uuid4())
-        self.Outbox.insert(
-            event_id=event_id,
-            name=event.key(),
-            version=event.version,
-            payload=json.dumps(event.to_payload(), separators=(",", ":")),
-            occurred_at=now,
-            available_at=now,
-        ).execute()
+        self._insert_event.execute(
+            event_id, event.key(), event.version, json.dumps(event.to_payload(), separators=(",", ":")), now
+        )
         top = self.database.top_transaction()
         armed: tuple[object, set[str]] | None = getattr(_armed, "state", None)
         if armed is None or armed[0] is not top:

@@ -3,7 +3,8 @@
 - Order events are ``atomic`` (inbox + effects in one transaction of our own database, exactly once);
   their effects are order-independent and idempotent as well (see ``purchases``), so the model is a
   function of the set of events — which a rebuild from the event log computes directly (``fold``).
-- Category lookups call the catalog's facade, so they are ``atomic=False`` and idempotent upserts.
+- Category lookups *read* the catalog's facade and upsert our own table: atomic too (ADR 0015), so the
+  inbox row commits with the upsert (a read takes no lock our transaction holds); idempotent anyway.
 """
 
 from __future__ import annotations
@@ -39,6 +40,6 @@ def on_product_updated(envelope: Envelope[Any]) -> None:
 SUBSCRIPTIONS = [
     Subscription(OrderPlaced, on_order_placed, name="recommendations.order-placed"),
     Subscription(OrderStatusChanged, on_order_status_changed, name="recommendations.order-status-changed"),
-    Subscription(OrderPlaced, on_order_placed_categories, name="recommendations.order-categories", atomic=False),
-    Subscription(ProductUpdated, on_product_updated, name="recommendations.product-updated", atomic=False),
+    Subscription(OrderPlaced, on_order_placed_categories, name="recommendations.order-categories"),
+    Subscription(ProductUpdated, on_product_updated, name="recommendations.product-updated"),
 ]
