@@ -129,15 +129,18 @@ CHECKOUT_PUBLISHES = ("orders", "catalog")
 def woken_relay(kernel: Any) -> Callable[[], int]:
     """What the app's background relay does when a checkout's commits wake it (``ecommerce.app``): passes
     over the hinted outboxes only (``Relay.run_hinted``) until no commit hints again. The checkouts run in
-    the app's process, so their hint is given here by hand; events the handlers publish hint themselves."""
+    the app's process, so their hint is given here by hand; events the handlers publish hint themselves.
+    With a broker, what the app's consumers do too: the module queues drained after each pass."""
     relay = kernel.relay
 
     def settle() -> int:
         relay.hint(CHECKOUT_PUBLISHES)
         delivered = 0
-        while relay.hinted:
-            delivered += kernel.runner.call(relay.run_hinted).delivered
-        return delivered
+        while True:
+            while relay.hinted:
+                delivered += kernel.runner.call(relay.run_hinted).delivered
+            if kernel.consumers is None or (not kernel.consumers.drain().handled and not relay.hinted):
+                return delivered
 
     return settle
 
@@ -152,7 +155,7 @@ def _steps(rows: list[dict[str, Any]], n: int) -> dict[str, float]:
     return {label: round(count / n, 2) for label, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
-def measure(checkouts: int, work: Path) -> dict[str, Any]:
+def measure(checkouts: int, work: Path, broker_url: str | None = None) -> dict[str, Any]:
     import psycopg2
 
     from ecommerce.kernel.bootstrap import Kernel
@@ -161,9 +164,11 @@ def measure(checkouts: int, work: Path) -> dict[str, Any]:
     trace = str(work / "trace.jsonl")
     with servers.postgres_database() as url:
         name = url.rpartition("/")[2]
+        broker = {"ECOMMERCE_EVENT_BROKER_URL": broker_url,
+                  "ECOMMERCE_EVENT_BROKER_NAMESPACE": f"bench-{uuid.uuid4().hex[:12]}"} if broker_url else {}
         env = servers.app_env(work / "data", url, ECOMMERCE_RUN_RELAY="false", ECOMMERCE_ACCESS_TOKEN_TTL="3600",
                               PYTHONPATH=os.pathsep.join([str(ROOT / "benchmarks" / "commits" / "trace"), str(ROOT)]),
-                              **{tracer.ENV: trace})
+                              **{tracer.ENV: trace}, **broker)
         servers.run_cli(env, "migrate")
         servers.run_cli(env, "seed")
         quiet_autovacuum(url)
@@ -199,7 +204,9 @@ def measure(checkouts: int, work: Path) -> dict[str, Any]:
                 version = cur.fetchone()[0]
         finally:
             admin.close()
-            kernel.databases.close_all()
+            if kernel.broker is not None:
+                kernel.broker.delete_topology()
+            kernel.close()
     request_all = tracer.read(trace, t0, t1)
     relay_all = [row for row in tracer.read(trace, t2, t3) if row["pid"] == os.getpid()]
     woken_all = tracer.read(trace, t4, t5)
@@ -221,6 +228,7 @@ def measure(checkouts: int, work: Path) -> dict[str, Any]:
     relay_commits = after_relay - after_requests - relay_sessions
     return {
         "backend": "postgres",
+        "transport": "rabbitmq" if broker_url else "in-process",
         "checkouts": checkouts,
         "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "postgres": version, "cpus": os.cpu_count()},
@@ -260,15 +268,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.commits", description=__doc__.splitlines()[0])
     parser.add_argument("action", nargs="?", choices=["run", "report"], default="run")
     parser.add_argument("--checkouts", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=RESULTS / "commits.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: benchmarks/results/commits.json (with rabbitmq: commits-rabbitmq.json)")
+    parser.add_argument("--transport", choices=["in-process", "rabbitmq"], default="in-process",
+                        help="rabbitmq: events over the broker (the relay publishes, this process consumes)")
+    parser.add_argument("--broker-url", default=os.environ.get("ECOMMERCE_EVENT_BROKER_URL",
+                                                              "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = RESULTS / ("commits-rabbitmq.json" if args.transport == "rabbitmq" else "commits.json")
     if args.action == "report":
         from benchmarks.commits.report import write
 
         print(write())
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-commits-") as tmp:
-        result = measure(args.checkouts, Path(tmp))
+        result = measure(args.checkouts, Path(tmp), args.broker_url if args.transport == "rabbitmq" else None)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     request, relay = result["request_path"], result["relay"]

@@ -80,18 +80,12 @@ def delete_broker_namespace(namespace: str, modules: list[str], max_attempts: in
     from ecommerce.kernel.events.rabbitmq.consumer import retry_delay_ms
 
     topology = Topology(namespace, {module: [] for module in modules})
-    delays = {retry_delay_ms(a, retry_base) for a in range(1, max_attempts + 1)}
 
     async def delete() -> None:
         connection = await aio_pika.connect(RABBITMQ_URL, timeout=5)
         try:
             channel = await connection.channel()
-            for module in modules:
-                names = [topology.queue(module), topology.dead_queue(module)]
-                names += [topology.retry_queue(module, d) for d in delays]
-                for name in names:
-                    await channel.queue_delete(name)
-            await channel.exchange_delete(topology.exchange)
+            await topology.delete(channel, {retry_delay_ms(a, retry_base) for a in range(1, max_attempts + 1)})
         finally:
             await connection.close()
 

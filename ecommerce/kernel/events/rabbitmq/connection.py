@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -111,6 +111,13 @@ class BrokerClient:
     async def _ping(self) -> None:
         channel = await self.channel()
         await channel.get_exchange(self.topology.exchange, ensure=True)
+
+    def delete_topology(self, retry_delays_ms: Iterable[int] = ()) -> None:
+        """Delete the namespace's exchange and queues (benchmarks and test runs clean up after themselves)."""
+        async def go() -> None:
+            await self.topology.delete(await self.channel(), retry_delays_ms)
+
+        self.call(go())
 
     def close(self) -> None:
         if self._closed:

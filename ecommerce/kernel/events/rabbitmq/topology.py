@@ -18,7 +18,7 @@ consumer's process ever started waits in the consumer's queue instead of being d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aio_pika import ExchangeType
@@ -73,3 +73,13 @@ class Topology:
                 "x-dead-letter-routing-key": self.queue(module),
             },
         )
+
+    async def delete(self, channel: AbstractChannel, retry_delays_ms: Iterable[int] = ()) -> None:
+        """Remove the namespace's exchange and every queue it names (test runs, benchmarks, a shop that
+        goes away). Deleting what does not exist is a no-op in RabbitMQ; retry queues whose delays are not
+        listed expire on their own (``x-expires``)."""
+        for module in self.routes:
+            for name in (self.queue(module), self.dead_queue(module),
+                         *(self.retry_queue(module, delay) for delay in retry_delays_ms)):
+                await channel.queue_delete(name)
+        await channel.exchange_delete(self.exchange)
