@@ -1,9 +1,9 @@
 """Smoke run of the commits benchmark (``python -m benchmarks.commits``) with two checkouts on PostgreSQL.
 
-Not a timing test: it proves the counting works (``xact_commit`` around the checkouts equals what the
-tracer attributed, plus the sessions the reading made the app reopen), in the one-drain and the woken-relay
-windows, and holds checkout to its budget of commits on the request path (ADR 0015): a change that adds a
-commit to ``POST /orders`` or to add to cart fails here.
+Not a timing test: it proves the counting works (``xact_commit`` around the checkouts covers what the
+tracer attributed, plus the sessions the reading made the app reopen, and at most a few of the server's
+own), in the one-drain and the woken-relay windows, and holds checkout to its budget of commits on the
+request path (ADR 0015): a change that adds a commit to ``POST /orders`` or to add to cart fails here.
 """
 
 from __future__ import annotations
@@ -21,6 +21,18 @@ from tests.support import databases
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: Transactions the server may run on its own in a window (autovacuum of the system catalogs, which the
+#: benchmark cannot switch off; seen under a loaded machine: 11 in a window). The per-request budgets
+#: below are read from the tracer and stay exact.
+SERVER_OWN = 20
+
+
+def counted(window: dict[str, int]) -> bool:
+    """The counter saw every traced transaction and new session, and little else."""
+    expected = window["traced"] + window["new_sessions"]
+    return expected <= window["xact_commit"] <= expected + SERVER_OWN
+
+
 @pytest.mark.postgres
 def test_commits_are_counted_and_checkout_stays_within_its_budget(tmp_path: Path,
                                                                    request: pytest.FixtureRequest) -> None:
@@ -33,7 +45,7 @@ def test_commits_are_counted_and_checkout_stays_within_its_budget(tmp_path: Path
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     path = report["request_path"]
-    assert path["traced"] > 0 and path["xact_commit"] == path["traced"] + path["new_sessions"]
+    assert path["traced"] > 0 and counted(path)
     # The relay's statements may leave peewee's execute_sql (raw driver batches): counted, maybe not all traced.
     assert report["relay"]["xact_commit"] >= report["relay"]["traced"] > 0
     assert path["per_request"] == {"add_to_cart": 2.0, "post_orders": 4.0}
@@ -41,7 +53,7 @@ def test_commits_are_counted_and_checkout_stays_within_its_budget(tmp_path: Path
     # The relay woken after each checkout: every transaction of that window is traced (the relay's included),
     # the woken passes delivered every event (none left for a full pass), and the request path is unchanged.
     woken = report["woken"]
-    assert woken["xact_commit"] == woken["traced"] + woken["new_sessions"]
+    assert counted(woken)
     assert woken["delivered"] >= 2 * 2 and woken["left_for_a_full_pass"] == 0
     for request, commits in path["per_request"].items():  # plus at most one pool check (a connection left
         assert commits <= woken["per_request"][request] <= commits + 0.5  # idle over 1 s by a relay pass)
