@@ -229,24 +229,29 @@ class ModuleConsumer:
         headers = dict(incoming.headers or {})
         headers[ATTEMPTS] = attempts
         headers[LAST_ERROR] = error[-2000:]
-        copy = Message(
-            incoming.body,
-            headers=headers,
-            message_id=incoming.message_id,
-            content_type=incoming.content_type,
-            delivery_mode=DeliveryMode.PERSISTENT,
-            timestamp=incoming.timestamp,
-            type=incoming.type,
-            app_id=incoming.app_id,
-        )
         try:
-            await send_to_queue(self._channel, copy, queue, self.client.timeout)
+            await send_to_queue(self._channel, copy_of(incoming, headers), queue, self.client.timeout)
             await incoming.ack()
         except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, OSError) as exc:
             log.warning("could not move a failed message, it will be redelivered",
                         extra={"consumer": self.module, "queue": queue, "error": repr(exc)})
             return False
         return True
+
+
+def copy_of(incoming: AbstractIncomingMessage, headers: dict[str, Any]) -> Message:
+    """A persistent copy of a received message with new headers (to a retry queue, the dead letters, or
+    back from them): same body, id, type and source, so the consumer's inbox recognises it."""
+    return Message(
+        incoming.body,
+        headers=headers,
+        message_id=incoming.message_id,
+        content_type=incoming.content_type,
+        delivery_mode=DeliveryMode.PERSISTENT,
+        timestamp=incoming.timestamp,
+        type=incoming.type,
+        app_id=incoming.app_id,
+    )
 
 
 class Unroutable(aio_pika.exceptions.AMQPError):
@@ -349,9 +354,7 @@ class BrokerConsumers:
                     headers = {k: v for k, v in (incoming.headers or {}).items() if k not in (ATTEMPTS, LAST_ERROR)}
                     await send_to_queue(
                         channel,
-                        Message(incoming.body, headers=headers, message_id=incoming.message_id,
-                                content_type=incoming.content_type, delivery_mode=DeliveryMode.PERSISTENT,
-                                timestamp=incoming.timestamp, type=incoming.type, app_id=incoming.app_id),
+                        copy_of(incoming, headers),
                         self.client.topology.queue(consumer.module),
                         self.client.timeout,
                     )
