@@ -1,5 +1,7 @@
 """Generated parts of hand-written pages: the decision log, every setting, the performance pages that
-exist, and the Python API page of the facades."""
+exist, the installed modules, the ER drawings, the recommendation reasons, the checkout sequence, and
+the Python API page of the facades. Whatever a page would otherwise list by hand comes from here, so
+it cannot drift from the code."""
 
 from __future__ import annotations
 
