@@ -102,7 +102,8 @@ def test_modules_table(tmp_path: Path) -> None:
 def test_seed_and_events(tmp_path: Path) -> None:
     first = run(tmp_path, "seed")
     assert first.returncode == 0 and "admin@example.com" in first.stdout
-    assert "catalog: 280 products in 19 categories (5 departments, 14 under them), 15 brands, 3 warehouses" in first.stdout
+    assert ("catalog: 280 products in 19 categories (5 departments, 14 under them), 15 brands, 3 warehouses"
+            in first.stdout)
     again = run(tmp_path, "seed")
     assert again.returncode == 0 and again.stdout == ""  # idempotent: nothing new
     status = run(tmp_path, "events", "status")
