@@ -48,6 +48,8 @@ def settings_table(configuration_page: Path) -> str:
     for field in dataclasses.fields(Settings):
         if field.name == "module_database_urls":
             variable = f"{PREFIX}DATABASE_URL_<MODULE>"
+        elif field.name == "module_replica_urls":
+            variable = f"{PREFIX}DATABASE_REPLICA_URL_<MODULE>"
         else:
             variable = f"{PREFIX}{field.name.upper()}"
         where = text.find(f"`{variable}`")
