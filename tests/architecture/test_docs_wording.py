@@ -16,7 +16,6 @@ NOT_YET_REWORDED = {
     "adr/0003-strangler-fig-migration-path.md",
     "adr/0015-checkout-as-a-local-saga.md",
     "adr/0019-recommendations-from-an-event-log-data-lake.md",
-    "adr/0022-integration-events-over-rabbitmq-with-aio-pika.md",
     "docs/carving-out.md",
     "docs/performance/commits.md",
     "docs/performance/http.md",
