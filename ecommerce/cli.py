@@ -423,8 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ecommerce.kernel.registry import discover
 
     for module in discover().values():  # modules add their own commands (e.g. `ecommerce users ...`)
-        if module.cli is not None:
-            module.cli(sub)
+        module.add_commands(sub)
     return parser
 
 

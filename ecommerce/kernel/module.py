@@ -8,6 +8,7 @@ the blueprint under ``/api/v1``, routes events to subscriptions and calls the se
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,12 @@ from ecommerce.kernel.events import EventTables, IntegrationEvent, Subscription
 
 if TYPE_CHECKING:
     from ecommerce.kernel.bootstrap import Kernel
+
+
+def load(reference: str) -> Any:
+    """What ``"package.module:attribute"`` names, imported now (``blueprint`` and ``cli`` are such strings)."""
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 @dataclass(frozen=True)
@@ -54,8 +61,9 @@ class Module:
     subscriptions: Sequence[Subscription] = ()
     requires: Sequence[str] = ()
     seed: Callable[[SeedContext], list[str]] | None = None
-    #: Adds ``ecommerce <name> ...`` sub-commands to the CLI.
-    cli: Callable[[argparse._SubParsersAction[Any]], None] | None = None
+    #: ``"package.cli:add_commands"``, a function that adds ``ecommerce <name> ...`` sub-commands to the CLI;
+    #: a string like ``blueprint``, so importing the module never imports its command-line code.
+    cli: str | None = None
     jobs: Sequence[Job] = ()
     #: Called once the databases are bound (register hooks, warm caches...).
     setup: Callable[[Kernel], None] | None = None
@@ -64,6 +72,11 @@ class Module:
     def __post_init__(self) -> None:
         if self.events.module != self.name or self.events.database is not self.database:
             raise ValueError(f"module {self.name!r}: its EventTables must be EventTables({self.name!r}, database)")
+
+    def add_commands(self, sub: argparse._SubParsersAction[Any]) -> None:
+        """Add this module's sub-commands (``cli``) to the ``ecommerce`` command, if it has any."""
+        if self.cli is not None:
+            load(self.cli)(sub)
 
     @property
     def tables(self) -> list[str]:

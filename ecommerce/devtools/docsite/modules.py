@@ -57,7 +57,7 @@ def commands(module: Module) -> list[tuple[str, str]]:
         return []
     parser = argparse.ArgumentParser(prog="ecommerce")
     sub = parser.add_subparsers()
-    module.cli(sub)
+    module.add_commands(sub)
     found = []
     for name, group in sorted(sub.choices.items()):
         helps = {a.dest: a.help for a in sub._choices_actions}

@@ -21,8 +21,6 @@ from ecommerce.modules.catalog.models import MODELS, database, events
 from ecommerce.modules.catalog.seed import seed
 
 if TYPE_CHECKING:
-    import argparse
-
     from ecommerce.kernel.bootstrap import Kernel
 
 
@@ -39,11 +37,6 @@ def _forget_all(envelope: Envelope[Any]) -> None:
     """A brand or category name shows on many product pages: every process drops its whole cache."""
     caching.forget_everything()
 
-
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.catalog.cli import add_commands
-
-    add_commands(sub)
 
 
 module = Module(
@@ -67,6 +60,6 @@ module = Module(
         Job("expire-reservations", 30.0, reservations.expire_due),
     ],
     seed=seed,
-    cli=_cli,
+    cli="ecommerce.modules.catalog.cli:add_commands",
     setup=_setup,
 )

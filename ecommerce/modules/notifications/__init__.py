@@ -4,7 +4,7 @@ kept in a document store (Redis when configured, else the module's own SQL datab
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.notifications import config, delivery
@@ -12,19 +12,12 @@ from ecommerce.modules.notifications.models import MODELS, database, events
 from ecommerce.modules.notifications.reactions import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
-    import argparse
-
     from ecommerce.kernel.bootstrap import Kernel
 
 
 def _setup(kernel: Kernel) -> None:
     config.configure(config.from_settings(kernel.settings))
 
-
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.notifications.cli import add_commands
-
-    add_commands(sub)
 
 
 module = Module(
@@ -41,6 +34,6 @@ module = Module(
         Job("deliver-notifications", 5.0, delivery.deliver_due),
         Job("purge-expired-notifications", 3600.0, delivery.purge_expired),
     ],
-    cli=_cli,
+    cli="ecommerce.modules.notifications.cli:add_commands",
     setup=_setup,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.orders import lifecycle
@@ -12,19 +12,12 @@ from ecommerce.modules.orders.models import MODELS, database, events, idempotenc
 from ecommerce.modules.orders.reactions import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
-    import argparse
-
     from ecommerce.kernel.bootstrap import Kernel
 
 
 def _setup(kernel: Kernel) -> None:
     lifecycle.configure(kernel.settings.order_ttl)
 
-
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.orders.cli import add_commands
-
-    add_commands(sub)
 
 
 module = Module(
@@ -42,6 +35,6 @@ module = Module(
         Job("expire-unpaid-orders", 30.0, lifecycle.expire_due),
         Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
     ],
-    cli=_cli,
+    cli="ecommerce.modules.orders.cli:add_commands",
     setup=_setup,
 )

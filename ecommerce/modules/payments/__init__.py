@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.kernel.security.tokens import derive_key
@@ -15,8 +15,6 @@ from ecommerce.modules.payments.reactions import SUBSCRIPTIONS
 from ecommerce.modules.payments.vault import Vault, load_ring
 
 if TYPE_CHECKING:
-    import argparse
-
     from ecommerce.kernel.bootstrap import Kernel
 
 
@@ -25,11 +23,6 @@ def _setup(kernel: Kernel) -> None:
                   reload=lambda: load_ring(kernel.settings))
     config.configure(config.Config(vault=vault, gateway=SimulatedGateway()))
 
-
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.payments.cli import add_commands
-
-    add_commands(sub)
 
 
 def _reconcile_stale() -> object:
@@ -55,6 +48,6 @@ module = Module(
         Job("reconcile-pending-payments", 60.0, _reconcile_stale),
         Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
     ],
-    cli=_cli,
+    cli="ecommerce.modules.payments.cli:add_commands",
     setup=_setup,
 )

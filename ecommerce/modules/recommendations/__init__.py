@@ -4,21 +4,10 @@ order events, rebuildable from the data lake's event log (ADR 0019)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ecommerce.kernel.module import Module
 from ecommerce.modules.recommendations.models import MODELS, database, events
 from ecommerce.modules.recommendations.reactions import SUBSCRIPTIONS
-
-if TYPE_CHECKING:
-    import argparse
-
-
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.recommendations.cli import add_commands
-
-    add_commands(sub)
-
 
 module = Module(
     name="recommendations",
@@ -30,5 +19,5 @@ module = Module(
     blueprint="ecommerce.modules.recommendations.http:build_blueprint",
     subscriptions=SUBSCRIPTIONS,
     requires=("catalog", "orders"),
-    cli=_cli,
+    cli="ecommerce.modules.recommendations.cli:add_commands",
 )

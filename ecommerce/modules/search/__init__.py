@@ -4,20 +4,10 @@ kept current by catalog events."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ecommerce.kernel.module import Module, SeedContext
 from ecommerce.modules.search.models import MODELS, database, events
 from ecommerce.modules.search.reactions import SUBSCRIPTIONS
-
-if TYPE_CHECKING:
-    import argparse
-
-
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.search.cli import add_commands
-
-    add_commands(sub)
 
 
 def _seed(context: SeedContext) -> list[str]:
@@ -41,5 +31,5 @@ module = Module(
     subscriptions=SUBSCRIPTIONS,
     requires=("catalog",),
     seed=_seed,
-    cli=_cli,
+    cli="ecommerce.modules.search.cli:add_commands",
 )

@@ -15,9 +15,6 @@ from ecommerce.modules.users.models import MODELS, database, events
 from ecommerce.modules.users.seed import seed
 
 if TYPE_CHECKING:
-    import argparse
-    from typing import Any
-
     from ecommerce.kernel.bootstrap import Kernel
 
 
@@ -36,11 +33,6 @@ def _setup(kernel: Kernel) -> None:
     kernel.principal_checks.append(sessions.check_principal)
 
 
-def _cli(sub: argparse._SubParsersAction[Any]) -> None:
-    from ecommerce.modules.users.cli import add_commands
-
-    add_commands(sub)
-
 
 module = Module(
     name="users",
@@ -52,6 +44,6 @@ module = Module(
     blueprint="ecommerce.modules.users.http:build_blueprint",
     publishes=[UserRegistered],
     seed=seed,
-    cli=_cli,
+    cli="ecommerce.modules.users.cli:add_commands",
     setup=_setup,
 )
