@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -39,6 +40,7 @@ from ecommerce.modules.users import api as users
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 
 ACCESS, REFRESH = "sf_access", "sf_refresh"
+IMAGE_NAME = re.compile(r"([0-9]{1,18})\.([0-9a-f]{16})\.svg")
 TEMPLATES = Path(__file__).parent / "templates"
 #: Pages are personal (a session, a CSRF token): never stored by a browser or a proxy.
 NO_STORE = "no-store"
@@ -61,10 +63,12 @@ def money(amount: int | None, currency: str = "USD") -> str:
     return f"{symbol}{value:,.2f}" if symbol else f"{value:,.2f} {currency}"
 
 
-@functools.lru_cache(maxsize=8)
-def _environment(static_url: str) -> tuple[Environment, Assets]:
+@functools.lru_cache(maxsize=16)
+def _environment(static_url: str, asynchronous: bool = True) -> tuple[Environment, Assets]:
+    """Pages render asynchronously (sanic-ext's ``render``); error pages synchronously (an error handler)."""
     assets = Assets(static_url)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      enable_async=asynchronous)
     env.globals.update(asset=assets.url, status_label=lambda s: STATUS_LABELS.get(s, s),
                        image=lambda p: _image_url(assets, p), test_cards=TEST_CARDS)
     env.filters["money"] = money
@@ -213,7 +217,7 @@ async def page(request: Request, template: str, context: dict[str, Any], status:
 
 def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
     """The friendly page for an error (no traceback, no internals: the detail is the problem's own)."""
-    env, _ = _env(request)
+    env, _ = _environment(request.app.ctx.settings.static_url, False)
     shown = detail if status < 500 else "We could not finish that. Please try again in a moment."
     body = env.get_template("error.html").render(
         status=status, title=ERROR_TITLES.get(status, "That did not work"), detail=shown, user=None,
@@ -253,7 +257,7 @@ def build_blueprint() -> Blueprint:
     bp = Blueprint("storefront")
 
     @bp.before_server_start
-    async def install_error_pages(app: Sanic, _: Any) -> None:
+    async def install_error_pages(app: Sanic) -> None:
         app.error_handler.pages = (wants_page, error_page)  # type: ignore[attr-defined]
 
     @bp.on_request
@@ -282,13 +286,17 @@ def build_blueprint() -> Blueprint:
             raise NotFound("No such file.")
         return _static(asset.body, asset.etag, asset.content_type, request)
 
-    @bp.get(r"/static/img/<product_id:int>.<digest:[0-9a-f]{16}>.svg")
-    async def product_image(request: Request, product_id: int, digest: str) -> HTTPResponse:
-        found = await run_sync(catalog.product, product_id)
-        body = images.svg(found["name"], found.get("category"))
-        if images.digest(body) != digest:  # renamed since the page was made: not this URL's picture
+    @bp.get("/static/img/<name:str>")
+    async def product_image(request: Request, name: str) -> HTTPResponse:
+        """``<product id>.<digest>.svg``: the picture is drawn again from the product's name and category."""
+        match = IMAGE_NAME.fullmatch(name)
+        if match is None:
             raise NotFound("No such picture.")
-        return _static(body, f'"{digest}"', "image/svg+xml", request)
+        found = await run_sync(catalog.product, int(match[1]))
+        body = images.svg(found["name"], found.get("category"))
+        if images.digest(body) != match[2]:  # renamed since the page was made: not this URL's picture
+            raise NotFound("No such picture.")
+        return _static(body, f'"{match[2]}"', "image/svg+xml", request)
 
     # --- browsing -------------------------------------------------------------------------------------
     @bp.get("/")
