@@ -212,7 +212,7 @@ async def page(request: Request, template: str, context: dict[str, Any], status:
     env, _ = _env(request)
     base = {"user": who, "csrf_token": request.ctx.csrf, "unread": await _unread(request, who),
             "modules": request.app.ctx.kernel.registry.names(), "flash": query_args(request).get("done")}
-    return await render(template, status=status, environment=env, context={**base, **context})
+    return await render(template, status=status, app=request.app, environment=env, context={**base, **context})
 
 
 def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
