@@ -235,14 +235,12 @@ def _headers(request: Request, response: HTTPResponse) -> None:
 
 
 def wants_page(request: Request) -> bool:
-    """Errors of storefront routes, and unknown paths a browser asks for, get a page; the API keeps its
-    problem+json."""
-    path = request.path
-    if path.startswith(("/api/", "/docs", "/problems/", "/healthz", "/readyz", "/metrics")):
+    """Errors of the storefront's routes, and of any other page a browser asks for, get a page; the API
+    (and the system routes) keep their problem+json."""
+    if request.path.startswith(("/api/", "/docs", "/problems/", "/healthz", "/readyz", "/metrics")):
         return False
-    if request.route is not None:
-        return request.route.name.split(".")[1] == "storefront" if request.route.name.count(".") >= 1 else False
-    return "text/html" in request.headers.get("accept", "") or path == "/"
+    name = request.route.name if request.route is not None else ""
+    return ".storefront." in f".{name}" or "text/html" in request.headers.get("accept", "")
 
 
 def _static(asset_body: bytes, etag: str, content_type: str, request: Request) -> HTTPResponse:
