@@ -321,8 +321,15 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/p/<product_id:int>")
     async def product(request: Request, product_id: int) -> HTTPResponse:
-        recs = recommendations if _enabled(request, "recommendations") else None
-        return await page(request, "product.html", await run_sync(pages.product, product_id, recs))
+        return await page(request, "product.html", await run_sync(pages.product, product_id))
+
+    @bp.get("/p/<product_id:int>/together")
+    async def together(request: Request, product_id: int) -> HTTPResponse:
+        """The "bought together" section: a fragment for htmx, a page of its own without JavaScript."""
+        _need(request, "recommendations")
+        context = await run_sync(pages.together, product_id, recommendations)
+        template = "_together.html" if request.headers.get("hx-request") else "together.html"
+        return await page(request, template, context)
 
     # --- accounts -------------------------------------------------------------------------------------
     def _next(value: str | None) -> str:

@@ -78,9 +78,9 @@ def _category_index() -> dict[str, Any]:
 
 
 def navigation() -> dict[str, Any]:
-    """The categories (for the menu) and brands (for the filters); both cached by the catalog."""
+    """The categories for the menu (the catalog caches the tree)."""
     index = _category_index()
-    return {"categories": index["roots"], "all_categories": index["tree"], "brands": catalog.brands()}
+    return {"categories": index["roots"], "all_categories": index["tree"]}
 
 
 def home(recommendations: Any | None) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def _doc(doc: catalog.ProductDocument) -> dict[str, Any]:
 
 def listing(filters: Filters) -> dict[str, Any]:
     """One keyset page of a category, a brand or everything, filtered and sorted."""
-    nav = navigation()
+    nav = {**navigation(), "brands": catalog.brands()}
     category = None
     if filters.category:
         index = _category_index()
@@ -126,12 +126,17 @@ def search(search_api: Any, q: str, cursor: str | None) -> dict[str, Any]:
     return {"q": q, "hits": page.items, "next_cursor": page.next_cursor, **navigation()}
 
 
-def product(product_id: int, recommendations: Any | None) -> dict[str, Any]:
-    """A product (the catalog's cached detail) and what was bought together with it."""
+def product(product_id: int) -> dict[str, Any]:
+    """A product: the catalog's cached detail, the same dict ``GET /api/v1/products/{id}`` answers."""
+    return {"product": catalog.product(product_id), **navigation()}
+
+
+def together(product_id: int, recommendations: Any) -> dict[str, Any]:
+    """What was bought together with a product (then popular in its category, then popular): loaded
+    after the page (htmx), so the product page costs no more than the cached detail it shows."""
     found = catalog.product(product_id)
-    together = [] if recommendations is None else [
-        {**_doc(r.product), "reason": r.reason} for r in recommendations.for_product(product_id, 4)]
-    return {"product": found, "together": together, **navigation()}
+    items = [{**_doc(r.product), "reason": r.reason} for r in recommendations.for_product(product_id, 4)]
+    return {"product": found, "together": items, **navigation()}
 
 
 def parse_quantity(value: str | None) -> int:
