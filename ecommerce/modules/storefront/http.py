@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, HTTPResponse, Request, Sanic, html, raw, redirect
-from sanic_ext import render
+from sanic_ext import openapi, render
 
 from ecommerce.kernel.errors import AppError, Forbidden, NotFound, Unauthorized
 from ecommerce.kernel.http import run_sync, strict_throttle
@@ -567,6 +567,8 @@ def build_blueprint() -> Blueprint:
                        pages.parse_id(form.get("product_id"), "product_id"), _int(form.get("quantity")))
         return redirect("/admin/stock?done=stock", status=303)
 
+    for route in bp._future_routes:  # pages, not API operations: out of the OpenAPI document
+        openapi.exclude()(route.handler)
     return bp
 
 
