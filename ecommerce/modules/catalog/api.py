@@ -6,6 +6,7 @@ Plain functions and frozen DTOs; nothing here hands out a peewee model.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "commit",
     "documents",
     "listing",
+    "peek_product",
     "product",
     "release",
     "reserve",
@@ -159,6 +161,17 @@ def listing(page: PageRequest, *, category: str | None = None, brand: int | None
         category_ids=taxonomy.resolve_category(category) if category else None, brand_id=brand,
         min_price=min_price, max_price=max_price, in_stock=in_stock, q=q, sort=sort)
     return products.list_page(filters, page)
+
+
+def peek_product(product_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The product's cached detail and the cached category tree, when both are in this process's cache:
+    never blocks, so a page can be served from the event loop; ``None``: call :func:`product` and
+    :func:`categories` (in the thread pool)."""
+    encoded = caching.peek_encoded(caching.product_key(product_id))
+    tree = caching.peek_encoded(caching.TREE_KEY)
+    if encoded is None or tree is None:
+        return None
+    return json.loads(encoded), json.loads(tree)
 
 
 def categories() -> list[dict[str, Any]]:

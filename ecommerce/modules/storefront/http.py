@@ -321,7 +321,11 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/p/<product_id:int>")
     async def product(request: Request, product_id: int) -> HTTPResponse:
-        return await page(request, "product.html", await run_sync(pages.product, product_id))
+        # A cache hit is rendered on the event loop, like the JSON detail's: no thread hop.
+        context = pages.cached_product(product_id)
+        if context is None:
+            context = await run_sync(pages.product, product_id)
+        return await page(request, "product.html", context)
 
     @bp.get("/p/<product_id:int>/together")
     async def together(request: Request, product_id: int) -> HTTPResponse:

@@ -70,16 +70,16 @@ def _request(cursor: str | None, size: int) -> PageRequest:
     return PageRequest.parse(str(size), cursor)
 
 
-def _category_index() -> dict[str, Any]:
-    tree = catalog.categories()
+def _category_index(tree: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    tree = catalog.categories() if tree is None else tree
     by_id = {c["id"]: c for c in tree}
     return {"tree": tree, "roots": [c for c in tree if c["parent_id"] is None], "by_id": by_id,
             "by_slug": {c["slug"]: c for c in tree}}
 
 
-def navigation() -> dict[str, Any]:
+def navigation(tree: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The categories for the menu (the catalog caches the tree)."""
-    index = _category_index()
+    index = _category_index(tree)
     return {"categories": index["roots"], "all_categories": index["tree"]}
 
 
@@ -129,6 +129,15 @@ def search(search_api: Any, q: str, cursor: str | None) -> dict[str, Any]:
 def product(product_id: int) -> dict[str, Any]:
     """A product: the catalog's cached detail, the same dict ``GET /api/v1/products/{id}`` answers."""
     return {"product": catalog.product(product_id), **navigation()}
+
+
+def cached_product(product_id: int) -> dict[str, Any] | None:
+    """:func:`product` from this process's cache alone (never blocks: for the event loop), else None."""
+    found = catalog.peek_product(product_id)
+    if found is None:
+        return None
+    detail, tree = found
+    return {"product": detail, **navigation(tree)}
 
 
 def together(product_id: int, recommendations: Any) -> dict[str, Any]:
