@@ -86,9 +86,11 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
     middleware.install(app, metrics, settings)
     guard.install(app)
     app.blueprint(system.build_blueprint(metrics))
-    blueprints = [_load(m.blueprint)() for m in kernel.modules if m.blueprint]
+    blueprints = [_load(m.blueprint)() for m in kernel.modules if m.blueprint and not m.site]
     if blueprints:
         app.blueprint(Blueprint.group(*blueprints, url_prefix=API_PREFIX))
+    for site in (m.blueprint for m in kernel.modules if m.blueprint and m.site):
+        app.blueprint(_load(site)())  # its pages, from the root (the storefront at /)
 
     @app.after_server_start
     async def start_relay(app: Sanic) -> None:

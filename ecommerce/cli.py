@@ -327,7 +327,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host, port=port, workers=args.workers, single_process=single, motd=args.motd, ssl=ssl
     )
     scheme = "https" if ssl else "http"
-    print(f"serving on {scheme}://{host}:{port} (API docs: {scheme}://{host}:{port}/docs)", flush=True)
+    shop = f"shop: {scheme}://{host}:{port}/, " if settings.module_enabled("storefront") else ""
+    print(f"serving on {scheme}://{host}:{port} ({shop}API docs: {scheme}://{host}:{port}/docs)", flush=True)
     if single:
         Sanic.serve_single(primary=app)
     else:

@@ -38,6 +38,9 @@ CEILING_OF = {
     "products_deep_page": "ceiling_row",
     "search": "ceiling_row",
     "cart": "ceiling_row",
+    # The storefront's product page (HTML) against the cached JSON detail it is built from: what the
+    # template, the session and CSRF cookies and the page's other reads cost on top of the cache hit.
+    "product_page": "product_cached",
 }
 READ_ENDPOINTS = tuple(CEILING_OF)
 
@@ -60,6 +63,7 @@ def targets(base: str, ceilings: str, p: Prepared) -> list[Target]:
         Target("products_deep_page", base, (f"{API}/products?cursor={quote(p.deep_cursor)}",)),
         Target("search", base, (f"{API}/search?q={quote(p.search_word)}",)),
         Target("cart", base, (f"{API}/cart",), headers=p.cart_customer.auth),
+        Target("product_page", base, (f"/p/{p.product_id}",)),
     ]
 
 

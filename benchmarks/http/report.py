@@ -26,9 +26,12 @@ LABELS = {
     "products_deep_page": "`GET /products`, deep cursor page",
     "search": "`GET /search?q=`",
     "cart": "`GET /cart` (3 lines, authenticated)",
+    "product_page": "storefront `GET /p/{id}` (HTML)",
 }
 ADR = "../adr/0020-measure-http-against-ceilings-and-trim-the-hot-paths.md"
 READS = ("product_cached", "product_uncached", "products_first_page", "products_deep_page", "search", "cart")
+#: The storefront's pages, held against the JSON they render (listed when a run measured them).
+PAGES = ("product_page",)
 #: Profiles worth a link from the page (py-spy flamegraphs of one worker under load).
 PROFILED = ("product_cached", "product_uncached", "products_first_page", "cart", "checkout")
 
@@ -108,9 +111,11 @@ def endpoint_table(report: dict[str, Any]) -> list[str]:
         head += " req/s (2 workers) | ratio (2 workers) | 2 workers ÷ 1 |"
         line += "---|---|---|"
     rows = [head, line]
-    for name in ("ceiling_json", "ceiling_row", *READS):
+    for name in ("ceiling_json", "ceiling_row", *READS, *PAGES):
         if one is None:
             break
+        if name not in one:  # a run from before the storefront
+            continue
         r = one[name]
         ratio = f"{r['ratio']:.2f} x {r['ceiling'].removeprefix('ceiling_')}" if "ratio" in r else "—"
         row = f"| {LABELS[name]} | {_rps(r['rps'])} | {r['p50_ms']:.1f} / {r['p99_ms']:.1f} | {ratio} |"

@@ -22,14 +22,15 @@ class Route:
 
 
 def module_routes(module: Module) -> list[Route]:
-    """Every (method, path) the module's blueprint serves under ``/api/v1``, sorted by path."""
+    """Every (method, path) the module's blueprint serves, sorted by path: under ``/api/v1``, or from the
+    root for a site module (the storefront)."""
     if not module.blueprint:
         return []
     from ecommerce.app import API_PREFIX, _load
 
     blueprint = _load(module.blueprint)()
     return sorted(
-        Route(f"{API_PREFIX}/{route.uri.lstrip('/')}", method)
+        Route(f"{'' if module.site else API_PREFIX}/{route.uri.lstrip('/')}", method)
         for route in blueprint._future_routes
         for method in route.methods or ()
     )

@@ -57,6 +57,8 @@ class Module:
     migrations: Path | None = None
     #: ``"package.http:build_blueprint"`` — a string so importing the module never imports Sanic.
     blueprint: str | None = None
+    #: True: the blueprint serves pages from the site's root (``/``), not under ``/api/v1`` (the storefront).
+    site: bool = False
     publishes: Sequence[type[IntegrationEvent]] = ()
     subscriptions: Sequence[Subscription] = ()
     requires: Sequence[str] = ()

@@ -156,7 +156,8 @@ def test_each_shipped_layout_is_drawn_from_its_file() -> None:
 def test_a_module_moved_to_another_service_moves_its_routes_in_the_drawing(tmp_path: Path) -> None:
     moved = tmp_path / "moved.toml"
     moved.write_text((SHIPPED / "split.toml").read_text()
-                     .replace('["users", "orders", "payments"]', '["users", "orders", "payments", "recommendations"]')
+                     .replace('["users", "orders", "payments", "storefront"]',
+                              '["users", "orders", "payments", "storefront", "recommendations"]')
                      .replace('["catalog", "search", "recommendations"]', '["catalog", "search"]'))
     text = layouts.source(collect(), moved)
     core = re.search(r'"gateway" -> "service:core" \[label="([^"]*)"', text)

@@ -14,7 +14,7 @@ def test_healthz_and_readyz(client: httpx.Client, settings: Settings) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     modules = {"catalog": "ok", "notifications": "ok", "orders": "ok", "payments": "ok", "recommendations": "ok",
-               "search": "ok", "users": "ok"}
+               "search": "ok", "storefront": "ok", "users": "ok"}
     # With a broker (the postgres-rabbitmq layout) readiness reports it too; without one, not a word.
     broker = {"broker": "ok"} if settings.event_broker_url else {}
     assert ready.json() == {"status": "ok", "modules": modules, **broker}

@@ -10,7 +10,7 @@ import pytest
 from ecommerce.kernel.layout import SHIPPED, LayoutError, load
 from ecommerce.kernel.settings import Settings
 
-INSTALLED = ("catalog", "notifications", "orders", "payments", "recommendations", "search", "users")
+INSTALLED = ("catalog", "notifications", "orders", "payments", "recommendations", "search", "storefront", "users")
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -27,7 +27,7 @@ def test_the_shipped_layouts_host_every_module_once() -> None:
 
     split = load("split", INSTALLED, environ={})
     assert {name: s.modules for name, s in split.services.items()} == {
-        "core": ("users", "orders", "payments"),
+        "core": ("users", "orders", "payments", "storefront"),
         "catalog": ("catalog", "search", "recommendations"),
         "notifications": ("notifications",),
     }
@@ -58,7 +58,7 @@ GOOD_SERVICE = '[services.app]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n'
      '[services.b]\naddress = "127.0.0.1:9002"\nmodules = ["*", "users"]\n',
      "services.b.modules: module 'users' is already hosted by service 'a'"),
     ('[services.a]\naddress = "127.0.0.1:9001"\nmodules = ["users", "catalog"]\n',
-     "services: module(s) notifications, orders, payments, recommendations, search hosted by no service"),
+     "services: module(s) notifications, orders, payments, recommendations, search, storefront hosted by no service"),
     ('[services.a]\naddress = "localhost"\nmodules = ["*"]\n',
      "services.a.address: 'localhost' is not host:port"),
     ('[services.a]\naddress = "127.0.0.1:99999"\nmodules = ["*"]\n',
@@ -109,7 +109,8 @@ def test_unknown_layouts_and_services_say_what_exists(tmp_path: Path) -> None:
 
 def test_disabled_modules_need_no_host(tmp_path: Path) -> None:
     path = _write(tmp_path, '[services.a]\naddress = "127.0.0.1:9001"\nmodules = ["users", "catalog", "search"]\n')
-    layout = load(path, INSTALLED, disabled=("notifications", "orders", "payments", "recommendations"))
+    layout = load(path, INSTALLED, disabled=("notifications", "orders", "payments", "recommendations",
+                                                      "storefront"))
     assert layout.services["a"].modules == ("users", "catalog", "search")
 
 
@@ -127,7 +128,7 @@ databases = { users = "postgresql://u:p@db:5432/accounts" }
 address = "127.0.0.1:9102"
 modules = ["catalog", "search"]
 """)
-    base = Settings(disabled_modules=("notifications", "orders", "payments", "recommendations"),
+    base = Settings(disabled_modules=("notifications", "orders", "payments", "recommendations", "storefront"),
                     module_database_urls={"catalog": "sqlite:///env.db"})
     layout = load(path, INSTALLED, disabled=base.disabled_modules)
     shop = layout.settings_for("shop", base)

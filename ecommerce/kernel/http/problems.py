@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sanic import HTTPResponse, Request, json
@@ -88,9 +90,30 @@ def allowed_methods(request: Request) -> str:
 
 
 class ProblemErrorHandler(ErrorHandler):
-    """Sanic's error handler, answering every failure as problem details."""
+    """Sanic's error handler, answering every failure as problem details — or, for a request a site module
+    claims (``pages``: *wants(request)*, *render(request, status, detail)*), as that module's HTML page."""
+
+    pages: tuple[Callable[[Request], bool], Callable[[Request, int, str], HTTPResponse]] | None = None
 
     def default(self, request: Request, exception: BaseException) -> HTTPResponse:
+        response = self._problem(request, exception)
+        if self.pages is None or request is None:
+            return response
+        wants, render = self.pages
+        try:
+            if not wants(request):
+                return response
+            detail = str(jsonlib.loads(response.body or b"{}").get("detail") or "")
+            page = render(request, response.status, detail)
+        except Exception:  # the page itself failed: the problem document still answers
+            log.exception("error page failed", extra={"path": request.path})
+            return response
+        for name in ("Retry-After", "Allow", "X-Request-ID"):
+            if name in response.headers:
+                page.headers[name] = response.headers[name]
+        return page
+
+    def _problem(self, request: Request, exception: BaseException) -> HTTPResponse:
         rid = getattr(request.ctx, "request_id", None) if request is not None else None
         headers = {"X-Request-ID": rid} if rid else {}
         path = request.path if request is not None else None

@@ -6,10 +6,14 @@ Plain functions and frozen DTOs; nothing here hands out a peewee model.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ecommerce.modules.catalog import caching, products, reservations, taxonomy
+from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.replicas import replica_reads
+from ecommerce.modules.catalog import caching, products, reservations, stock, taxonomy
 from ecommerce.modules.catalog.models import database
 from ecommerce.modules.catalog.reservations import InsufficientStock
 
@@ -18,14 +22,21 @@ __all__ = [
     "ProductDocument",
     "ProductSnapshot",
     "Reserved",
+    "brands",
+    "categories",
     "category_ids",
     "commit",
     "documents",
+    "listing",
+    "peek_product",
+    "product",
     "release",
     "reserve",
     "reserve_priced",
     "restock",
+    "set_stock",
     "snapshot",
+    "warehouses",
 ]
 
 
@@ -135,3 +146,51 @@ def commit(reference: str) -> bool:
 def restock(reference: str) -> bool:
     """Committed units come back (a paid order cancelled before shipping); a second call changes nothing."""
     return reservations.restock(reference)
+
+
+# --- reads for a storefront (the same answers as the JSON routes, cached where they are) --------------
+def product(product_id: int) -> dict[str, Any]:
+    """A product with its availability per warehouse (the cached JSON detail); 404 for an unknown one."""
+    return products.detail(product_id)
+
+
+@replica_reads
+def listing(page: PageRequest, *, category: str | None = None, brand: int | None = None,
+            min_price: int | None = None, max_price: int | None = None, in_stock: bool = False,
+            q: str | None = None, sort: str = products.DEFAULT_SORT) -> Page[dict[str, Any]]:
+    """Products filtered, sorted and keyset-paged, as ``GET /products`` lists them."""
+    filters = products.ProductFilters(
+        category_ids=taxonomy.resolve_category(category) if category else None, brand_id=brand,
+        min_price=min_price, max_price=max_price, in_stock=in_stock, q=q, sort=sort)
+    return products.list_page(filters, page)
+
+
+def peek_product(product_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The product's cached detail and the cached category tree, when both are in this process's cache:
+    never blocks, so a page can be served from the event loop; ``None``: call :func:`product` and
+    :func:`categories` (in the thread pool)."""
+    encoded = caching.peek_encoded(caching.product_key(product_id))
+    tree = caching.peek_encoded(caching.TREE_KEY)
+    if encoded is None or tree is None:
+        return None
+    return json.loads(encoded), json.loads(tree)
+
+
+def categories() -> list[dict[str, Any]]:
+    """Every category (id, name, slug, parent_id, children ids), cached."""
+    return taxonomy.category_tree()
+
+
+def brands() -> list[dict[str, Any]]:
+    """Every brand as ``{"id", "name"}``, by name."""
+    return [{"id": b.id, "name": b.name} for b in taxonomy.list_brands()]
+
+
+def warehouses() -> list[dict[str, Any]]:
+    """Every warehouse with its location."""
+    return stock.list_warehouses()
+
+
+def set_stock(warehouse_id: int, product_id: int, quantity: int) -> dict[str, int]:
+    """An operator's count of a product in a warehouse (the admin route's use case)."""
+    return stock.set_stock(warehouse_id, product_id, quantity)

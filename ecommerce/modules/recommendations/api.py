@@ -13,7 +13,7 @@ from ecommerce.modules.recommendations import ranking
 from ecommerce.modules.recommendations.ranking import REASONS, Recommendation
 from ecommerce.modules.recommendations.rebuild import Rebuilt
 
-__all__ = ["REASONS", "Rebuilt", "Recommendation", "for_product", "for_user", "purchased_by", "rebuild"]
+__all__ = ["REASONS", "Rebuilt", "Recommendation", "for_product", "for_user", "popular", "purchased_by", "rebuild"]
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
 
@@ -28,6 +28,11 @@ def for_product(product_id: int, limit: int = DEFAULT_LIMIT) -> list[Recommendat
 def for_user(user_id: int, limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
     """What to suggest to a shopper, never a product they already bought."""
     return ranking.for_user(user_id, limit)
+
+
+def popular(limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
+    """The best sellers in stock (the catalog's first products while nothing has sold)."""
+    return ranking.popular(limit)
 
 
 def purchased_by(user_id: int) -> set[int]:

@@ -128,6 +128,14 @@ def for_product(product_id: int, limit: int) -> list[Recommendation]:
     return picker.items
 
 
+def popular(limit: int) -> list[Recommendation]:
+    """Best sellers, then the catalog (cold start)."""
+    picker = _Picker(limit, exclude=set())
+    picker.offer(POPULAR, _popular(limit * OVERFETCH, set()))
+    picker.fill_from_catalog()
+    return picker.items
+
+
 def purchased_by(user_id: int) -> set[int]:
     """Products in the user's paid (counted) orders."""
     rows = (

@@ -11,9 +11,7 @@ from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.kernel.pagination import Page, PageRequest
-from ecommerce.kernel.replicas import replica_reads
-from ecommerce.modules.catalog import api as catalog
-from ecommerce.modules.search.query import SearchFilters, search
+from ecommerce.modules.search import api
 from ecommerce.modules.search.schemas import HitPage, SearchQuery
 
 QUERY = [
@@ -24,14 +22,9 @@ QUERY = [
 ]
 
 
-@replica_reads
 def _search(query: SearchQuery, page: PageRequest) -> Page[dict[str, Any]]:
-    filters = SearchFilters(
-        q=query.q,
-        category_ids=catalog.category_ids(query.category) if query.category else None,
-        brand_id=query.brand, min_price=query.min_price, max_price=query.max_price, in_stock=query.in_stock,
-    )
-    return search(filters, page)
+    return api.find(query.q, page, category=query.category, brand=query.brand, min_price=query.min_price,
+                    max_price=query.max_price, in_stock=query.in_stock)
 
 
 def build_blueprint() -> Blueprint:

@@ -9,8 +9,11 @@ import datetime
 from dataclasses import dataclass
 
 from ecommerce.kernel.errors import NotFound
-from ecommerce.modules.users import addresses, service
+from ecommerce.kernel.pagination import PageRequest
+from ecommerce.kernel.security.tokens import Principal
+from ecommerce.modules.users import addresses, service, sessions
 from ecommerce.modules.users.models import Address, User
+from ecommerce.modules.users.sessions import TokenPair
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,29 @@ def is_active(user_id: int) -> bool:
 def address_snapshot(user_id: int, address_id: int) -> AddressView:
     """The address if it belongs to ``user_id``; :class:`NotFound` otherwise (also for someone else's)."""
     return address_view(addresses.get(user_id, address_id))
+
+
+# --- sessions, for a front end that keeps the pair in a cookie (the same sessions as /auth/*) -------
+def login(email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> TokenPair:
+    """Open a session: an access and a refresh token (401 for a bad login, all failures alike)."""
+    return sessions.login(email, password, ip=ip, user_agent=user_agent)
+
+
+def refresh(refresh_token: str) -> TokenPair:
+    """Spend a refresh token for a new pair; a reused one revokes the session (401)."""
+    return sessions.refresh(refresh_token)
+
+
+def logout(principal: Principal) -> None:
+    """End the session and block its access token, as ``POST /auth/logout`` does."""
+    sessions.logout(principal)
+
+
+def addresses_of(user_id: int, limit: int = 50) -> list[AddressView]:
+    """The user's addresses, oldest first (the first page: a shopper has a handful)."""
+    return [address_view(a) for a in addresses.list_page(user_id, PageRequest(limit)).items]
+
+
+def add_address(user_id: int, fields: dict[str, str | None]) -> AddressView:
+    """Save an address (street, city, state, postal_code, country); 409 past the per-user limit."""
+    return address_view(addresses.create(user_id, fields))

@@ -1,0 +1,27 @@
+"""Storefront: the shop as customers and operators meet it — server-rendered HTML pages (Jinja2 through
+Sanic Extensions' templating, htmx for in-place updates) at the site's root.
+
+It owns no domain tables and calls the other modules only through their ``api`` facades, so it follows
+the same import contracts as any module and can be disabled like one (``ECOMMERCE_DISABLED_MODULES=
+storefront``: the JSON API alone remains). Pages of a module that is disabled answer 404.
+"""
+
+from __future__ import annotations
+
+from peewee import DatabaseProxy
+
+from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import Module
+
+database = DatabaseProxy()
+events = EventTables("storefront", database)
+
+module = Module(
+    name="storefront",
+    description="The shop's web pages: browse, search, cart, checkout, pay, orders, and admin pages",
+    database=database,
+    events=events,
+    blueprint="ecommerce.modules.storefront.http:build_blueprint",
+    site=True,
+    requires=("users", "catalog"),
+)
