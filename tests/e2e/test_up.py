@@ -152,20 +152,6 @@ def test_a_dead_service_stops_up_with_its_name(tmp_path: Path) -> None:
                for line in shop.lines), shop.lines
 
 
-def test_the_split_layout_refuses_in_one_line_like_serve(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    refused = subprocess.run([sys.executable, "-m", "ecommerce", "up", "--layout", "split"], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=60)
-    assert refused.returncode == 2
-    assert refused.stdout == ""
-    serve = subprocess.run([sys.executable, "-m", "ecommerce", "serve", "--layout", "split", "--service", "core"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert serve.returncode == 2
-    assert refused.stderr == serve.stderr
-    assert len(refused.stderr.splitlines()) == 1 and "remote facades" in refused.stderr
-    assert not (tmp_path / "data" / "up").exists()  # nothing was started or written
-
-
 def test_ctrl_c_stops_everything_too(tmp_path: Path) -> None:
     with up(tmp_path) as shop:
         children = set(shop.children())

@@ -36,6 +36,13 @@ def _setup(kernel: Kernel) -> None:
     kernel.principal_checks.append(sessions.check_principal)
 
 
+def _remote_setup(kernel: Kernel) -> None:
+    """Users is hosted by another service: tokens are checked there (key ring and sessions in one call)."""
+    from ecommerce.modules.users import api
+
+    kernel.verify_token = api.authenticate
+
+
 def _cli(sub: argparse._SubParsersAction[Any]) -> None:
     from ecommerce.modules.users.cli import add_commands
 
@@ -54,4 +61,6 @@ module = Module(
     seed=seed,
     cli=_cli,
     setup=_setup,
+    facade="ecommerce.modules.users.api",
+    remote_setup=_remote_setup,
 )
