@@ -43,7 +43,7 @@ def build_blueprint() -> Blueprint:
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValidationFailed(f"Not a facade call body ({exc}).") from None
         try:
-            result = await run_sync(spec.function, *args, **kwargs)
+            result = await run_sync(facade.serve, spec, tuple(args), kwargs)
         except AppError as error:
             return json_response({"error": codec.encode_error(error)}, status=error.status)
         return json_response({"result": codec.encode(result)})

@@ -17,6 +17,7 @@ so is anything keyed by the caller (``reserve`` per reference). Only those are r
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -41,6 +42,8 @@ class Adapter(Protocol):
 #: Every remotable function, by module then name (filled as ``api`` modules are imported).
 REMOTABLES: dict[str, dict[str, Remotable]] = {}
 _adapters: dict[str, Adapter] = {}
+#: Set in the thread running a call that arrived over HTTP: whatever it calls runs here (it is the host).
+_serving = threading.local()
 
 
 def remotable(module: str, *, idempotent: bool) -> Callable[[F], F]:
@@ -53,7 +56,7 @@ def remotable(module: str, *, idempotent: bool) -> Callable[[F], F]:
         @functools.wraps(function)
         def call(*args: Any, **kwargs: Any) -> Any:
             adapter = _adapters.get(module)
-            if adapter is None:
+            if adapter is None or getattr(_serving, "active", False):
                 return function(*args, **kwargs)
             return adapter.call(spec, args, kwargs)
 
@@ -64,8 +67,18 @@ def remotable(module: str, *, idempotent: bool) -> Callable[[F], F]:
 
 
 def is_remote(module: str) -> bool:
-    """Whether ``module``'s facade calls leave this process."""
-    return module in _adapters
+    """Whether ``module``'s facade calls leave this process (never inside a call served for another)."""
+    return module in _adapters and not getattr(_serving, "active", False)
+
+
+def serve(spec: Remotable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run a call that arrived from another service, here: the host of the module never forwards it
+    (nor the facade calls it makes), even in a test process that also routes the module elsewhere."""
+    _serving.active = True
+    try:
+        return spec.function(*args, **kwargs)
+    finally:
+        _serving.active = False
 
 
 def install(adapters: Mapping[str, Adapter]) -> None:
