@@ -1,7 +1,7 @@
 """``ecommerce up``: nginx and every service of a layout as real child processes of one command, on a
 real SQLite file: the gateway answers, the demo tour passes through it, SIGTERM leaves no process behind,
-a service that dies takes the others down with a non-zero exit naming it, and the split layout (no remote
-facades yet) refuses in one line."""
+and a service that dies takes the others down with a non-zero exit naming it (the split layout:
+tests/e2e/test_split_layout.py)."""
 
 from __future__ import annotations
 
