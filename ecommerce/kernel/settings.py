@@ -101,8 +101,8 @@ class Settings:
     # the modules it reaches over HTTP (module -> "service@http://host:port"), and how patiently.
     service_name: str = "app"
     remote_modules: Mapping[str, str] = field(default_factory=dict)
-    remote_timeout: float = 5.0
-    remote_retries: int = 2
+    remote_timeout: float = 2.0
+    remote_retries: int = 1
 
     def __post_init__(self) -> None:
         # A script may pass data_dir as a string; everything downstream expects a Path.

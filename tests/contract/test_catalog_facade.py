@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecommerce.kernel.errors import ValidationFailed
+from ecommerce.kernel.errors import Conflict, ValidationFailed
 from ecommerce.modules.catalog import api as catalog
 from tests.support.catalog import category, stocked
 from tests.support.live_server import LiveServer
@@ -76,6 +76,9 @@ def test_commit_then_restock(call: Facade) -> None:
     assert call(catalog.commit, "contract-paid") is True
     assert call(catalog.commit, "contract-paid") is False
     assert call(catalog.snapshot, [pid])[pid].available == 0
+    with pytest.raises(Conflict) as caught:  # not held any more: what orders' release_stock relies on
+        call(catalog.release, "contract-paid")
+    assert "already committed" in caught.value.detail
     assert call(catalog.restock, "contract-paid") is True
     assert call(catalog.snapshot, [pid])[pid].available == 2
 
@@ -92,3 +95,4 @@ def test_reserve_priced_holds_nothing_when_the_caller_refuses_the_prices(call: F
     assert call(catalog.snapshot, [pid])[pid].available == 4
     prices = call(catalog.reserve_priced, "contract-priced", [(pid, 3)], lambda found: None)
     assert prices[pid].unit_price == 500 and call(catalog.snapshot, [pid])[pid].available == 1
+

@@ -73,3 +73,4 @@ def test_authenticate_checks_the_token_and_its_session(call: Facade, client: htt
         call(users.authenticate, token)
     fresh = login(client, user["email"])["access_token"]
     assert call(users.authenticate, fresh).user_id == user["id"]
+

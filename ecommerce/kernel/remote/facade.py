@@ -50,6 +50,8 @@ def remotable(module: str, *, idempotent: bool) -> Callable[[F], F]:
     """Mark a facade function as callable from another service (see the module docstring)."""
 
     def mark(function: F) -> F:
+        if hasattr(function, "remotable"):
+            raise TypeError(f"{module}.{function.__name__} is marked @remotable twice")
         spec = Remotable(module, function.__name__, function, idempotent)
         REMOTABLES.setdefault(module, {})[spec.name] = spec
 

@@ -5,10 +5,12 @@ Plain functions and frozen DTOs; nothing here hands out a peewee model.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ecommerce.kernel.errors import ServiceUnavailable
 from ecommerce.kernel.remote import is_remote, remotable
 from ecommerce.modules.catalog import caching, products, reservations, taxonomy
 from ecommerce.modules.catalog.models import database
@@ -121,7 +123,14 @@ def reserve_priced(reference: str, lines: Sequence[tuple[int, int]],
     in-process, a refusal holds nothing once this returns).
     """
     if is_remote("catalog"):
-        prices = reserve_at_prices(reference, lines, country, hold_until)
+        try:
+            prices = reserve_at_prices(reference, lines, country, hold_until)
+        except ServiceUnavailable:
+            # It may have been made before the answer was lost: undo it if the catalog answers now; if
+            # not, the hold ends at ``hold_until`` (the catalog's sweep), which no order outlives.
+            with contextlib.suppress(ServiceUnavailable):
+                release(reference)
+            raise
         try:
             accept(prices)
         except BaseException:
@@ -137,7 +146,6 @@ def reserve_priced(reference: str, lines: Sequence[tuple[int, int]],
 
 
 @remotable("catalog", idempotent=True)
-@remotable("catalog", idempotent=True)
 def reserve_at_prices(reference: str, lines: Sequence[tuple[int, int]], country: str | None = None,
                       hold_until: datetime.datetime | None = None) -> dict[int, ProductSnapshot]:
     """:func:`reserve_priced` accepting any price: its remote half (idempotent per reference)."""
@@ -148,6 +156,7 @@ def _accept_any(prices: dict[int, ProductSnapshot]) -> None:
     """Every price is acceptable (the caller checks them after the call)."""
 
 
+@remotable("catalog", idempotent=True)
 def release(reference: str) -> bool:
     """Return held units to stock; a second call, or one after the reservation expired, changes nothing
     (returns False)."""

@@ -1,0 +1,160 @@
+"""The split layout for real: nginx in front of three ``ecommerce serve --layout split --service S``
+processes (core, catalog, notifications), each on its own PostgreSQL database, events over RabbitMQ, the
+cross-service calls through remote facades (orders -> catalog, notifications -> users, every service's
+token checks -> users).
+
+- ``ecommerce up`` starts it all; the demo tour (register, browse, search, cart, checkout, pay,
+  notifications, recommendations) and a cancel with its refund pass through the gateway; each service's
+  database holds only its modules' schemas; SIGTERM stops everything.
+- While the catalog service is down, checkout answers 503 problem details with Retry-After (no order,
+  no 500), browsing fails fast the same way; once it is back, checkout works again with no restart
+  elsewhere.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from ecommerce.demo.tour import ADDRESS, CARD
+from ecommerce.gateway.supervisor import gateway_config
+from ecommerce.kernel.settings import Settings
+from tests.support import nginx
+from tests.support.processes import server_process
+from tests.support.split import SERVICES, SplitLayout, split_layout
+from tests.support.up import running_up, wait_gone
+
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
+T = TypeVar("T")
+PASSWORD = "a long enough passphrase 1"
+
+
+@pytest.fixture
+def split(tmp_path: Path) -> Iterator[SplitLayout]:
+    with split_layout(tmp_path) as layout:
+        yield layout
+
+
+def eventually(probe: Callable[[], T], done: Callable[[T], bool], what: str, timeout: float = 60) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"{what}: still {value!r}"
+        time.sleep(0.2)
+
+
+def customer(gateway: httpx.Client) -> dict[str, str]:
+    email = f"split-{uuid.uuid4().hex[:10]}@example.com"
+    assert gateway.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+    token = gateway.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def checkout(gateway: httpx.Client, headers: dict[str, str], product_id: int) -> httpx.Response:
+    address = gateway.post("/api/v1/users/me/addresses", headers=headers, json=ADDRESS)
+    assert address.status_code == 201, address.text
+    added = gateway.post("/api/v1/cart/items", headers=headers, json={"product_id": product_id, "quantity": 1})
+    assert added.status_code in (200, 201), added.text
+    return gateway.post("/api/v1/orders", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                        json={"address_id": address.json()["id"]})
+
+
+def pay(gateway: httpx.Client, headers: dict[str, str], order_id: int) -> None:
+    card = gateway.post("/api/v1/payments/tokens", headers=headers, json=CARD)
+    assert card.status_code == 201, card.text
+    paid = gateway.post("/api/v1/payments", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                        json={"order_id": order_id, "token_id": card.json()["id"], "cvc": CARD["cvc"]})
+    assert paid.status_code == 201, paid.text
+
+
+def order(gateway: httpx.Client, headers: dict[str, str], order_id: int) -> dict[str, Any]:
+    found: dict[str, Any] = gateway.get(f"/api/v1/orders/{order_id}", headers=headers).json()
+    return found
+
+
+def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, split: SplitLayout) -> None:
+    with running_up(tmp_path, split.path, split.env, ready_within=180) as shop:
+        commands = list(shop.children().values())
+        for service in SERVICES:
+            assert any(f"--service {service} --demo" in c for c in commands), commands
+        demo = subprocess.run([sys.executable, "-m", "ecommerce", "demo", "--url", shop.gateway], cwd=tmp_path,
+                              env=split.env, capture_output=True, text=True, timeout=240)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        for step in ("3. Search", "POST /api/v1/orders", "order #1 is now paid", "Payment received",
+                     "(bought_together)"):
+            assert step in demo.stdout, demo.stdout
+
+        with httpx.Client(base_url=shop.gateway, timeout=30) as gateway:
+            headers = customer(gateway)
+            product = gateway.get("/api/v1/products", params={"limit": 3}).json()["items"][2]
+            placed = checkout(gateway, headers, product["id"])
+            assert placed.status_code == 201, placed.text
+            order_id = placed.json()["id"]
+            pay(gateway, headers, order_id)
+            eventually(lambda: order(gateway, headers, order_id)["order_status"], lambda s: s == "paid", "paid")
+            cancelled = gateway.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
+            assert cancelled.status_code == 200, cancelled.text
+            final = eventually(lambda: order(gateway, headers, order_id), lambda o: o["payment_status"] == "refunded",
+                               "the refund of the cancelled order")
+            assert final["order_status"] == "cancelled"
+            assert gateway.post("/internal/catalog/snapshot", json={"args": [[1]]}).status_code == 404
+
+        children = set(shop.children())
+        shop.process.send_signal(signal.SIGTERM)
+        assert shop.process.wait(timeout=60) == 0
+        assert wait_gone(children) == set(), "orphaned child processes"
+    assert split.schemas("core") >= {"users", "orders", "payments"}
+    assert not split.schemas("core") & {"catalog", "search", "recommendations", "notifications"}
+    assert split.schemas("catalog") >= {"catalog", "search", "recommendations"}
+    assert not split.schemas("catalog") & {"users", "orders", "payments", "notifications"}
+    assert not split.schemas("notifications") & {"users", "orders", "catalog"}
+
+
+def test_checkout_answers_503_while_the_catalog_is_down_and_resumes_after(tmp_path: Path, split: SplitLayout) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(gateway_config(split.layout, Settings(), port=None, layout_source=str(split.path)))
+    serve = ("--layout", str(split.path), "--service")
+    port = {name: service.address.port for name, service in split.layout.services.items()}
+    with server_process(tmp_path, split.env, *serve, "core", "--demo", port=port["core"]), server_process(
+        tmp_path, split.env, *serve, "notifications", port=port["notifications"]
+    ), nginx.running(conf, tmp_path / "nginx", split.layout.gateway.port), httpx.Client(
+        base_url=f"http://127.0.0.1:{split.layout.gateway.port}", timeout=30
+    ) as gateway:
+        with server_process(tmp_path, split.env, *serve, "catalog", "--demo", port=port["catalog"]):
+            headers = customer(gateway)
+            product = gateway.get("/api/v1/products", params={"limit": 1}).json()["items"][0]
+            address = gateway.post("/api/v1/users/me/addresses", headers=headers, json=ADDRESS).json()
+            line = {"product_id": product["id"], "quantity": 1}
+            cart = gateway.post("/api/v1/cart/items", headers=headers, json=line)
+            assert cart.status_code in (200, 201), cart.text
+
+        started = time.monotonic()
+        down = gateway.post("/api/v1/orders", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                            json={"address_id": address["id"]})
+        assert down.status_code == 503, down.text
+        assert down.headers["content-type"].startswith("application/problem+json")
+        assert int(down.headers["retry-after"]) > 0
+        assert "catalog" in down.json()["detail"]
+        assert time.monotonic() - started < 10  # a refused connection fails fast, retries included
+        assert gateway.get("/api/v1/orders", headers=headers).json()["items"] == []  # no half-made order
+        browse = gateway.get(f"/api/v1/products/{product['id']}")
+        assert browse.status_code == 503 and "retry-after" in browse.headers
+
+        with server_process(tmp_path, split.env, *serve, "catalog", port=port["catalog"]):
+            placed = gateway.post("/api/v1/orders", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                                  json={"address_id": address["id"]})
+            assert placed.status_code == 201, placed.text
+            assert placed.json()["order_status"] == "pending_payment"
+            [mine] = gateway.get("/api/v1/orders", headers=headers).json()["items"]
+            assert mine["id"] == placed.json()["id"]
