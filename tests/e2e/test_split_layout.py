@@ -5,7 +5,8 @@ token checks -> users).
 
 - ``ecommerce up`` starts it all; the demo tour (register, browse, search, cart, checkout, pay,
   notifications, recommendations) and a cancel with its refund pass through the gateway; each service's
-  database holds only its modules' schemas; SIGTERM stops everything.
+  database holds only its modules' schemas; the gateway serves the monolith's OpenAPI document and
+  refuses ``/internal``; SIGTERM stops everything.
 - While the catalog service is down, checkout answers 503 problem details with Retry-After (no order,
   no 500), browsing fails fast the same way; once it is back, checkout works again with no restart
   elsewhere.
@@ -13,6 +14,7 @@ token checks -> users).
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -26,6 +28,7 @@ import httpx
 import pytest
 
 from ecommerce.demo.tour import ADDRESS, CARD
+from ecommerce.devtools.docsite.openapi import document
 from ecommerce.gateway.supervisor import gateway_config
 from ecommerce.kernel.settings import Settings
 from tests.support import nginx
@@ -83,6 +86,11 @@ def order(gateway: httpx.Client, headers: dict[str, str], order_id: int) -> dict
     return found
 
 
+def _tags_sorted(spec: dict[str, Any]) -> dict[str, Any]:
+    """The document with its tag list in name order (the order tags are first met is not part of the API)."""
+    return {**spec, "tags": sorted(spec.get("tags", []), key=lambda tag: tag["name"])}
+
+
 def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, split: SplitLayout) -> None:
     with running_up(tmp_path, split.path, split.env, ready_within=180) as shop:
         commands = list(shop.children().values())
@@ -109,6 +117,10 @@ def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, sp
                                "the refund of the cancelled order")
             assert final["order_status"] == "cancelled"
             assert gateway.post("/internal/catalog/snapshot", json={"args": [[1]]}).status_code == 404
+            # The same API document as the monolith's (no one service knows every route), and Swagger UI.
+            monolith = json.loads(json.dumps(document()))
+            assert _tags_sorted(gateway.get("/docs/openapi.json").json()) == _tags_sorted(monolith)
+            assert "swagger" in gateway.get("/docs").text.lower()
 
         children = set(shop.children())
         shop.process.send_signal(signal.SIGTERM)
