@@ -305,6 +305,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ecommerce.app import create_app
 
     settings = _service_settings(args, settings)
+    if args.layout is not None and settings.env != "production" and not args.no_migrate:
+        from ecommerce.kernel.provision import ensure_databases
+
+        for name in ensure_databases(settings.database_url_for(m) for m in settings.modules or ()):
+            print(f"created database {name}", flush=True)
     kernel = _kernel(settings)
     try:
         if not args.no_migrate:
