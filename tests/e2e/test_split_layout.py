@@ -18,6 +18,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psycopg2
 import pytest
 
 from ecommerce.demo.tour import ADDRESS, CARD
@@ -170,3 +172,77 @@ def test_checkout_answers_503_while_the_catalog_is_down_and_resumes_after(tmp_pa
             assert placed.json()["order_status"] == "pending_payment"
             [mine] = gateway.get("/api/v1/orders", headers=headers).json()["items"]
             assert mine["id"] == placed.json()["id"]
+
+
+def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(query)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def test_kill_drill_sigkill_the_catalog_during_checkouts_then_check_the_books(tmp_path: Path,
+                                                                           split: SplitLayout) -> None:
+    """Checkouts keep coming while the catalog service is SIGKILLed and restarted. Each answer is 201 or
+    503 (never 500); afterwards every order has its reservation, and once the holds of lost answers have
+    expired (a short order TTL here) no stock is held without an order and none went missing."""
+    env = {**split.env, "ECOMMERCE_ORDER_TTL": "20"}
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(gateway_config(split.layout, Settings(), port=None, layout_source=str(split.path)))
+    serve = ("--layout", str(split.path), "--service")
+    port = {name: service.address.port for name, service in split.layout.services.items()}
+    answers: list[int] = []
+    with server_process(tmp_path, env, *serve, "core", "--demo", port=port["core"]), server_process(
+        tmp_path, env, *serve, "notifications", port=port["notifications"]
+    ), nginx.running(conf, tmp_path / "nginx", split.layout.gateway.port), httpx.Client(
+        base_url=f"http://127.0.0.1:{split.layout.gateway.port}", timeout=30
+    ) as gateway, server_process(tmp_path, env, *serve, "catalog", "--demo", port=port["catalog"]) as (catalog, _):
+        before = _rows(split.urls["catalog"], "SELECT id, quantity FROM catalog.inventory ORDER BY id")
+        headers = customer(gateway)
+        product = gateway.get("/api/v1/products", params={"limit": 1}).json()["items"][0]
+        address = gateway.post("/api/v1/users/me/addresses", headers=headers, json=ADDRESS).json()
+
+        def one_checkout() -> int:
+            line = {"product_id": product["id"], "quantity": 1}
+            added = gateway.post("/api/v1/cart/items", headers=headers, json=line)  # the cart prices it live
+            if added.status_code not in (200, 201):
+                time.sleep(0.2)  # a customer facing a 503 waits a moment (Retry-After) before the next try
+                return added.status_code
+            placed = gateway.post("/api/v1/orders", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                                  json={"address_id": address["id"]})
+            return placed.status_code
+
+        stop = threading.Event()
+        stream = threading.Thread(target=lambda: [answers.append(one_checkout()) for _ in iter(stop.is_set, True)])
+        stream.start()
+        try:
+            eventually(lambda: answers.count(201), lambda n: n >= 3, "the first checkouts")
+            catalog.send_signal(signal.SIGKILL)  # wherever the stream is: maybe inside a reservation
+            catalog.wait(timeout=30)
+            eventually(lambda: answers.count(503), lambda n: n >= 2, "checkouts refused while it is down")
+            with server_process(tmp_path, env, *serve, "catalog", port=port["catalog"]):
+                resumed = len(answers)
+                eventually(lambda: answers[resumed:].count(201), lambda n: n >= 3, "checkouts after the restart")
+                stop.set()
+                stream.join(timeout=60)
+                _check_the_books(split, answers, before)
+        finally:
+            stop.set()
+
+
+def _check_the_books(split: SplitLayout, answers: list[int], before: list[tuple[Any, ...]]) -> None:
+    assert set(answers) <= {201, 503}, answers  # never a 500
+    orders = _rows(split.urls["core"], "SELECT reservation, order_status FROM orders.orders")
+    reservations = dict(_rows(split.urls["catalog"], "SELECT reference, status FROM catalog.reservations"))
+    assert len(orders) == answers.count(201)  # no half-made order
+    for reference, status in orders:  # every order has its reservation
+        assert reservations.get(reference) in ("held", "released", "expired"), (reference, status)
+
+    def held() -> list[tuple[Any, ...]]:
+        return _rows(split.urls["catalog"], "SELECT reference FROM catalog.reservations WHERE status = 'held'")
+
+    # Orders expire (short TTL) and release; holds whose answer was lost expire in the catalog's sweep.
+    eventually(held, lambda rows: rows == [], "every hold released or expired", timeout=120)
+    assert _rows(split.urls["catalog"], "SELECT id, quantity FROM catalog.inventory ORDER BY id") == before
+    assert _rows(split.urls["catalog"], "SELECT COALESCE(SUM(reserved), 0) FROM catalog.inventory") == [(0,)]
