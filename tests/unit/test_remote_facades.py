@@ -92,3 +92,15 @@ def test_service_tokens_name_their_caller_and_are_for_one_target() -> None:
     assert catalog_service.verify(core.issue("catalog")) == "core"
     with pytest.raises(Exception, match="Invalid service token"):
         catalog_service.verify(core.issue("notifications"))
+
+
+def test_remote_modules_from_the_environment() -> None:
+    from ecommerce.kernel.settings import Settings, SettingsError
+
+    settings = Settings.from_env({"ECOMMERCE_REMOTE_MODULES": "catalog=catalog@http://10.0.0.2:8102, users=core@http://h:1",
+                                  "ECOMMERCE_SERVICE_NAME": "notifications"})
+    assert settings.remote_modules == {"catalog": "catalog@http://10.0.0.2:8102", "users": "core@http://h:1"}
+    assert settings.service_name == "notifications"
+    for bad in ("catalog", "catalog=http://h:1", "catalog=core@ftp://h"):
+        with pytest.raises(SettingsError, match="ECOMMERCE_REMOTE_MODULES"):
+            Settings.from_env({"ECOMMERCE_REMOTE_MODULES": bad})
