@@ -1,4 +1,4 @@
-"""Monolith vs split layout on the same machine in one run: what the network hop costs (issue 16).
+"""Monolith vs split layout on the same machine in one run: what the network hop costs.
 
 Each layout runs for real (``ecommerce up``: nginx + its services on PostgreSQL, events over RabbitMQ,
 demo data); the same client then measures through the gateway: checkout latency (``POST /orders``, one
