@@ -91,10 +91,11 @@ def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
     from ecommerce.kernel.registry import discover
 
     modules = discover()
-    consumed: dict[str, list[str]] = {}
+    consumed: dict[str, dict[str, int]] = {}  # module -> event key -> its handlers (in declaration order)
     for module in modules.values():
         for sub in module.subscriptions:
-            consumed.setdefault(module.name, []).append(sub.event.key())
+            handlers = consumed.setdefault(module.name, {})
+            handlers[sub.event.key()] = handlers.get(sub.event.key(), 0) + 1
     for name in sorted(modules):
         module = modules[name]
         state = "enabled" if settings.module_enabled(name) else "disabled"
@@ -102,7 +103,8 @@ def cmd_modules(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  database:  {redact_url(settings.database_url_for(name))}")
         print(f"  tables:    {', '.join(module.tables) or '-'}")
         print(f"  publishes: {', '.join(e.key() for e in module.publishes) or '-'}")
-        print(f"  consumes:  {', '.join(consumed.get(name, [])) or '-'}")
+        events = [key if n == 1 else f"{key} ({n} handlers)" for key, n in consumed.get(name, {}).items()]
+        print(f"  consumes:  {', '.join(events) or '-'}")
         routes = sorted(f"{route.method} {route.path}" for route in module_routes(module))
         print(f"  routes:    {routes[0] if routes else '-'}")
         for route in routes[1:]:

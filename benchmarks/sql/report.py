@@ -631,7 +631,7 @@ class Page:
         ]
         body = "\n\n".join(sections)
         summary = ["## The expected shapes, checked",
-                   f"What the issue expected to see on {self.headline_backend()} (scale "
+                   f"What the design expected to see on {self.headline_backend()} (scale "
                    f"{self.r.scale(self.headline_backend())}), against what this run measured:",
                    table(["expected", "measured", "verdict"], [c.row() for c in self.checks])]
         return "\n\n".join([*head, *summary, body]) + "\n"

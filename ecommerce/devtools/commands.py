@@ -54,7 +54,12 @@ def cmd_diagrams(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     for path in changed:
         print(f"wrote {path}")
-    print(f"{len(changed)} file(s) changed in {args.out}/" if changed else f"{args.out}/ is up to date")
+    drawn = len(generate.sources())
+    what = "sources" if args.sources_only else "sources and images"
+    if changed:
+        print(f"redrew {drawn} drawings ({what}) from the code; {len(changed)} file(s) changed in {args.out}/")
+    else:  # every file was written again in memory and compared: nothing on disk differed
+        print(f"redrew {drawn} drawings ({what}) from the code; every file in {args.out}/ already matched them")
     return 0
 
 

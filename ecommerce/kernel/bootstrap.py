@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from ecommerce.kernel.registry import Registry, discover
 from ecommerce.kernel.remote import facade
 from ecommerce.kernel.remote.client import HttpAdapter
 from ecommerce.kernel.remote.tokens import ServiceTokens
+from ecommerce.kernel.replica_metrics import ReplicaMetrics
 from ecommerce.kernel.security.principal_cache import PrincipalCache
 from ecommerce.kernel.security.secrets import application_secret
 from ecommerce.kernel.security.tokens import KeyRing, Principal, TokenSigner, derive_key
@@ -88,7 +90,9 @@ class Kernel:
         self.principals = PrincipalCache(settings.session_check_ttl)
         #: Shared read cache (in-process, or Redis when configured); modules namespace their keys.
         self.cache = build_cache(settings.redis_url, settings.rate_limit_namespace, settings.cache_ttl)
-        self.databases = Databases()
+        self.databases = Databases(on_replica_read=lambda module, target: self.replica_metrics.read(module, target))
+        #: Where ``replica_reads`` use cases' statements ran, and each replica's health (``/metrics``).
+        self.replica_metrics = ReplicaMetrics(lambda: self.databases.replicas)
         for module in self.registry:
             self.databases.bind(module.name, module.database, settings)
         self.runner = SyncRunner(self.databases, settings.worker_threads)
@@ -251,6 +255,26 @@ class Kernel:
             check(principal)
         self.principals.remember(token, principal, generation)
         return principal
+
+    def wrote_recently(self, user_id: int) -> None:
+        """Remember for ``ECOMMERCE_READ_YOUR_WRITES`` seconds that this user wrote (shared through the cache,
+        so every instance keeps the user's reads on the primary); nothing to do without replicas."""
+        if self.databases.replicas and self.settings.read_your_writes > 0:
+            self.cache.set(f"kernel:wrote:{user_id}", 1, ttl=max(1, math.ceil(self.settings.read_your_writes)))
+
+    def caller_of(self, authorization: str) -> int | None:
+        """The user id of a validly signed bearer token, else None: only to route that caller's reads
+        (no session check; every guarded route still authenticates fully)."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            return self.tokens.verify(token.strip()).user_id
+        except Exception:  # any bad token: routed as an anonymous caller, refused later where it matters
+            return None
+
+    def recently_wrote(self, user_id: int) -> bool:
+        return bool(self.databases.replicas) and self.cache.get(f"kernel:wrote:{user_id}") is not None
 
     def close(self) -> None:
         remove_publish_listener(self.relay.hint)

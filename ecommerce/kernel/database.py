@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import peewee
+import psycopg2
 from peewee import Database, DatabaseProxy, PostgresqlDatabase
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from ecommerce.kernel import replicas
+from ecommerce.kernel.replicas import Replica
 from ecommerce.kernel.settings import Settings
 
 
@@ -91,13 +95,56 @@ class PooledPostgres(PooledPostgresqlDatabase):
         if close_conn or conn.closed:
             self._checked_in.pop(id(conn), None)
 
+    #: This module's read replica, when one is configured (``ecommerce/kernel/replicas.py``).
+    replica: Replica | None = None
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        """Plain reads of a use case marked ``replica_reads`` go to the replica when it is healthy; a
+        replica that fails mid-query is marked down and the read runs here instead."""
+        replica = self.replica
+        if (replica is not None and replicas.wants_replica() and replicas.is_read(sql)
+                and not self.in_transaction() and replica.usable()):
+            try:
+                cursor = replica.database.execute_sql(sql, params)
+            except (peewee.OperationalError, peewee.InterfaceError, psycopg2.Error) as exc:
+                replica.mark_down(exc)
+            else:
+                replica.counted("replica")
+                return cursor
+        replicas.before_primary_statement(sql)
+        if replica is not None and replicas.in_replica_reads():
+            replica.counted("primary")
+        return super().execute_sql(sql, params)
+
+
+class PooledSqlite(PooledSqliteDatabase):
+    """peewee's SQLite pool; a write inside a ``replica_reads`` use case fails here too, so a wrongly
+    marked use case fails on the embedded default's tests, not only on a deployment with a replica."""
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        replicas.before_primary_statement(sql)
+        return super().execute_sql(sql, params)
+
+
+def open_replica(module: str, target: DatabaseTarget, settings: Settings,
+                 on_read: Callable[[str, str], None] | None = None) -> Replica:
+    """A module's read-only replica: its own small pool, every transaction read-only."""
+    if target.backend != "postgresql":
+        raise ValueError(f"{module}: a read replica must be PostgreSQL, not {target.url!r}")
+    options = f"-c search_path={module} -c default_transaction_read_only=on"
+    database = PooledPostgres(target.dbname, max_connections=settings.db_pool_size, timeout=settings.db_pool_timeout,
+                              stale_timeout=300, options=options, application_name=f"ecommerce-{module}-replica",
+                              connect_timeout=replicas.CONNECT_TIMEOUT, **target.pg_params())
+    dsn = {"dbname": target.dbname, "options": options, **target.pg_params()}
+    return Replica(module, database, dsn, settings.replica_max_lag, on_read)
+
 
 def open_database(module: str, target: DatabaseTarget, settings: Settings) -> Database:
     """Create (but do not connect) the database a module will use."""
     if target.backend == "sqlite":
         assert target.path is not None
         Path(target.path).parent.mkdir(parents=True, exist_ok=True)
-        return PooledSqliteDatabase(
+        return PooledSqlite(
             target.path,
             max_connections=settings.db_pool_size,
             timeout=settings.db_pool_timeout,
@@ -142,19 +189,31 @@ def ensure_schema(module: str, db: Database) -> None:
 class Databases:
     """The set of module databases of one running application (or script, or test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_replica_read: Callable[[str, str], None] | None = None) -> None:
         self._by_module: dict[str, Database] = {}
         self._targets: dict[str, DatabaseTarget] = {}
+        self._replicas: dict[str, Replica] = {}
+        self._on_replica_read = on_replica_read
         self._lock = threading.Lock()
 
     def bind(self, module: str, proxy: DatabaseProxy, settings: Settings) -> Database:
         target = DatabaseTarget.parse(settings.database_url_for(module))
         db = open_database(module, target, settings)
+        replica_url = settings.replica_url_for(module)
+        if replica_url is not None and isinstance(db, PooledPostgres):
+            db.replica = open_replica(module, DatabaseTarget.parse(replica_url), settings, self._on_replica_read)
         proxy.initialize(db)
         with self._lock:
             self._by_module[module] = db
             self._targets[module] = target
+            if isinstance(db, PooledPostgres) and db.replica is not None:
+                self._replicas[module] = db.replica
         return db
+
+    @property
+    def replicas(self) -> dict[str, Replica]:
+        """The modules that read from a replica, and theirs."""
+        return dict(self._replicas)
 
     def __iter__(self) -> Iterator[tuple[str, Database]]:
         return iter(list(self._by_module.items()))
@@ -167,13 +226,16 @@ class Databases:
 
     def release_thread_connections(self) -> None:
         """Return this thread's connections to their pools (called after every use case)."""
-        for db in self._by_module.values():
+        for db in self._all():
             if not db.is_closed():
                 db.close()
 
+    def _all(self) -> list[Database]:
+        return [*self._by_module.values(), *(replica.database for replica in self._replicas.values())]
+
     def close_all(self) -> None:
         """Close every pooled connection (shutdown, end of a test)."""
-        for db in self._by_module.values():
+        for db in self._all():
             if not db.is_closed():
                 db.close()
             close_all = getattr(db, "close_all", None)

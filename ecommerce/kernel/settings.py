@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 PREFIX = "ECOMMERCE_"
 MODULE_URL_PREFIX = f"{PREFIX}DATABASE_URL_"
+MODULE_REPLICA_PREFIX = f"{PREFIX}DATABASE_REPLICA_URL_"
 ENVIRONMENTS = ("development", "test", "production")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -38,6 +39,13 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: str | None = None
     module_database_urls: Mapping[str, str] = field(default_factory=dict)
+    #: Read replicas (PostgreSQL streaming standbys): for every module, or per module (``_<MODULE>``).
+    database_replica_url: str | None = None
+    module_replica_urls: Mapping[str, str] = field(default_factory=dict)
+    #: A replica further behind its primary than this many seconds is skipped (reads go to the primary).
+    replica_max_lag: float = 5.0
+    #: After a user's write, that user's replica reads stay on the primary for this many seconds.
+    read_your_writes: float = 5.0
     modules: tuple[str, ...] | None = None
     disabled_modules: tuple[str, ...] = ()
     secret_key: str | None = None
@@ -126,6 +134,11 @@ class Settings:
             url = f"sqlite:///{self.data_dir / 'ecommerce.db'}"
         return url.replace("{module}", module)
 
+    def replica_url_for(self, module: str) -> str | None:
+        """The read replica of a module's database, if one is configured (``{module}`` as above)."""
+        url = self.module_replica_urls.get(module) or self.database_replica_url
+        return url.replace("{module}", module) if url else None
+
     def module_enabled(self, name: str) -> bool:
         """Enabled unless disabled, or unless an explicit list exists that does not name it."""
         if name in self.disabled_modules:
@@ -153,13 +166,14 @@ class Settings:
             if spec.key in raw:
                 source, value = raw[spec.key]
                 values[spec.key] = spec.parse(source, value)
-        module_urls = dict(raw.get("__module_urls__", {}))
-        for name, value in env.items():
-            if name.startswith(MODULE_URL_PREFIX) and value:
-                module_urls[name[len(MODULE_URL_PREFIX):].lower()] = (name, value)
-        values["module_database_urls"] = {
-            module: _database_url(source, url) for module, (source, url) in module_urls.items()
-        }
+        for key, prefix, table in (("module_database_urls", MODULE_URL_PREFIX, "__module_urls__"),
+                                   ("module_replica_urls", MODULE_REPLICA_PREFIX, "__replica_urls__")):
+            urls = dict(raw.get(table, {}))
+            for name, value in env.items():
+                if name.startswith(prefix) and value:
+                    urls[name[len(prefix):].lower()] = (name, value)
+            parse = _database_url if key == "module_database_urls" else _replica_url
+            values[key] = {module: parse(source, url) for module, (source, url) in urls.items()}
         return cls(**values)
 
 
@@ -185,6 +199,12 @@ def _read_config_file(path: str) -> dict[str, tuple[str, Any]]:
         raise SettingsError(f"{path}: [databases] must be a table of module = url")
     out["__module_urls__"] = {  # type: ignore[assignment]
         str(k): (f"{path}: databases.{k}", v) for k, v in databases.items()
+    }
+    replica_urls = data.pop("replicas", {})
+    if not isinstance(replica_urls, dict):
+        raise SettingsError(f"{path}: [replicas] must be a table of module = url")
+    out["__replica_urls__"] = {  # type: ignore[assignment]
+        str(k): (f"{path}: replicas.{k}", v) for k, v in replica_urls.items()
     }
     for key, value in data.items():
         if key not in known:
@@ -243,6 +263,14 @@ def _path(source: str, value: Any) -> Path:
     if not text:
         raise SettingsError(f"{source}: must not be empty")
     return Path(text).expanduser()
+
+
+def _replica_url(source: str, value: Any) -> str:
+    """A replica is a PostgreSQL standby: SQLite has no replication to read from."""
+    url = _database_url(source, value)
+    if url.startswith("sqlite"):
+        raise SettingsError(f"{source}: a read replica must be a PostgreSQL URL (postgresql://user@host:port/db)")
+    return url
 
 
 def _database_url(source: str, value: Any) -> str:
@@ -365,6 +393,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("port", _number(int, 1, 65535)),
     _Field("data_dir", _path),
     _Field("database_url", _database_url),
+    _Field("database_replica_url", _replica_url),
+    _Field("replica_max_lag", _number(float, 0, 3600)),
+    _Field("read_your_writes", _number(float, 0, 3600)),
     _Field("modules", _names),
     _Field("disabled_modules", _names),
     _Field("secret_key", _secret),

@@ -91,6 +91,10 @@ def test_modules_table(tmp_path: Path) -> None:
     assert "users, auth_session, blocked_auth" in out
     assert "POST /api/v1/auth/register" in out and "GET /api/v1/users/me" in out
     assert "users.UserRegistered.v1" in out
+    # An event two handlers of one module consume is listed once, with its number of handlers.
+    recommendations = out.split("recommendations (enabled)", 1)[1].split("\n  routes:", 1)[0]
+    assert "consumes:  orders.OrderPlaced.v1 (2 handlers), orders.OrderStatusChanged.v1," in recommendations
+    assert recommendations.count("orders.OrderPlaced.v1") == 1
     disabled = run(tmp_path, "modules", ECOMMERCE_DISABLED_MODULES="users")
     assert "users (disabled)" in disabled.stdout
 
@@ -98,7 +102,8 @@ def test_modules_table(tmp_path: Path) -> None:
 def test_seed_and_events(tmp_path: Path) -> None:
     first = run(tmp_path, "seed")
     assert first.returncode == 0 and "admin@example.com" in first.stdout
-    assert "catalog: 280 products in 14 categories, 15 brands, 3 warehouses" in first.stdout
+    assert ("catalog: 280 products in 19 categories (5 departments, 14 under them), 15 brands, 3 warehouses"
+            in first.stdout)
     again = run(tmp_path, "seed")
     assert again.returncode == 0 and again.stdout == ""  # idempotent: nothing new
     status = run(tmp_path, "events", "status")

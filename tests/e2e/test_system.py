@@ -54,6 +54,13 @@ def test_swagger_ui_is_served_without_a_cdn(client: httpx.Client) -> None:
     assert_problem(client.get("/docs/assets/etc-passwd"), 404)
 
 
+def test_swagger_ui_opens_with_every_operation_collapsed(client: httpx.Client) -> None:
+    page = client.get("/docs").text
+    assert 'configUrl: "/docs/swagger-config"' in page
+    config = client.get("/docs/swagger-config").json()
+    assert config["docExpansion"] == "none"
+
+
 def test_security_headers_and_request_id(client: httpx.Client) -> None:
     response = client.get("/healthz", headers={"X-Request-ID": "trace-123"})
     assert response.headers["x-request-id"] == "trace-123"

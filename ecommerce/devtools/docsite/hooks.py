@@ -6,7 +6,7 @@ Generated: ``modules/index.md`` and a "Reference" section appended to every ``mo
 whole page when a module has none), ``reference/http-api.md`` and ``reference/openapi.json``,
 ``reference/python-api.md``, a page per ADR that has no stub, and the markers
 ``<!-- generated: NAME -->`` in hand-written pages (``adr-log``, ``settings``, ``event-flows``,
-``event-payloads``, ``performance-pages``, ``contributing``).
+``event-payloads``, ``performance-pages``, ``contributing``, and those in ``SIMPLE``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ from ecommerce.devtools.drawings.facts import collect
 ROOT = Path(__file__).resolve().parents[3]
 DIAGRAMS = ROOT / "diagrams"
 MARKER = re.compile(r"<!-- generated: ([a-z-]+) -->")
+#: Generated blocks that need nothing but the code.
+SIMPLE = {
+    "module-list": pages.module_list,
+    "entity-drawings": pages.entity_drawings,
+    "recommendation-reasons": pages.recommendation_reasons,
+    "checkout-sequence": pages.checkout_sequence,
+}
 
 
 def _docs(config: MkDocsConfig) -> Path:
@@ -120,6 +127,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             return payloads.payload_table()
         if name == "performance-pages":
             return pages.performance_pages(_docs(config))
+        if name in SIMPLE:
+            return SIMPLE[name]()
         raise ValueError(f"{uri}: unknown generated block {name!r}")
 
     return MARKER.sub(generated, markdown)

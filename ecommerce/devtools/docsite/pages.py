@@ -1,5 +1,7 @@
 """Generated parts of hand-written pages: the decision log, every setting, the performance pages that
-exist, and the Python API page of the facades."""
+exist, the installed modules, the ER drawings, the recommendation reasons, the checkout sequence, and
+the Python API page of the facades. Whatever a page would otherwise list by hand comes from here, so
+it cannot drift from the code."""
 
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ def settings_table(configuration_page: Path) -> str:
     for field in dataclasses.fields(Settings):
         if field.name == "module_database_urls":
             variable = f"{PREFIX}DATABASE_URL_<MODULE>"
+        elif field.name == "module_replica_urls":
+            variable = f"{PREFIX}DATABASE_REPLICA_URL_<MODULE>"
         else:
             variable = f"{PREFIX}{field.name.upper()}"
         where = text.find(f"`{variable}`")
@@ -110,3 +114,34 @@ def event_flows() -> str:
         rows.append(f"| `{flow.event}` | {link(flow.publisher)} | {link(flow.consumer)} | `{flow.handler}` | "
                     f"{mode} |")
     return "\n".join(rows) + "\n"
+
+
+def module_list() -> str:
+    """Every module of the registry, its description and its page: the home page's "What exists today",
+    so the list (and its length) cannot disagree with what is installed."""
+    modules = collect().modules
+    lines = [f"- **[{name}](modules/{name}.md)**: {module.description}." for name, module in modules.items()]
+    return f"{len(modules)} modules:\n\n" + "\n".join(lines) + "\n"
+
+
+def entity_drawings() -> str:
+    """A link to every module's entity-relationship drawing, for the diagrams page."""
+    links = [f"[{name}](diagrams/er-{name}.png)" for name in collect().modules]
+    return "Every module's drawing: " + ", ".join(links) + " (and on each [module page](modules/index.md)).\n"
+
+
+def recommendation_reasons() -> str:
+    """The ``reason`` values a recommendation can carry, from ``ranking.EXPLAINED``."""
+    from ecommerce.modules.recommendations.ranking import EXPLAINED
+
+    rows = ["| `reason` | `score` | where it comes from |", "|---|---|---|"]
+    rows += [f"| `{reason}` | {score} | {source} |" for reason, (score, source) in EXPLAINED.items()]
+    return "\n".join(rows) + "\n"
+
+
+def checkout_sequence() -> str:
+    """The checkout sequence as a Mermaid block, from the committed ``diagrams/checkout.mmd`` (rendered in
+    the browser by the vendored mermaid.min.js: no CDN)."""
+    source = (Path(__file__).resolve().parents[3] / "diagrams" / "checkout.mmd").read_text(encoding="utf-8")
+    body = "\n".join(line for line in source.splitlines() if not line.startswith("%%"))
+    return "```mermaid\n" + body.strip() + "\n```\n"

@@ -15,6 +15,7 @@ import time
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
+from ecommerce.kernel import replicas
 from ecommerce.kernel.http import throttle
 from ecommerce.kernel.http.client_ip import client_ip, forwarded_https, parse_networks
 from ecommerce.kernel.http.metrics import HttpMetrics
@@ -56,10 +57,22 @@ def install(app: Sanic, metrics: HttpMetrics, settings: Settings) -> None:
         request.ctx.started = time.perf_counter()
         request.ctx.client_ip = client_ip(request, trusted)
         request_id.set(rid)
+        # Replica reads: once this request writes, its reads stay on the primary (kernel/replicas.py).
+        request.ctx.read_scope = replicas.ReadScope()
+        replicas.enter_scope(request.ctx.read_scope)
+        kernel = request.app.ctx.kernel
+        if kernel.databases.replicas:  # read-your-writes: a caller who wrote recently reads the primary
+            request.ctx.writer = kernel.caller_of(request.headers.get("authorization", ""))
+            request.ctx.read_scope.pinned = request.ctx.writer is not None and kernel.recently_wrote(
+                request.ctx.writer)
         if request.path.startswith(THROTTLED_PREFIX) and request.method != "OPTIONS":
             await throttle.hit(request, "ip", request.ctx.client_ip)
 
     async def finish(request: Request, response: BaseHTTPResponse) -> None:
+        scope: replicas.ReadScope | None = getattr(request.ctx, "read_scope", None)
+        writer: int | None = getattr(request.ctx, "writer", None)
+        if scope is not None and scope.wrote and writer is not None:
+            request.app.ctx.kernel.wrote_recently(writer)
         rid = getattr(request.ctx, "request_id", None)
         if rid:
             response.headers.setdefault("X-Request-ID", rid)

@@ -24,8 +24,14 @@ _FILES = {
 }
 
 
-#: sanic-ext settings that make its Swagger page load ``/docs/assets/*`` (apply before ``Extend``).
-CONFIG = {"OAS_UI_SWAGGER_CDN_URL": "/docs", "OAS_UI_SWAGGER_VERSION": "assets"}
+#: sanic-ext settings that make its Swagger page load ``/docs/assets/*`` (apply before ``Extend``), and the
+#: Swagger UI configuration it serves at ``/docs/swagger-config``: every operation starts collapsed
+#: (sanic-ext's default expands all of them, a page hundreds of screens long).
+CONFIG = {
+    "OAS_UI_SWAGGER_CDN_URL": "/docs",
+    "OAS_UI_SWAGGER_VERSION": "assets",
+    "SWAGGER_UI_CONFIGURATION": {"apisSorter": "alpha", "operationsSorter": "alpha", "docExpansion": "none"},
+}
 
 
 def install_offline_swagger(app: Sanic) -> None:

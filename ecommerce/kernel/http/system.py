@@ -58,6 +58,11 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
         if kernel.broker is not None:
             # Reported, not required: the relay keeps events in the outbox while the broker is away.
             body["broker"] = "ok" if await _answers(kernel.broker.ping) else "unavailable"
+        if kernel.databases.replicas:
+            # Reported, not required: a replica that is down or lagging is skipped (reads use the primary).
+            states = await run_sync(lambda: {m: r.check() for m, r in kernel.databases.replicas.items()})
+            body["replicas"] = {m: f"lagging ({state.lag:.1f} s behind)" if state.status == "lagging" and state.lag
+                                else state.status for m, state in states.items()}
         return json(body, status=200 if ready else 503)
 
     @bp.get("/problems/<slug:str>")
@@ -76,7 +81,8 @@ def build_blueprint(metrics: HttpMetrics) -> Blueprint:
         body, content_type = metrics.render()
         # The events' lag is read from the outboxes: off the event loop.
         events = await run_sync(request.app.ctx.kernel.event_metrics.render)
-        return raw(body + events, content_type=content_type)
+        replicas = request.app.ctx.kernel.replica_metrics.render()
+        return raw(body + events + replicas, content_type=content_type)
 
     return bp
 

@@ -11,6 +11,7 @@ from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.catalog import caching, products, stock, taxonomy
 from ecommerce.modules.catalog.schemas import (
     BrandList,
@@ -42,6 +43,7 @@ FILTERS = [
 ]
 
 
+@replica_reads
 def _list_products(query: ProductQuery, page: PageRequest) -> Page[dict[str, Any]]:
     filters = products.ProductFilters(
         category_ids=taxonomy.resolve_category(query.category) if query.category else None,

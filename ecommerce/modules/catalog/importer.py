@@ -19,7 +19,7 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import AppError
 from ecommerce.modules.catalog import caching, rules, stock
 from ecommerce.modules.catalog.events import ProductCreated, ProductUpdated
-from ecommerce.modules.catalog.models import Brand, Category, Inventory, Product, Warehouse, database, events
+from ecommerce.modules.catalog.models import Brand, Category, Product, Warehouse, database, events
 
 REQUIRED = ("identification", "name", "price", "currency")
 
@@ -93,15 +93,7 @@ def _write(clean: dict[str, Any]) -> bool:
             warehouse = Warehouse.get_or_none(Warehouse.name == clean["_warehouse"])
             if warehouse is None:
                 raise ValueError(f"no warehouse named {clean['_warehouse']!r}")
-            Inventory.insert(product=product.id, warehouse=warehouse.id, quantity=0, reserved=0,
-                             updated_at=now).on_conflict_ignore().execute()
-            changed = (
-                Inventory.update(quantity=clean["_quantity"], updated_at=now)
-                .where((Inventory.product == product.id) & (Inventory.warehouse == warehouse.id)
-                       & (Inventory.reserved <= clean["_quantity"]))
-                .execute()
-            )
-            if changed != 1:
+            if not stock.write_on_hand(product.id, warehouse.id, clean["_quantity"]):
                 raise ValueError("quantity is below the units already reserved")
             stock.announce({product.id})
     caching.forget_products(product.id)

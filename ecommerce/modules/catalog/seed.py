@@ -107,8 +107,16 @@ def seed(context: SeedContext) -> list[str]:
                     if stock_rows:
                         Inventory.insert_many(stock_rows).execute()
     caching.forget_tree()
-    return [f"{count} products in {sum(len(v) for v in CATALOG.values())} categories, "
-            f"{len(BRANDS)} brands, {len(WAREHOUSES)} warehouses"]
+    return [summary(count)]
+
+
+def summary(products: int = 0) -> str:
+    """What the demo catalog holds, as ``seed`` prints it (the docs quote this line; a test compares them).
+    Categories counted as ``GET /categories`` answers them: the departments and the leaves under them."""
+    products = products or PER_LEAF * sum(len(leaves) for leaves in CATALOG.values())
+    leaves = sum(len(v) for v in CATALOG.values())
+    return (f"{products} products in {len(CATALOG) + leaves} categories ({len(CATALOG)} departments, {leaves} "
+            f"under them), {len(BRANDS)} brands, {len(WAREHOUSES)} warehouses")
 
 
 def _category(name: str, parent: int | None, now: object) -> int:

@@ -101,6 +101,23 @@ def delete_warehouse(warehouse_id: int) -> None:
     caching.forget_products(*products)
 
 
+def write_on_hand(product_id: int, warehouse_id: int, quantity: int) -> bool:
+    """Set a product's on-hand units in a warehouse, creating the row if needed; False (and nothing
+    written) when ``quantity`` is below the units already reserved. One conditional update, never
+    check-then-act; the caller holds the transaction and announces the change. The admin route and the
+    CSV import both write stock through here."""
+    now = utcnow()
+    Inventory.insert(product=product_id, warehouse=warehouse_id, quantity=0, reserved=0,
+                     updated_at=now).on_conflict_ignore().execute()
+    changed: int = (
+        Inventory.update(quantity=quantity, updated_at=now)
+        .where((Inventory.product == product_id) & (Inventory.warehouse == warehouse_id)
+               & (Inventory.reserved <= quantity))
+        .execute()
+    )
+    return changed == 1
+
+
 def set_stock(warehouse_id: int, product_id: int, quantity: Any) -> dict[str, int]:
     """Set the on-hand quantity; refused (409) below what is already reserved — never check-then-act:
     the conditional update decides."""
@@ -109,17 +126,8 @@ def set_stock(warehouse_id: int, product_id: int, quantity: Any) -> dict[str, in
         raise NotFound("No such warehouse.")
     if Product.get_or_none((Product.id == product_id) & Product.deleted_at.is_null()) is None:
         raise NotFound("No such product.")
-    now = utcnow()
     with database.atomic():
-        Inventory.insert(product=product_id, warehouse=warehouse_id, quantity=0, reserved=0,
-                         updated_at=now).on_conflict_ignore().execute()
-        changed = (
-            Inventory.update(quantity=qty, updated_at=now)
-            .where((Inventory.product == product_id) & (Inventory.warehouse == warehouse_id)
-                   & (Inventory.reserved <= qty))
-            .execute()
-        )
-        if changed != 1:
+        if not write_on_hand(product_id, warehouse_id, qty):
             raise Conflict("Cannot set stock below the units already reserved for unpaid orders.")
         row = Inventory.get((Inventory.product == product_id) & (Inventory.warehouse == warehouse_id))
         announce({product_id})

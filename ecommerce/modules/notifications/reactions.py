@@ -8,12 +8,12 @@ from typing import Any
 from ecommerce.kernel.events import Envelope, Subscription
 from ecommerce.modules.notifications.compose import notify
 from ecommerce.modules.notifications.templates import money
-from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
+from ecommerce.modules.orders.events import CANCELLED, EXPIRED, SHIPPED, OrderPlaced, OrderStatusChanged
 from ecommerce.modules.payments.events import PaymentFailed, PaymentSucceeded
 from ecommerce.modules.users.events import UserRegistered
 
 #: Order states a customer hears about after placement (paid is told by the payment's own email).
-ORDER_STATES = {"shipped": "order_shipped", "expired": "order_expired", "cancelled": "order_cancelled"}
+ORDER_STATES = {SHIPPED: "order_shipped", EXPIRED: "order_expired", CANCELLED: "order_cancelled"}
 
 
 def on_user_registered(envelope: Envelope[Any]) -> None:

@@ -5,6 +5,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecommerce.kernel.events import IntegrationEvent
+from ecommerce.modules.orders.states import (
+    CANCELLED,
+    DELIVERED,
+    EXPIRED,
+    FINAL,
+    FULFILLED,
+    PAID,
+    PENDING,
+    REFUNDED,
+    SHIPPED,
+    reachable,
+)
+
+#: The states ``OrderStatusChanged`` names, published with the events for the modules that react to them
+#: (defined once, in ``states.py``; a consumer imports these instead of retyping the strings).
+__all__ = [
+    "CANCELLED",
+    "DELIVERED",
+    "EXPIRED",
+    "FULFILLED",
+    "PAID",
+    "PAID_OR_LATER",
+    "PENDING",
+    "REFUNDED",
+    "SHIPPED",
+    "VOID",
+    "OrderPlaced",
+    "OrderStatusChanged",
+]
+#: States that imply the order was paid and still stands (in case the "paid" event itself is late).
+PAID_OR_LATER = frozenset(({PAID} | reachable(PAID)) - FINAL)
+#: States in which an order is not, or no longer, a purchase: the final ones.
+VOID = FINAL
 
 
 @dataclass(frozen=True)

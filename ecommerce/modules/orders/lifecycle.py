@@ -132,7 +132,7 @@ def transition(order_id: int, target: str, *, payment_status: str | None = None,
         moved = Order.update(**changes).where((Order.id == order_id) & (Order.order_status == current)).execute()
         if moved != 1:
             now_in = Order.get_by_id(order_id).order_status
-            raise Conflict(f"An order cannot go from {now_in} to {target}.")
+            raise states.illegal(now_in, target)
         events.publish(OrderStatusChanged(order_id=order_id, user_id=order.user_id, from_status=current,
                                           to_status=target, refund_requested=refund_requested))
     return Order.get_by_id(order_id)
@@ -153,7 +153,7 @@ def cancel(user_id: int, order_id: int) -> Order:
     if order is None:
         raise NotFound("No such order.")
     if order.order_status not in states.CUSTOMER_CANCELLABLE:
-        raise Conflict(f"An order cannot go from {order.order_status} to {states.CANCELLED}.")
+        raise states.illegal(order.order_status, states.CANCELLED)
     paid = order.order_status == states.PAID
     moved = transition(order_id, states.CANCELLED, refund_requested=paid, expected=order.order_status)
     release_stock(moved)

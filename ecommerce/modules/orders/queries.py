@@ -9,6 +9,7 @@ from typing import Any
 from ecommerce.kernel.clock import isoformat
 from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.orders import states
 from ecommerce.modules.orders.models import Order, OrderItem
 
@@ -41,6 +42,7 @@ def _with_items(orders: list[Order]) -> list[dict[str, Any]]:
     return [render(o, by_order[o.id]) for o in orders]
 
 
+@replica_reads
 def detail(user_id: int | None, order_id: int) -> dict[str, Any]:
     """One order; ``user_id`` None means an admin may see any. Someone else's order is a 404."""
     query = Order.select().where(Order.id == order_id)
@@ -52,6 +54,7 @@ def detail(user_id: int | None, order_id: int) -> dict[str, Any]:
     return _with_items([order])[0]
 
 
+@replica_reads
 def mine(user_id: int, page: PageRequest) -> Page[dict[str, Any]]:
     query = Order.select().where(Order.user_id == user_id)
     if page.cursor:

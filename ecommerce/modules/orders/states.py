@@ -64,12 +64,18 @@ CLOSED_UNFULFILLED = frozenset({CANCELLED, EXPIRED})
 PAYMENT_STATUSES = ("unpaid", "failed", "paid", "refunded", "partially_refunded")
 
 
+def illegal(current: str, target: str) -> Conflict:
+    """The 409 for a move the table does not allow (or that lost a race), naming both states: the one
+    wording every refusal uses."""
+    return Conflict(f"An order cannot go from {current} to {target}.")
+
+
 def check(current: str, target: str) -> None:
     """Raise a 409 naming both states when ``current -> target`` is not a transition."""
     if target not in STATES:
         raise Conflict(f"Unknown order state {target!r}.")
     if target not in TRANSITIONS.get(current, frozenset()):
-        raise Conflict(f"An order cannot go from {current} to {target}.")
+        raise illegal(current, target)
 
 
 def graphviz() -> str:

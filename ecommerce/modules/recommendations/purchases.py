@@ -17,12 +17,13 @@ from collections.abc import Iterable, Mapping
 
 from peewee import EXCLUDED
 
+from ecommerce.modules.orders.events import PAID_OR_LATER, VOID
 from ecommerce.modules.recommendations.models import OrderFacts, OrderLine, Pair, Sales, database
 
 #: Order states after payment that imply it was paid (in case the "paid" event itself is still late).
-PAID_STATES = frozenset({"paid", "fulfilled", "shipped", "delivered"})
+PAID_STATES = PAID_OR_LATER
 #: States in which an order is not (or no longer) a purchase.
-VOID_STATES = frozenset({"cancelled", "expired", "refunded"})
+VOID_STATES = VOID
 
 
 def quantities(lines: Iterable[Mapping[str, int]]) -> dict[int, int]:

@@ -22,6 +22,18 @@ from ecommerce.modules.recommendations.models import OrderFacts, OrderLine, Pair
 BOUGHT_TOGETHER, POPULAR_IN_CATEGORY, POPULAR, CATALOG = (
     "bought_together", "popular_in_category", "popular", "catalog")
 REASONS = (BOUGHT_TOGETHER, POPULAR_IN_CATEGORY, POPULAR, CATALOG)
+#: What each reason's ``score`` counts and where the candidates come from, in the order they are tried
+#: (the recommendations page of the docs prints this table; a test keeps it equal to ``REASONS``).
+EXPLAINED = {
+    BOUGHT_TOGETHER: ("paid orders that held both products (for a shopper: summed over what they bought)",
+                      "`recommendations_pairs`"),
+    POPULAR_IN_CATEGORY: ("paid orders holding the product",
+                          "`recommendations_sales` joined to `recommendations_categories` (the product's "
+                          "category *now*, checked against the catalog)"),
+    POPULAR: ("paid orders holding the product", "`recommendations_sales`"),
+    CATALOG: ("`0`", "cold start: live products in stock, in catalog order, so the answer is never empty "
+                     "while the catalog has something to sell"),
+}
 #: Candidates read per source for each wanted item (some may be sold out or gone from the catalog).
 OVERFETCH = 3
 #: The cold-start fallback reads at most this many catalog pages (of 100) looking for products in stock.

@@ -11,6 +11,7 @@ from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.search.query import SearchFilters, search
 from ecommerce.modules.search.schemas import HitPage, SearchQuery
@@ -23,6 +24,7 @@ QUERY = [
 ]
 
 
+@replica_reads
 def _search(query: SearchQuery, page: PageRequest) -> Page[dict[str, Any]]:
     filters = SearchFilters(
         q=query.q,

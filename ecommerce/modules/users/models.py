@@ -14,6 +14,7 @@ from peewee import (
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import EventTables
+from ecommerce.modules.users.rules import ADDRESS_LIMITS
 
 MODULE = "users"
 database = DatabaseProxy()
@@ -101,10 +102,10 @@ class SigningKey(BaseModel):
 class Address(BaseModel):
     id = AutoField()
     user = ForeignKeyField(User, backref="addresses", on_delete="CASCADE", column_name="user_id")
-    street = CharField(max_length=200)
-    city = CharField(max_length=100)
-    state = CharField(max_length=100, null=True)
-    postal_code = CharField(max_length=20, null=True)
+    street = CharField(max_length=ADDRESS_LIMITS["street"])
+    city = CharField(max_length=ADDRESS_LIMITS["city"])
+    state = CharField(max_length=ADDRESS_LIMITS["state"], null=True)
+    postal_code = CharField(max_length=ADDRESS_LIMITS["postal_code"], null=True)
     country = CharField(max_length=2)  # ISO 3166-1 alpha-2, upper case
     user_id: int
     created_at = DateTimeField(default=utcnow)

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from ecommerce.kernel.schema import VISIBLE, ApiModel, caseless_choice
 from ecommerce.modules.users import rules
+from ecommerce.modules.users.rules import ADDRESS_LIMITS as LIMIT
 
 # Generous caps: enough for any real value, small enough that nothing huge is ever hashed or stored.
 PASSWORD_FIELD = Field(max_length=1024)
@@ -74,20 +75,20 @@ COUNTRY = caseless_choice(countries_by_alpha2)
 
 
 class AddressIn(ApiModel):
-    street: str = Field(min_length=1, max_length=200, pattern=VISIBLE, examples=["1 Infinite Loop"])
-    city: str = Field(min_length=1, max_length=100, pattern=VISIBLE, examples=["Cupertino"])
-    state: str | None = Field(default=None, max_length=100, examples=["CA"])
-    postal_code: str | None = Field(default=None, max_length=20, examples=["95014"])
+    street: str = Field(min_length=1, max_length=LIMIT["street"], pattern=VISIBLE, examples=["1 Infinite Loop"])
+    city: str = Field(min_length=1, max_length=LIMIT["city"], pattern=VISIBLE, examples=["Cupertino"])
+    state: str | None = Field(default=None, max_length=LIMIT["state"], examples=["CA"])
+    postal_code: str | None = Field(default=None, max_length=LIMIT["postal_code"], examples=["95014"])
     country: str = Field(pattern=COUNTRY, examples=["US"], description="ISO 3166-1 alpha-2")
 
 
 class AddressPatch(ApiModel):
     """Send only what changes; ``street``, ``city`` and ``country`` cannot be cleared (not null)."""
 
-    street: str = Field(default=None, min_length=1, max_length=200, pattern=VISIBLE)  # type: ignore[assignment]
-    city: str = Field(default=None, min_length=1, max_length=100, pattern=VISIBLE)  # type: ignore[assignment]
-    state: str | None = Field(default=None, max_length=100)
-    postal_code: str | None = Field(default=None, max_length=20)
+    street: str = Field(default=None, min_length=1, max_length=LIMIT["street"], pattern=VISIBLE)  # type: ignore[assignment]
+    city: str = Field(default=None, min_length=1, max_length=LIMIT["city"], pattern=VISIBLE)  # type: ignore[assignment]
+    state: str | None = Field(default=None, max_length=LIMIT["state"])
+    postal_code: str | None = Field(default=None, max_length=LIMIT["postal_code"])
     country: str = Field(default=None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")  # type: ignore[assignment]
 
 

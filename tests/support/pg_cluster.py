@@ -1,0 +1,139 @@
+"""A private PostgreSQL primary and a real streaming replica of it, for the replica-read tests.
+
+Debian's binaries (``/usr/lib/postgresql/<version>/bin``) run as the ``postgres`` user (the server refuses
+root) on free ports in a temporary directory: ``initdb``, then ``pg_basebackup -R`` into a second
+directory, so the replica streams the primary's WAL exactly as a production standby would. The machine's
+own server is never touched. The replica can be stopped and started again (the fallback drill).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+
+from tests.support.processes import free_port
+
+
+def binaries() -> Path | None:
+    """The newest installed PostgreSQL's bin directory, or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_basebackup"),
+                   key=lambda p: [int(x) for x in Path(p).parent.parent.name.split(".") if x.isdigit()])
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres(*command: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run a server binary as the ``postgres`` user when we are root (the server refuses root)."""
+    argv = [str(part) for part in command]
+    if os.geteuid() == 0:
+        argv = ["runuser", "-u", "postgres", "--", *argv]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {result.stdout}{result.stderr}")
+    return result
+
+
+@dataclass
+class Server:
+    """One running server of the pair."""
+
+    name: str
+    data: Path
+    port: int
+    bin: Path
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.data.parent / f"{self.name}.log"
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def start(self) -> None:
+        _as_postgres(self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        _as_postgres(self.bin / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+
+@dataclass
+class ReplicatedCluster:
+    """A primary and its streaming replica; ``close()`` stops both and deletes their files."""
+
+    root: Path
+    primary: Server
+    replica: Server
+
+    def wait_caught_up(self, timeout: float = 30) -> None:
+        """Until the replica has replayed everything the primary has written so far."""
+        with psycopg2.connect(self.primary.url()) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_current_wal_insert_lsn()")
+            target = cur.fetchone()[0]
+        deadline = time.monotonic() + timeout
+        while True:
+            with psycopg2.connect(self.replica.url()) as conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,))
+                if cur.fetchone()[0]:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the replica did not replay up to {target} within {timeout} s")
+            time.sleep(0.05)
+
+    def create_database(self, name: str) -> tuple[str, str]:
+        """A new database on the primary; returns (primary URL, replica URL) once the replica has it."""
+        conn = psycopg2.connect(self.primary.url())
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            conn.close()
+        self.wait_caught_up()
+        return self.primary.url(name), self.replica.url(name)
+
+    def close(self) -> None:
+        for server in (self.replica, self.primary):
+            if server.running():
+                with contextlib.suppress(RuntimeError):
+                    server.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_replicated_cluster() -> ReplicatedCluster:
+    """initdb a primary, start it, clone it with ``pg_basebackup -R`` and start the clone as a hot standby."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL's server binaries are not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="ecommerce-pg-"))
+    shutil.chown(root, "postgres", "postgres") if os.geteuid() == 0 else None
+    primary = Server("primary", root / "primary", free_port(), bin_dir)
+    _as_postgres(bin_dir / "initdb", "-D", primary.data, "-A", "trust", "-U", "postgres", "--no-sync",
+                 "-E", "UTF8", "--locale", "C")
+    settings = {
+        "listen_addresses": "'127.0.0.1'", "port": str(primary.port), "unix_socket_directories": f"'{root}'",
+        "wal_level": "replica", "max_wal_senders": "5", "hot_standby": "on", "fsync": "off",
+        "synchronous_commit": "off", "full_page_writes": "off", "shared_buffers": "32MB", "max_connections": "100",
+    }
+    with open(primary.data / "postgresql.conf", "a") as conf:
+        conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+    primary.start()
+    replica = Server("replica", root / "replica", free_port(), bin_dir)
+    _as_postgres(bin_dir / "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                 "-D", replica.data, "-R", "-X", "stream", "--no-sync")
+    with open(replica.data / "postgresql.conf", "a") as conf:
+        conf.write(f"port = {replica.port}\n")
+    replica.start()
+    cluster = ReplicatedCluster(root, primary, replica)
+    cluster.wait_caught_up()
+    return cluster
