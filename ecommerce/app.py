@@ -20,7 +20,7 @@ from ecommerce.kernel import logging as app_logging
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
-from ecommerce.kernel.http import guard, middleware, system
+from ecommerce.kernel.http import guard, internal, middleware, system
 from ecommerce.kernel.http.metrics import HttpMetrics
 from ecommerce.kernel.http.problems import ProblemErrorHandler
 from ecommerce.kernel.http.swagger import CONFIG as SWAGGER_CONFIG
@@ -86,6 +86,7 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
     middleware.install(app, metrics, settings)
     guard.install(app)
     app.blueprint(system.build_blueprint(metrics))
+    app.blueprint(internal.build_blueprint())
     blueprints = [_load(m.blueprint)() for m in kernel.modules if m.blueprint and not m.site]
     if blueprints:
         app.blueprint(Blueprint.group(*blueprints, url_prefix=API_PREFIX))

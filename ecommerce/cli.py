@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
@@ -256,7 +257,7 @@ def cmd_layout(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     """``ecommerce gateway nginx``: the nginx configuration for a layout, from the module registry."""
-    from ecommerce.gateway.supervisor import gateway_config
+    from ecommerce.gateway.supervisor import gateway_config, write_openapi
 
     if bool(args.tls_cert) != bool(args.tls_key):
         print("ecommerce: --tls-cert and --tls-key go together", file=sys.stderr)
@@ -264,7 +265,9 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     tls = (os.path.abspath(args.tls_cert), os.path.abspath(args.tls_key)) if args.tls_cert else None
     layout = _layout(args, settings)
     try:
-        text = gateway_config(layout, settings, port=args.port, layout_source=str(args.layout), tls=tls)
+        openapi = write_openapi(Path(args.openapi).resolve(), settings) if args.openapi else None
+        text = gateway_config(layout, settings, port=args.port, layout_source=str(args.layout), tls=tls,
+                              openapi=openapi)
     except ValueError as exc:  # two modules' routes nginx could not tell apart
         print(f"ecommerce: {exc}", file=sys.stderr)
         return 1
@@ -304,6 +307,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ecommerce.app import create_app
 
     settings = _service_settings(args, settings)
+    if args.layout is not None and settings.env != "production" and not args.no_migrate:
+        from ecommerce.kernel.provision import ensure_databases
+
+        for name in ensure_databases(settings.database_url_for(m) for m in settings.modules or ()):
+            print(f"created database {name}", flush=True)
     kernel = _kernel(settings)
     try:
         if not args.no_migrate:
@@ -397,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--port", type=int, help="listen on this port instead of the layout's gateway port")
     gateway.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
     gateway.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    gateway.add_argument("--openapi", metavar="PATH",
+                         help="also write the whole API's OpenAPI document here and serve it as /docs/openapi.json "
+                              "(a split layout: no one service knows every route)")
     gateway.set_defaults(handler=cmd_gateway)
 
     up = sub.add_parser("up", help="start nginx and every service of a layout; Ctrl-C stops them all")

@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from ecommerce.gateway.routes import Route
 from ecommerce.kernel.layout import Address, Layout
@@ -97,10 +98,13 @@ def _check_unambiguous(exact: list[Location], routes: Mapping[str, Iterable[Rout
 
 
 def render(layout: Layout, routes: Mapping[str, Iterable[Route]], *, port: int | None = None,
-           max_body_bytes: int, layout_source: str, tls: tuple[str, str] | None = None) -> str:
+           max_body_bytes: int, layout_source: str, tls: tuple[str, str] | None = None,
+           openapi: Path | None = None) -> str:
     """The whole ``nginx.conf``: run it with ``nginx -p DIR -c FILE`` (pid and temp files under DIR).
     ``tls`` (certificate chain, key: absolute paths) makes the gateway serve HTTPS, and tell the app so
-    (``X-Forwarded-Proto: https``, hence HSTS)."""
+    (``X-Forwarded-Proto: https``, hence HSTS). ``openapi``: a file with the whole registry's OpenAPI
+    document (``ecommerce openapi``), served as ``/docs/openapi.json``: in a split layout no single
+    service knows every route, and the gateway must document the same API as the monolith."""
     listen = Address(layout.gateway.host, port if port is not None else layout.gateway.port)
     default = upstream_name(layout.default_service)
     too_large = _problem(413, "payload-too-large", "Request body too large",
@@ -197,6 +201,15 @@ def render(layout: Layout, routes: Mapping[str, Iterable[Route]], *, port: int |
             f"        location ^~ {hidden} {{",
             "            default_type application/problem+json;",
             f"            return 404 '{not_found}';",
+            "        }",
+        ]
+    if openapi is not None:
+        lines += [
+            "",
+            "        # The whole API's document (every service's routes), made by `ecommerce openapi`.",
+            "        location = /docs/openapi.json {",
+            "            default_type application/json;",
+            f"            alias {openapi};",
             "        }",
         ]
     lines += ["", "        # The API, by module (from each module's blueprint routes)."]

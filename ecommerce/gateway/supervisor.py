@@ -37,7 +37,7 @@ STOP_GRACE = 15.0
 
 
 def gateway_config(layout: Layout, settings: Settings, *, port: int | None, layout_source: str,
-                   tls: tuple[str, str] | None = None) -> str:
+                   tls: tuple[str, str] | None = None, openapi: Path | None = None) -> str:
     """The nginx configuration of ``layout`` (what ``ecommerce gateway nginx`` writes). ``ValueError``
     when two modules' routes cannot be told apart."""
     from ecommerce.gateway.nginx import render
@@ -48,7 +48,17 @@ def gateway_config(layout: Layout, settings: Settings, *, port: int | None, layo
     routes = {module: module_routes(installed[module])
               for service in layout.services.values() for module in service.modules}
     return render(layout, routes, port=port, max_body_bytes=settings.max_body_bytes,
-                  layout_source=layout_source, tls=tls)
+                  layout_source=layout_source, tls=tls, openapi=openapi)
+
+
+def write_openapi(path: Path, settings: Settings) -> Path:
+    """The OpenAPI document of every enabled module, as the monolith serves it, into ``path``."""
+    import json
+
+    from ecommerce.devtools.docsite.openapi import document
+
+    path.write_text(json.dumps(document(tuple(settings.disabled_modules)), indent=1), encoding="utf-8")
+    return path
 
 
 def nginx_binary() -> str | None:
@@ -215,7 +225,10 @@ def run(layout: Layout, settings: Settings, *, layout_source: str, port: int | N
         return 2
     run_dir.mkdir(parents=True, exist_ok=True)
     conf = run_dir / "nginx.conf"
-    conf.write_text(gateway_config(layout, settings, port=port, layout_source=layout_source), encoding="utf-8")
+    # More than one service: none of them knows every route, so the gateway serves the whole document.
+    openapi = write_openapi(run_dir / "openapi.json", settings) if len(layout.services) > 1 else None
+    conf.write_text(gateway_config(layout, settings, port=port, layout_source=layout_source, openapi=openapi),
+                    encoding="utf-8")
     gateway = Address(layout.gateway.host, port if port is not None else layout.gateway.port)
     children = [ChildSpec(name, service_command(layout_source, name, demo=demo), url_of(service.address))
                 for name, service in layout.services.items()]

@@ -12,6 +12,7 @@ without Sanic::
 from __future__ import annotations
 
 import datetime
+import importlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ from ecommerce.kernel.migrations import migrate as migrate_module
 from ecommerce.kernel.migrations import status as migration_status
 from ecommerce.kernel.module import Module, SeedContext
 from ecommerce.kernel.registry import Registry, discover
+from ecommerce.kernel.remote import facade
+from ecommerce.kernel.remote.client import HttpAdapter
+from ecommerce.kernel.remote.tokens import ServiceTokens
 from ecommerce.kernel.replica_metrics import ReplicaMetrics
 from ecommerce.kernel.security.principal_cache import PrincipalCache
 from ecommerce.kernel.security.secrets import application_secret
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from ecommerce.kernel.events.rabbitmq import BrokerClient, BrokerConsumers
 
 PrincipalCheck = Callable[[Principal], None]
+TokenVerifier = Callable[[str], Principal]
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class Kernel:
             ttl=settings.access_token_ttl,
             leeway=settings.token_leeway,
         )
+        #: How an access token becomes a principal; users replaces it where it is remote (the key ring
+        #: and the sessions live in its service: one facade call does both, see ``authenticate``).
+        self.verify_token: TokenVerifier = self.tokens.verify
         #: Extra checks on every authenticated request (e.g. "session not revoked"); modules add them.
         self.principal_checks: list[PrincipalCheck] = []
         #: Tokens that passed those checks moments ago (modules forget them on logout, suspension...).
@@ -113,9 +121,33 @@ class Kernel:
         )
         add_publish_listener(self.relay.hint)  # which outboxes a woken relay should look at
         concurrency.activate(self.runner)
+        #: Service-to-service tokens: issued for this process's facade calls, checked on /internal routes.
+        self.service_tokens = ServiceTokens(self.secret, settings.service_name)
+        self.remote_adapters = self._remote_facades()
         for module in self.registry:
             if module.setup is not None:
                 module.setup(self)
+        for name in settings.remote_modules:
+            remote = self.registry.available.get(name)
+            if remote is not None and remote.remote_setup is not None:
+                remote.remote_setup(self)
+
+    def _remote_facades(self) -> dict[str, HttpAdapter]:
+        """Import every facade (their ``@remotable`` marks) and route the remote modules' calls to HTTP
+        adapters; the hosted ones stay plain calls."""
+        for module in self.registry.available.values():
+            if module.facade and (module.name in self.registry or module.name in self.settings.remote_modules):
+                importlib.import_module(module.facade)
+        adapters: dict[str, HttpAdapter] = {}
+        for name, target in self.settings.remote_modules.items():
+            if name in self.registry:
+                continue  # hosted here after all: the local call wins
+            service, _, url = target.partition("@")
+            adapters[name] = HttpAdapter(name, service, url, self.service_tokens,
+                                         timeout=self.settings.remote_timeout, retries=self.settings.remote_retries)
+        if adapters or facade.installed():
+            facade.install(adapters)
+        return adapters
 
     @property
     def modules(self) -> Registry:
@@ -218,7 +250,7 @@ class Kernel:
         """Verify an access token and run the modules' checks; blocking (call through run_sync).
         Always checks; the HTTP guard asks ``principals`` first, and this remembers the answer there."""
         generation = self.principals.generation
-        principal = self.tokens.verify(token)
+        principal = self.verify_token(token)
         for check in self.principal_checks:
             check(principal)
         self.principals.remember(token, principal, generation)
@@ -246,6 +278,10 @@ class Kernel:
 
     def close(self) -> None:
         remove_publish_listener(self.relay.hint)
+        if self.remote_adapters:
+            facade.install({})
+            for adapter in self.remote_adapters.values():
+                adapter.close()
         if self.consumers is not None:
             self.consumers.stop()
         if self.broker is not None:

@@ -69,3 +69,8 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        #: Seconds the client should wait (``Retry-After``): nothing failed for good, try again later.
+        self.retry_after = retry_after

@@ -101,33 +101,26 @@ class Layout:
     def settings_for(self, name: str, base: Settings) -> Settings:
         """``base`` with this service's modules, databases, address and broker: what ``serve`` runs.
 
-        Modules hosted elsewhere are not enabled in this process (remote facades are a later step of
-        issue 16), so a service whose modules need one of them cannot start yet: said here in one line.
+        Every module hosted by another service is reached through its remote facade
+        (``remote_modules``: module -> ``service@http://address``, see :mod:`ecommerce.kernel.remote`).
         """
         service = self.service(name)
         urls = dict(base.module_database_urls)
         urls.update({module: url for module, url in service.databases.items() if url is not None})
-        settings = base.replace(
+        remote = {
+            module: f"{other.name}@http://{other.address}"
+            for other in self.services.values() if other.name != name
+            for module in other.modules
+        }
+        return base.replace(
             modules=service.modules,
             module_database_urls=urls,
             host=service.address.host,
             port=service.address.port,
             event_broker_url=self.broker_url or base.event_broker_url,
+            service_name=name,
+            remote_modules=remote,
         )
-        from ecommerce.kernel.registry import discover
-
-        installed = discover()
-        for module in service.modules:
-            if module not in installed or not settings.module_enabled(module):
-                continue
-            for needed in installed[module].requires:
-                if needed not in service.modules:
-                    raise LayoutError(
-                        f"{self.path}: services.{name}: module {module!r} needs {needed!r}, hosted by service "
-                        f"{self.host_of(needed).name!r}; calling another service is not built yet "
-                        "(remote facades, issue 16), so this service cannot start on its own"
-                    )
-        return settings
 
 
 def resolve(source: str | Path) -> Path:

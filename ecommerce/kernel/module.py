@@ -69,6 +69,12 @@ class Module:
     jobs: Sequence[Job] = ()
     #: Called once the databases are bound (register hooks, warm caches...).
     setup: Callable[[Kernel], None] | None = None
+    #: The importable path of the module's facade (``ecommerce.modules.catalog.api``) when it has
+    #: functions other services may call (``@remotable``): imported at start-up on both sides.
+    facade: str | None = None
+    #: Called instead of ``setup`` in a process where this module is remote (hosted by another service
+    #: of the layout): e.g. users hands the kernel its remote token check.
+    remote_setup: Callable[[Kernel], None] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

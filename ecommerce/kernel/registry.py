@@ -41,7 +41,7 @@ class Registry:
                 )
         enabled = {name: m for name, m in modules.items() if settings.module_enabled(name)}
         for module in enabled.values():
-            missing = [dep for dep in module.requires if dep not in enabled]
+            missing = [dep for dep in module.requires if dep not in enabled and dep not in settings.remote_modules]
             if missing:
                 raise SettingsError(
                     f"ECOMMERCE_MODULES: module {module.name!r} needs {', '.join(missing)}, which is disabled"
@@ -57,7 +57,8 @@ class Registry:
             if module.name in ordered:
                 return
             for dep in module.requires:
-                visit(enabled[dep])
+                if dep in enabled:  # else hosted by another service (remote facade)
+                    visit(enabled[dep])
             ordered[module.name] = module
 
         for module in sorted(enabled.values(), key=lambda m: m.name):

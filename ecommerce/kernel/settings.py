@@ -107,6 +107,12 @@ class Settings:
     smtp_starttls: bool = True
     smtp_from: str = "shop@example.com"
     smtp_timeout: float = 10.0
+    # Remote facades (layouts, issue 16): this process's service name (the issuer of its service tokens),
+    # the modules it reaches over HTTP (module -> "service@http://host:port"), and how patiently.
+    service_name: str = "app"
+    remote_modules: Mapping[str, str] = field(default_factory=dict)
+    remote_timeout: float = 2.0
+    remote_retries: int = 1
 
     def __post_init__(self) -> None:
         # A script may pass data_dir as a string; everything downstream expects a Path.
@@ -361,6 +367,28 @@ def _secret(source: str, value: Any) -> str:
     return text
 
 
+def _remotes(source: str, value: Any) -> dict[str, str]:
+    """``catalog=catalog@http://127.0.0.1:8102,search=catalog@http://127.0.0.1:8102``: where each remote
+    module's service listens (a layout fills this in; the variable exists for deployments without one)."""
+    if isinstance(value, dict):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        pairs = []
+        for item in filter(None, (part.strip() for part in str(value).split(","))):
+            module, sep, target = item.partition("=")
+            if not sep:
+                raise SettingsError(f"{source}: {item!r} is not module=service@http://host:port")
+            pairs.append((module.strip(), target.strip()))
+    out: dict[str, str] = {}
+    for module, target in pairs:
+        service, at, url = target.partition("@")
+        parts = urlsplit(url)
+        if not at or not service or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"{source}: {module}={target!r} is not service@http://host:port")
+        out[module] = target
+    return out
+
+
 _FIELDS: tuple[_Field, ...] = (
     _Field("env", _text(ENVIRONMENTS)),
     _Field("host", _text()),
@@ -421,6 +449,10 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("smtp_starttls", _flag),
     _Field("smtp_from", _text()),
     _Field("smtp_timeout", _number(float, 0.1, 600)),
+    _Field("service_name", _namespace),
+    _Field("remote_modules", _remotes),
+    _Field("remote_timeout", _number(float, 0.05, 600)),
+    _Field("remote_retries", _number(int, 0, 10)),
 )
 
 def redact_url(url: str) -> str:

@@ -13,10 +13,8 @@ INTERNAL = re.compile(r"\bissues? #?\d+|\bthe seed\b|\bseed(?:'s| memo)\b|^- See
 #: Pages other work was rewriting while these were reworded; each still needs the same treatment.
 #: Empty this list once they are reworded (then it guards every page).
 NOT_YET_REWORDED = {
-    "adr/0003-strangler-fig-migration-path.md",
     "adr/0015-checkout-as-a-local-saga.md",
     "adr/0019-recommendations-from-an-event-log-data-lake.md",
-    "docs/carving-out.md",
     "docs/performance/commits.md",
     "docs/performance/http.md",
 }

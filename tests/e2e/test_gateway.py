@@ -165,9 +165,10 @@ def test_an_untrusted_gateway_is_the_client_and_a_dead_service_is_a_503(tmp_path
 
 
 def test_two_services_behind_one_gateway(tmp_path: Path) -> None:
-    """What can be split today (no remote facades yet): users in one service, catalog and search in
-    another, with the modules that would call across them disabled. Each process runs only its modules on
-    its own database; nginx sends every path to the one that hosts it."""
+    """Two services with no facade call between them: users in one service, catalog and search in
+    another, the other modules disabled (the split layout with remote facades: test_split_layout.py).
+    Each process runs only its modules on its own database; nginx sends every path to the one that hosts
+    it."""
     accounts_port, shop_port, gateway_port = free_port(), free_port(), free_port()
     layout = tmp_path / "two.toml"
     layout.write_text(f"""

@@ -136,15 +136,18 @@ modules = ["catalog", "search"]
     assert shop.database_url_for("catalog") == "sqlite:///shop-catalog.db"  # the layout wins over the environment
     assert shop.database_url_for("search") == "sqlite:///shop-search.db"
     assert shop.event_broker_url == "amqp://guest:guest@127.0.0.1:5672/"
-    assert not shop.module_enabled("users")  # hosted by another service: not in this process (yet)
+    assert not shop.module_enabled("users")  # hosted by another service: reached remotely
     accounts = layout.settings_for("accounts", base)
     assert accounts.modules == ("users",) and accounts.host == "0.0.0.0"
     assert accounts.database_url_for("users") == "postgresql://u:p@db:5432/accounts"
 
 
-def test_a_split_service_that_needs_a_remote_module_cannot_start_yet() -> None:
+def test_a_split_service_reaches_the_modules_of_the_others_through_remote_facades() -> None:
     split = load("split", INSTALLED, environ={})
-    with pytest.raises(LayoutError) as caught:
-        split.settings_for("core", Settings())
-    assert "services.core: module 'orders' needs 'catalog', hosted by service 'catalog'" in str(caught.value)
-    assert "remote facades" in str(caught.value)
+    core = split.settings_for("core", Settings())
+    assert core.service_name == "core" and core.modules == ("users", "orders", "payments")
+    assert core.remote_modules["catalog"] == "catalog@http://127.0.0.1:8102"
+    assert core.remote_modules["notifications"] == "notifications@http://127.0.0.1:8103"
+    assert set(core.remote_modules).isdisjoint(core.modules)
+    catalog = split.settings_for("catalog", Settings())
+    assert catalog.remote_modules["users"] == "core@http://127.0.0.1:8101" and "catalog" not in catalog.remote_modules

@@ -12,15 +12,16 @@ from ecommerce.kernel.settings import Settings
 
 
 @cache
-def document() -> dict[str, Any]:
-    """What ``GET /docs/openapi.json`` answers, built the way sanic-ext builds it before serving."""
+def document(disabled_modules: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What ``GET /docs/openapi.json`` answers, built the way sanic-ext builds it before serving (also
+    what the gateway of a split layout serves: ``ecommerce openapi``)."""
     from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
     from ecommerce.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(env="test", data_dir=Path(tmp), secret_key="docs-" + "x" * 40, run_relay=False,
-                            log_level="ERROR")
+                            log_level="ERROR", disabled_modules=disabled_modules)
         app = create_app(settings=settings, name="ecommerce_docs")
         try:
             app.router.finalize()

@@ -1,6 +1,7 @@
 """One drawing per shipped deployment layout (``ecommerce/layouts/*.toml``): the nginx gateway in front,
 the route prefixes it sends to each service, each service with its modules and address, each service's
-database(s), and how events travel (the broker, or in-process).
+database(s), how events travel (the broker, or in-process), and which services call which over HTTP
+(remote facades: ``/internal/<module>/...``).
 
 Drawn from the layout files through the same code that runs them (:func:`ecommerce.kernel.layout.load`
 and the gateway's :func:`ecommerce.gateway.nginx.locations`), so moving a module to another service,
@@ -25,6 +26,7 @@ from ecommerce.kernel.layout import SHIPPED, WILDCARD, Layout, load
 API = "/api/v1"
 EVENT = "#e65100"
 ROUTE = "#1a237e"
+CALL = "#2e7d32"
 
 
 def shipped() -> list[Path]:
@@ -117,8 +119,27 @@ def source(facts: Facts, path: Path) -> str:
             "events in-process (outbox → relay → inbox)", "RabbitMQ with ECOMMERCE_EVENT_BROKER_URL")))
     for service in layout.services.values():
         lines.append(edge(f"service:{service.name}", "events", style="dashed", dir="both", color=EVENT))
+    for (caller, host), modules in sorted(remote_calls(layout, facts).items()):
+        lines.append(edge(f"service:{caller}", f"service:{host}", label=lines_of(
+            "facade calls", *(f"/internal/{m}/..." for m in modules)), color=CALL, fontcolor=CALL, style="bold"))
     lines += ["}"]
     return "\n".join(lines) + "\n"
+
+
+def remote_calls(layout: Layout, facts: Facts) -> dict[tuple[str, str], list[str]]:
+    """(calling service, hosting service) -> the modules whose facades it calls over HTTP: each module's
+    ``requires`` with a remotable facade, hosted by another service; and users (token checks) for every
+    service that does not host it."""
+    calls: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for service in layout.services.values():
+        needed = {dep for module in service.modules for dep in facts.modules[module].requires}
+        if "users" in facts.modules and facts.modules["users"].facade:
+            needed.add("users")
+        for dep in sorted(needed - set(service.modules)):
+            host = next((other.name for other in layout.services.values() if dep in other.modules), None)
+            if host is not None and facts.modules[dep].facade:
+                calls[(service.name, host)].add(dep)
+    return {key: sorted(value) for key, value in calls.items()}
 
 
 def sources(facts: Facts) -> dict[str, str]:

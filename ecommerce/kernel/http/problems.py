@@ -12,7 +12,7 @@ from sanic.constants import HTTP_METHODS
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 
-from ecommerce.kernel.errors import AppError, TooManyRequests
+from ecommerce.kernel.errors import AppError, ServiceUnavailable, TooManyRequests
 
 log = logging.getLogger("ecommerce.http")
 PROBLEM_JSON = "application/problem+json"
@@ -118,12 +118,12 @@ class ProblemErrorHandler(ErrorHandler):
         headers = {"X-Request-ID": rid} if rid else {}
         path = request.path if request is not None else None
         if isinstance(exception, AppError):
-            if isinstance(exception, TooManyRequests):
+            if isinstance(exception, (TooManyRequests, ServiceUnavailable)):
                 headers["Retry-After"] = str(exception.retry_after)
-                if exception.limit is not None:
-                    headers["RateLimit-Limit"] = str(exception.limit)
-                    headers["RateLimit-Remaining"] = "0"
-                    headers["RateLimit-Reset"] = str(exception.retry_after)
+            if isinstance(exception, TooManyRequests) and exception.limit is not None:
+                headers["RateLimit-Limit"] = str(exception.limit)
+                headers["RateLimit-Remaining"] = "0"
+                headers["RateLimit-Reset"] = str(exception.retry_after)
             body = app_error_body(exception, path)
             return json(body, status=exception.status, headers=headers, content_type=PROBLEM_JSON)
         if isinstance(exception, SanicException):

@@ -47,6 +47,7 @@ module = Module(
     models=MODELS,
     migrations=Path(__file__).parent / "migrations",
     blueprint="ecommerce.modules.catalog.http:build_blueprint",
+    facade="ecommerce.modules.catalog.api",
     publishes=[ProductCreated, ProductUpdated, ProductDeleted, StockChanged, BrandChanged, CategoryChanged],
     subscriptions=[
         Subscription(ProductUpdated, _forget, name="catalog.cache.product-updated"),

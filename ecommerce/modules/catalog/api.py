@@ -5,13 +5,16 @@ Plain functions and frozen DTOs; nothing here hands out a peewee model.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecommerce.kernel.errors import ServiceUnavailable
 from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.remote import is_remote, remotable
 from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.catalog import caching, products, reservations, stock, taxonomy
 from ecommerce.modules.catalog.models import database
@@ -32,6 +35,7 @@ __all__ = [
     "product",
     "release",
     "reserve",
+    "reserve_at_prices",
     "reserve_priced",
     "restock",
     "set_stock",
@@ -59,6 +63,7 @@ class Reserved:
     quantity: int
 
 
+@remotable("catalog", idempotent=True)
 def snapshot(product_ids: Sequence[int]) -> dict[int, ProductSnapshot]:
     """Current name and price of each existing product, in one query; deleted or unknown ids are absent."""
     return {
@@ -85,6 +90,7 @@ class ProductDocument:
     available: int
 
 
+@remotable("catalog", idempotent=True)
 def documents(product_ids: Sequence[int] | None = None, after: int = 0, limit: int = 500) -> list[ProductDocument]:
     """Live products as documents: the given ids, or a page of all of them (``after`` an id) for a rebuild.
     Deleted or unknown ids are absent. One query."""
@@ -92,11 +98,13 @@ def documents(product_ids: Sequence[int] | None = None, after: int = 0, limit: i
     return [ProductDocument(**row) for row in products.documents(ids, after, limit)]
 
 
+@remotable("catalog", idempotent=True)
 def category_ids(ref: str) -> list[int]:
     """A category (id or slug) and all its descendants; 400 for an unknown one."""
     return taxonomy.resolve_category(ref)
 
 
+@remotable("catalog", idempotent=True)
 def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float, float] | None = None,
             country: str | None = None, hold_until: datetime.datetime | None = None) -> list[Reserved]:
     """Hold ``(product_id, quantity)`` lines under ``reference``, all or none, until ``hold_until``
@@ -120,7 +128,26 @@ def reserve_priced(reference: str, lines: Sequence[tuple[int, int]],
 
     Why one transaction: on PostgreSQL a read outside a transaction is a commit of its own, so checkout
     pays one commit here instead of three (ADR 0015). The prices are those the reservation was made at.
+
+    Where the catalog is another service, ``accept`` (a callable) stays here: one call reserves and
+    returns the prices, then ``accept`` runs, and if it refuses, the reservation is released (so, as
+    in-process, a refusal holds nothing once this returns).
     """
+    if is_remote("catalog"):
+        try:
+            prices = reserve_at_prices(reference, lines, country, hold_until)
+        except ServiceUnavailable:
+            # It may have been made before the answer was lost: undo it if the catalog answers now; if
+            # not, the hold ends at ``hold_until`` (the catalog's sweep), which no order outlives.
+            with contextlib.suppress(ServiceUnavailable):
+                release(reference)
+            raise
+        try:
+            accept(prices)
+        except BaseException:
+            release(reference)
+            raise
+        return prices
     with database.atomic():
         prices = snapshot([pid for pid, _ in lines])
         accept(prices)
@@ -129,12 +156,25 @@ def reserve_priced(reference: str, lines: Sequence[tuple[int, int]],
     return prices
 
 
+@remotable("catalog", idempotent=True)
+def reserve_at_prices(reference: str, lines: Sequence[tuple[int, int]], country: str | None = None,
+                      hold_until: datetime.datetime | None = None) -> dict[int, ProductSnapshot]:
+    """:func:`reserve_priced` accepting any price: its remote half (idempotent per reference)."""
+    return reserve_priced(reference, lines, _accept_any, country, hold_until)
+
+
+def _accept_any(prices: dict[int, ProductSnapshot]) -> None:
+    """Every price is acceptable (the caller checks them after the call)."""
+
+
+@remotable("catalog", idempotent=True)
 def release(reference: str) -> bool:
     """Return held units to stock; a second call, or one after the reservation expired, changes nothing
     (returns False)."""
     return reservations.release(reference)
 
 
+@remotable("catalog", idempotent=True)
 def commit(reference: str) -> bool:
     """Held units leave stock for good (the order was paid); a second call changes nothing.
 
@@ -143,6 +183,7 @@ def commit(reference: str) -> bool:
     return reservations.commit(reference)
 
 
+@remotable("catalog", idempotent=True)
 def restock(reference: str) -> bool:
     """Committed units come back (a paid order cancelled before shipping); a second call changes nothing."""
     return reservations.restock(reference)

@@ -33,6 +33,12 @@ def _setup(kernel: Kernel) -> None:
     kernel.principal_checks.append(sessions.check_principal)
 
 
+def _remote_setup(kernel: Kernel) -> None:
+    """Users is hosted by another service: tokens are checked there (key ring and sessions in one call)."""
+    from ecommerce.modules.users import api
+
+    kernel.verify_token = api.authenticate
+
 
 module = Module(
     name="users",
@@ -46,4 +52,6 @@ module = Module(
     seed=seed,
     cli="ecommerce.modules.users.cli:add_commands",
     setup=_setup,
+    facade="ecommerce.modules.users.api",
+    remote_setup=_remote_setup,
 )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ecommerce.kernel.errors import NotFound
 from ecommerce.kernel.pagination import PageRequest
+from ecommerce.kernel.remote import remotable
 from ecommerce.kernel.security.tokens import Principal
 from ecommerce.modules.users import addresses, service, sessions
 from ecommerce.modules.users.models import Address, User
@@ -59,11 +60,13 @@ def address_view(address: Address) -> AddressView:
     )
 
 
+@remotable("users", idempotent=True)
 def get_user(user_id: int) -> UserView:
     """The user with this id; raises :class:`~ecommerce.kernel.errors.NotFound`."""
     return user_view(service.get_user(user_id))
 
 
+@remotable("users", idempotent=True)
 def find_user(user_id: int) -> UserView | None:
     try:
         return get_user(user_id)
@@ -71,19 +74,33 @@ def find_user(user_id: int) -> UserView | None:
         return None
 
 
+@remotable("users", idempotent=False)
 def register(email: str, password: str, phone: str | None = None) -> UserView:
     """Create a customer account (the same rules as ``POST /auth/register``)."""
     return user_view(service.register(email, password, phone))
 
 
+@remotable("users", idempotent=True)
 def is_active(user_id: int) -> bool:
     found = find_user(user_id)
     return found is not None and found.status == service.ACTIVE
 
 
+@remotable("users", idempotent=True)
 def address_snapshot(user_id: int, address_id: int) -> AddressView:
     """The address if it belongs to ``user_id``; :class:`NotFound` otherwise (also for someone else's)."""
     return address_view(addresses.get(user_id, address_id))
+
+
+@remotable("users", idempotent=True)
+def authenticate(token: str) -> Principal:
+    """The principal of a valid access token whose session is live; :class:`Unauthorized` otherwise.
+
+    What every other service asks the users service once per token (then remembers for
+    ``ECOMMERCE_SESSION_CHECK_TTL`` seconds): the key ring and the sessions live here."""
+    principal = service.config().tokens.verify(token)
+    sessions.check_principal(principal)
+    return principal
 
 
 # --- sessions, for a front end that keeps the pair in a cookie (the same sessions as /auth/*) -------

@@ -1,0 +1,99 @@
+"""``ecommerce up`` as a real child process for a test, and the processes it started (from /proc)."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.processes import free_port
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen[str]
+    gateway: str
+    lines: list[str] = field(default_factory=list)  # every line of its stdout and stderr so far
+
+    def children(self) -> dict[int, str]:
+        """pid -> command line of every live descendant of ``up`` (zombies excluded)."""
+        return descendants(self.process.pid)
+
+
+def processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every live process, from /proc."""
+    found: dict[int, tuple[int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z":
+            found[int(entry.name)] = (int(fields[1]), cmdline)
+    return found
+
+
+def descendants(root: int) -> dict[int, str]:
+    table = processes()
+    out: dict[int, str] = {}
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, cmd) in table.items():
+            if ppid == parent and pid not in out:
+                out[pid] = cmd
+                frontier.append(pid)
+    return out
+
+
+def alive(pids: set[int]) -> set[int]:
+    return pids & set(processes())
+
+
+@contextmanager
+def running_up(tmp_path: Path, layout: Path, env: dict[str, str], *, demo: bool = True,
+               ready_within: float = 120) -> Iterator[Up]:
+    """``ecommerce up --layout LAYOUT --port <free> [--demo]`` until the block ends; yields once it printed
+    ``ready``. A failed test kills ``up`` and every process under it."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ecommerce", "up", "--layout", str(layout), "--port", str(port),
+                             *(["--demo"] if demo else [])], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in proc.stdout or ()], daemon=True).start()
+    shop = Up(proc, f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + ready_within
+        while not any(line.startswith("ready") for line in shop.lines):
+            assert time.monotonic() < deadline, "\n".join(shop.lines)
+            try:
+                shop.lines.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert proc.poll() is None, "\n".join(shop.lines)
+        yield shop
+    finally:
+        if proc.poll() is None:
+            proc.kill()  # a failed test: do not leave the children running either
+            for pid in descendants(proc.pid):
+                subprocess.run(["kill", "-9", str(pid)], check=False)
+            proc.wait()
+        while not lines.empty():
+            shop.lines.append(lines.get())
+
+
+def wait_gone(pids: set[int], timeout: float = 10) -> set[int]:
+    """The ones of ``pids`` still alive after up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
