@@ -126,8 +126,12 @@ def module_list() -> str:
 
 def entity_drawings() -> str:
     """A link to every module's entity-relationship drawing, for the diagrams page."""
-    links = [f"[{name}](diagrams/er-{name}.png)" for name in collect().modules]
-    return "Every module's drawing: " + ", ".join(links) + " (and on each [module page](modules/index.md)).\n"
+    modules = collect().modules
+    links = [f"[{name}](diagrams/er-{name}.png)" for name, module in modules.items() if module.models]
+    without = [name for name, module in modules.items() if not module.models]
+    owns_none = f" ({', '.join(without)} owns no tables, so it has none)" if without else ""
+    return ("Every module's drawing: " + ", ".join(links) + owns_none
+            + " (and on each [module page](modules/index.md)).\n")
 
 
 def recommendation_reasons() -> str:
