@@ -19,6 +19,7 @@ does not come back unchanged (a converter altered it) is an error at first use, 
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,13 +34,18 @@ def _stand_in(index: int, kind: type) -> Any:
     return f"{_STR_MARK}{index}" if kind is str else _INT_MARK + index
 
 
+def _arity(build: Callable[..., Any]) -> int:
+    return sum(1 for p in inspect.signature(build).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
 class Statement:
     def __init__(self, database: Database | DatabaseProxy, build: Callable[..., Any], *kinds: type) -> None:
         """``build(*args)`` returns a peewee query on ``database`` (a module's proxy: bound at run time);
-        ``kinds`` are the argument types (``int`` by default)."""
+        ``kinds`` are the argument types (by default ``int`` for each parameter of ``build``)."""
         self._database = database
         self._build = build
-        self._kinds: tuple[type, ...] = kinds or (int,)
+        self._kinds: tuple[type, ...] = kinds or (int,) * max(1, _arity(build))
         self._compiled: dict[int, tuple[Database, str, list[tuple[bool, Any]]]] = {}
         self._lock = threading.Lock()
 
