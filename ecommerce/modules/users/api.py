@@ -80,4 +80,4 @@ def is_active(user_id: int) -> bool:
 
 def address_snapshot(user_id: int, address_id: int) -> AddressView:
     """The address if it belongs to ``user_id``; :class:`NotFound` otherwise (also for someone else's)."""
-    return address_view(addresses.get(user_id, address_id))
+    return AddressView(*addresses.view_row(user_id, address_id))
