@@ -171,11 +171,13 @@ def checkout_cpu(data: dict[str, dict[str, Any]]) -> list[str]:
             f"processes, relay and jobs included, and PostgreSQL's processes for this database), the raw "
             f"transaction {raw[3]:.1f} ms. On 2 cores that is at most {app[2]:.0f} checkouts/s for the app and "
             f"{raw[2]:.0f}/s for the raw SQL, **if nothing else ran**; 200/s needs 10 ms per checkout at most, "
-            "all included. The app's share is Python: two HTTP requests through Sanic and the middleware, about "
-            "thirty SQL statements per checkout on the request path, most of them built and compiled by peewee "
-            "on every call (its SQL compiler alone is about a third of the app's CPU in a GIL profile), and the relay "
-            "delivering the checkout's two events to four modules (search, recommendations, notifications, "
-            "the catalog's cache) plus the notification's email, in the same two processes.",
+            "all included. Issue 15's last step (ADR 0015) compiled every statement of the checkout's path once "
+            "(`Statement`: the order and its lines as one multi-row INSERT, the reservation, the cart, the address, "
+            "the order's answer, the relay's inbox), so peewee's SQL compiler went from about a third of the app's "
+            "CPU in a GIL profile to under a tenth, and with several workers moved the relay, the consumers and "
+            "the jobs into one process of their own; what is left of the app's share is Python: two HTTP "
+            "requests through Sanic and the middleware, the thread hop of every use case, and the relay "
+            "delivering the checkout's two events to four modules plus the notification's email.",
         ]
     return [*rows, *reading]
 
