@@ -179,7 +179,8 @@ def checkout_cpu(data: dict[str, dict[str, Any]]) -> list[str]:
             "all included. Issue 15's last step (ADR 0015) compiled every statement of the checkout's path once "
             "(`Statement`: the order and its lines as one multi-row INSERT, the reservation, the cart, the address, "
             "the order's answer, the relay's inbox), so peewee's SQL compiler went from about a third of the app's "
-            "CPU in a GIL profile to about an eighth (nearly all of it in the handlers the relay runs), and with several workers moved the relay, the consumers and "
+            "CPU in a GIL profile to about an eighth (nearly all of it in the handlers the relay runs), "
+            "and with several workers moved the relay, the consumers and "
             "the jobs into one process of their own; what is left of the app's share is Python: two HTTP "
             "requests through Sanic and the middleware, the thread hop of every use case, and the relay "
             "delivering the checkout's two events to four modules plus the notification's email.",
@@ -411,7 +412,8 @@ READING = [
     "(issue 15, [ADR 0015](../adr/0015-checkout-as-a-local-saga.md)) | `orders/lifecycle.py`, `orders/cart.py`, "
     "`orders/queries.py`, `catalog/reservations.py`, `kernel/events/tables.py`, `kernel/events/background.py` | "
     "CPU per checkout, app + PostgreSQL, 2 workers: 27.5 → 17.9 ms (app 17.5 → 9.7); peewee's compiler 31 % "
-    "→ 12 % of the app's CPU (GIL profile, 1 worker: nearly all of it in the relay's handlers of other modules); ratio to the raw checkout 0.27 → 0.40 |",
+    "→ 12 % of the app's CPU (GIL profile, 1 worker: nearly all of it in the relay's handlers of other "
+    "modules); ratio to the raw checkout 0.27 → 0.40 |",
     "| `ECOMMERCE_WORKER_THREADS` 16 → 8 (= `ECOMMERCE_DB_POOL_SIZE`) | `kernel/settings.py` | 32 threads on "
     "pools of 8 timed out checkouts with 500s; 8 threads lose less to the GIL on reads |",
     "",
