@@ -58,7 +58,7 @@ def address_view(address: Address) -> AddressView:
 
 def get_user(user_id: int) -> UserView:
     """The user with this id; raises :class:`~ecommerce.kernel.errors.NotFound`."""
-    return user_view(service.get_user(user_id))
+    return UserView(*service.view_row(user_id))
 
 
 def find_user(user_id: int) -> UserView | None:
