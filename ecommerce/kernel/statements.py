@@ -9,10 +9,13 @@ its parameters and gets plain tuples back.
     by_id = Statement(database, lambda pid: Product.select(Product.id, Product.name).where(Product.id == pid))
     rows = by_id.rows(42)            # [(42, "Lamp")]
 
-Writes work the same way (``Statement.execute``: the rows changed); the hottest ones of a checkout (the
-idempotency key's claim and answer, the outbox row) are compiled once too.
+Writes work the same way (``Statement.execute``: the rows changed; an ``INSERT ... RETURNING`` goes through
+``rows``). Every statement of a checkout is compiled once (issue 15, ADR 0015): the idempotency key's claim
+and answer, the cart, the address, the reservation, the order and its lines, the outbox row, the relay's
+inbox; a statement whose shape depends on a count (``IN`` lists, multi-row inserts) is compiled once per count.
 
-The builder is called with stand-in values (large integers, or marked strings); every stand-in found
+The builder is called with stand-in values (large integers, or marked strings; one ``int`` per parameter of
+the builder unless ``kinds`` say otherwise); every stand-in found
 among the compiled query's parameters becomes a slot for the corresponding argument. A stand-in that
 does not come back unchanged (a converter altered it) is an error at first use, not a wrong query.
 """
