@@ -411,9 +411,9 @@ READING = [
     "relay's inbox); with several workers the relay, the consumers and the jobs in one process of their own "
     "(issue 15, [ADR 0015](../adr/0015-checkout-as-a-local-saga.md)) | `orders/lifecycle.py`, `orders/cart.py`, "
     "`orders/queries.py`, `catalog/reservations.py`, `kernel/events/tables.py`, `kernel/events/background.py` | "
-    "CPU per checkout, app + PostgreSQL, 2 workers: 27.5 → 17.9 ms (app 17.5 → 9.7); peewee's compiler 31 % "
+    "CPU per checkout, app + PostgreSQL, 2 workers: 27.5 → 12.5 ms (app 17.5 → 6.8); peewee's compiler 31 % "
     "→ 12 % of the app's CPU (GIL profile, 1 worker: nearly all of it in the relay's handlers of other "
-    "modules); ratio to the raw checkout 0.27 → 0.40 |",
+    "modules); ratio to the raw checkout 0.27 → 0.55 |",
     "| `ECOMMERCE_WORKER_THREADS` 16 → 8 (= `ECOMMERCE_DB_POOL_SIZE`) | `kernel/settings.py` | 32 threads on "
     "pools of 8 timed out checkouts with 500s; 8 threads lose less to the GIL on reads |",
     "",
@@ -432,8 +432,9 @@ READING = [
     "the pool check-out and check-in, plus the middleware above. The compiled statements removed the "
     "ORM's share; what is left is that architecture's price.",
     "- **Checkout** — see *Checkout against the raw transaction* above for the CPU per checkout: after issue "
-    "15's last step about 18 ms with two workers (app and PostgreSQL), against 8 ms for the raw SQL, where "
-    "200/s on 2 cores needs 10 ms all included. What is left: PostgreSQL's own share (8-12 ms, as many "
+    "15's last step about 12.5 ms with two workers (app and PostgreSQL; 18 ms in a run at load average 20), "
+    "against 6 ms for the raw SQL, where 200/s on 2 cores needs 10 ms all included. What is left: "
+    "PostgreSQL's own share (about 6 ms, as many "
     "transactions as the raw SQL plus the relay's), Sanic and the middleware for two requests, the thread "
     "hop of each use case, and the relay and its handlers (search, recommendations, notifications), which "
     "now run in their own process but on the same 2 cores. The older "
