@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -163,16 +164,26 @@ def run_process(settings: Settings, listen: str) -> None:
         Path("/proc/self/comm").write_text(PROCESS_NAME)
     kernel = Kernel(settings)
 
+    parent = os.getppid()
+
+    async def orphaned() -> None:
+        # Never outlive the serve process: a signal lost while this process was still starting (seen when a
+        # test stopped the server at once) would otherwise leave a relay running with nobody to stop it.
+        while os.getppid() == parent:
+            await asyncio.sleep(1)
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, done.set)
         tasks = start_in_process(kernel, settings, listen)
+        watch = loop.create_task(orphaned())
+        watch.add_done_callback(lambda _: done.set())
         try:
             await done.wait()
         finally:
-            await stop(tasks)
+            await stop([*tasks, watch])
 
     try:
         asyncio.run(main())
