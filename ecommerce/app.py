@@ -6,8 +6,6 @@ argparse namespace first and falls back to no arguments when that fails.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import importlib
 import logging
 from collections.abc import Callable
@@ -18,7 +16,7 @@ from sanic_ext import Extend
 from ecommerce import __version__
 from ecommerce.kernel import logging as app_logging
 from ecommerce.kernel.bootstrap import Kernel
-from ecommerce.kernel.concurrency import run_sync
+from ecommerce.kernel.events import background
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 from ecommerce.kernel.http import guard, internal, middleware, system
 from ecommerce.kernel.http.metrics import HttpMetrics
@@ -39,7 +37,9 @@ def _load(path: str) -> Callable[[], Blueprint]:
     return factory
 
 
-def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> Sanic:
+def create_app(*, settings: Settings | None = None, name: str = "ecommerce", relay_process: str | None = None) -> Sanic:
+    """``relay_process``: the wake-up address of a relay process of its own (``ecommerce serve`` with several
+    workers); None runs the relay, the consumers and the jobs inside this worker."""
     settings = settings or Settings.from_env()
     kernel = Kernel(settings)
     app = Sanic(
@@ -93,37 +93,33 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
     for site in (m.blueprint for m in kernel.modules if m.blueprint and m.site):
         app.blueprint(_load(site)())  # its pages, from the root (the storefront at /)
 
-    @app.after_server_start
-    async def start_relay(app: Sanic) -> None:
-        # A plain asyncio task rather than app.add_task: it also works under create_server (tests, embedding).
-        app.ctx.relay_task = (
-            asyncio.get_running_loop().create_task(_relay_loop(kernel, settings.relay_interval))
-            if settings.run_relay
-            else None
-        )
-        if settings.run_relay and kernel.consumers is not None:
-            # With a broker, this worker also consumes its modules' queues (competing consumers: the
-            # broker spreads the messages over every worker of every instance). A broker that is down
-            # now is not fatal: the relay keeps events in the outbox and /readyz reports it; the
-            # consumers start once a later attempt connects.
-            app.ctx.consumer_task = asyncio.get_running_loop().create_task(_start_consumers(kernel))
+    if settings.run_relay and relay_process is not None:
+        # Several workers: the relay, the consumers and the jobs run in one process of their own, managed
+        # by Sanic next to the workers; each worker only wakes it when a commit published (ADR 0015).
+        @app.main_process_ready
+        async def start_relay_process(app: Sanic) -> None:
+            app.manager.manage("EcommerceRelay", background.run_process,
+                               {"settings": settings, "listen": relay_process})
 
-        # Each module's periodic jobs (idempotent by contract: every worker runs them).
-        loop = asyncio.get_running_loop()
-        app.ctx.job_tasks = [
-            loop.create_task(_job_loop(job.name, job.run, settings.job_interval or job.every))
-            for m in kernel.modules for job in m.jobs
-        ] if settings.run_relay else []
+        @app.after_server_start
+        async def wake_relay_process(app: Sanic) -> None:
+            app.ctx.relay_wake = background.WakeSender(relay_process)
+            add_publish_listener(app.ctx.relay_wake)
 
-    @app.before_server_stop
-    async def stop_relay(app: Sanic) -> None:
-        tasks = [getattr(app.ctx, "relay_task", None), getattr(app.ctx, "consumer_task", None),
-                 *getattr(app.ctx, "job_tasks", [])]
-        for task in tasks:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        @app.before_server_stop
+        async def stop_waking(app: Sanic) -> None:
+            remove_publish_listener(app.ctx.relay_wake)
+            app.ctx.relay_wake.close()
+    elif settings.run_relay:
+        # One worker (or create_server in tests, embedding): the background work runs beside the requests,
+        # as plain asyncio tasks (app.add_task would not work under create_server).
+        @app.after_server_start
+        async def start_relay(app: Sanic) -> None:
+            app.ctx.background_tasks = background.start_in_process(kernel, settings)
+
+        @app.before_server_stop
+        async def stop_relay(app: Sanic) -> None:
+            await background.stop(getattr(app.ctx, "background_tasks", []))
 
     @app.after_server_stop
     async def close_kernel(app: Sanic) -> None:
@@ -131,58 +127,3 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce") -> 
         kernel.close()
 
     return app
-
-
-async def _start_consumers(kernel: Kernel, retry_every: float = 2.0) -> None:
-    """Register this worker's consumers with the broker, retrying until the broker answers."""
-    assert kernel.consumers is not None
-    while True:
-        try:
-            await asyncio.to_thread(kernel.consumers.start)
-            return
-        except Exception as exc:
-            log.warning("event consumers not started, retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(retry_every)
-
-
-async def _job_loop(name: str, run: Callable[[], object], every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await run_sync(run)
-        except Exception:
-            log.exception("background job failed", extra={"job": name})
-
-
-async def _relay_loop(kernel: Kernel, interval: float) -> None:
-    """Deliver events in the background. Woken when a transaction that published commits, it looks only
-    at the outboxes that committed (``Relay.run_hinted``); every ``interval`` without a wake-up it polls
-    them all (events of other processes, retries whose backoff ended)."""
-    loop = asyncio.get_running_loop()
-    wake = asyncio.Event()
-    relay = kernel.relay
-
-    def nudge(modules: frozenset[str]) -> None:
-        loop.call_soon_threadsafe(wake.set)
-
-    add_publish_listener(nudge)
-    full = True  # the first pass, and every pass after a quiet interval, looks at every outbox
-    try:
-        while True:
-            wake.clear()
-            try:
-                report = await run_sync(relay.run_once if full else relay.run_hinted)
-                if full and report.delivered + report.retried + report.failed >= relay.batch_size:
-                    continue  # a full batch: there may be more waiting
-                if relay.hinted:
-                    full = False
-                    continue
-            except Exception:
-                log.exception("outbox relay pass failed")
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=interval)
-                full = False
-            except TimeoutError:
-                full = True
-    finally:
-        remove_publish_listener(nudge)

@@ -305,6 +305,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from sanic.worker.loader import AppLoader
 
     from ecommerce.app import create_app
+    from ecommerce.kernel.events import background
 
     settings = _service_settings(args, settings)
     if args.layout is not None and settings.env != "production" and not args.no_migrate:
@@ -324,9 +325,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         kernel.close()
     host = args.host or settings.host
     port = args.port or settings.port
-    loader = AppLoader(factory=partial(create_app, settings=settings))
-    app = loader.load()
     single = args.workers == 1
+    # Several workers: the relay, the consumers and the jobs get one process of their own (ADR 0015).
+    relay_process = None if single else background.wake_address(str(os.getpid()))
+    loader = AppLoader(factory=partial(create_app, settings=settings, relay_process=relay_process))
+    app = loader.load()
     if bool(args.tls_cert) != bool(args.tls_key):
         print("ecommerce: --tls-cert and --tls-key go together", file=sys.stderr)
         return EXIT_CONFIG

@@ -28,7 +28,8 @@ def _where() -> list[str]:
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
-        if name.startswith("ecommerce.") and name not in ("ecommerce.kernel.database",):
+        # A compiled statement (kernel.statements) is plumbing too: the code that ran it is named.
+        if name.startswith("ecommerce.") and name not in ("ecommerce.kernel.database", "ecommerce.kernel.statements"):
             frames.append(f"{name.removeprefix('ecommerce.').removeprefix('modules.')}.{frame.f_code.co_name}")
         frame = frame.f_back
     return frames

@@ -9,16 +9,20 @@ its parameters and gets plain tuples back.
     by_id = Statement(database, lambda pid: Product.select(Product.id, Product.name).where(Product.id == pid))
     rows = by_id.rows(42)            # [(42, "Lamp")]
 
-Writes work the same way (``Statement.execute``: the rows changed); the hottest ones of a checkout (the
-idempotency key's claim and answer, the outbox row) are compiled once too.
+Writes work the same way (``Statement.execute``: the rows changed; an ``INSERT ... RETURNING`` goes through
+``rows``). Every statement of a checkout is compiled once (issue 15, ADR 0015): the idempotency key's claim
+and answer, the cart, the address, the reservation, the order and its lines, the outbox row, the relay's
+inbox; a statement whose shape depends on a count (``IN`` lists, multi-row inserts) is compiled once per count.
 
-The builder is called with stand-in values (large integers, or marked strings); every stand-in found
+The builder is called with stand-in values (large integers, or marked strings; one ``int`` per parameter of
+the builder unless ``kinds`` say otherwise); every stand-in found
 among the compiled query's parameters becomes a slot for the corresponding argument. A stand-in that
 does not come back unchanged (a converter altered it) is an error at first use, not a wrong query.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,13 +37,18 @@ def _stand_in(index: int, kind: type) -> Any:
     return f"{_STR_MARK}{index}" if kind is str else _INT_MARK + index
 
 
+def _arity(build: Callable[..., Any]) -> int:
+    return sum(1 for p in inspect.signature(build).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
 class Statement:
     def __init__(self, database: Database | DatabaseProxy, build: Callable[..., Any], *kinds: type) -> None:
         """``build(*args)`` returns a peewee query on ``database`` (a module's proxy: bound at run time);
-        ``kinds`` are the argument types (``int`` by default)."""
+        ``kinds`` are the argument types (by default ``int`` for each parameter of ``build``)."""
         self._database = database
         self._build = build
-        self._kinds: tuple[type, ...] = kinds or (int,)
+        self._kinds: tuple[type, ...] = kinds or (int,) * max(1, _arity(build))
         self._compiled: dict[int, tuple[Database, str, list[tuple[bool, Any]]]] = {}
         self._lock = threading.Lock()
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+from ecommerce.kernel.events import background
 from ecommerce.modules.users.models import events
 from tests.support.api import register
 from tests.support.live_server import LiveServer
+from tests.support.processes import cli_env, server_process
 
 #: Events cross modules here: these tests also run with the RabbitMQ transport.
 pytestmark = pytest.mark.events
@@ -34,3 +38,28 @@ def test_events_published_by_a_request_are_relayed_in_the_background(app_factory
         assert delivered == 1
     finally:
         server.stop()
+
+
+def test_with_several_workers_the_relay_has_a_process_of_its_own_and_a_commit_wakes_it(tmp_path: Path) -> None:
+    """``serve --workers 2``: the relay, the consumers and the jobs run in one process next to the two request
+    workers (which only serve requests), and a worker's publishing commit wakes it across processes."""
+    env = {"ECOMMERCE_RELAY_INTERVAL": "30"}
+    with server_process(tmp_path, cli_env(tmp_path, **env), "--workers", "2") as (proc, base):
+        names: list[str] = []
+        deadline = time.monotonic() + 10
+        while background.PROCESS_NAME not in names and time.monotonic() < deadline:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            names = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in children]
+            time.sleep(0.1)
+        assert names.count(background.PROCESS_NAME) == 1, names
+        time.sleep(1)  # the relay's first full pass is over: only a wake-up delivers within the next 30 s
+        with httpx.Client(base_url=base, timeout=30) as client:
+            register(client)
+        database = tmp_path / "data" / "ecommerce.db"
+        deadline = time.monotonic() + 10
+        delivered = 0
+        while time.monotonic() < deadline and not delivered:
+            with sqlite3.connect(database) as db:
+                delivered = db.execute("SELECT count(*) FROM users_outbox WHERE delivered_at IS NOT NULL").fetchone()[0]
+            time.sleep(0.05)
+        assert delivered == 1

@@ -53,3 +53,18 @@ def test_a_converted_parameter_is_refused(tmp_path: Path) -> None:
     upper = Statement(proxy, lambda name: Item.select().where(Item.name == name.upper()), str)
     with pytest.raises(ValueError, match="converted"):
         upper.rows("lamp")
+
+
+def test_without_kinds_each_parameter_of_the_builder_is_an_int(tmp_path: Path) -> None:
+    db = SqliteDatabase(str(tmp_path / "t.db"))
+    proxy.initialize(db)
+    db.create_tables([Item])
+    Item.insert_many([{"name": "lamp", "price": p} for p in (10, 50, 70)]).execute()
+    between = Statement(proxy, lambda low, high: Item.select(Item.price).where(
+        (Item.price > low) & (Item.price < high)).order_by(Item.price))
+    assert between.rows(20, 80) == [(50,), (70,)]
+    added = Statement(proxy, lambda *values: Item.insert_many(
+        [values[i:i + 2] for i in range(0, len(values), 2)], fields=[Item.name, Item.price]).as_rowcount(),
+        str, int, str, int)
+    assert added.execute("desk", 5, "chair", 6) == 2  # a multi-row insert, compiled for its count
+    assert between.rows(0, 8) == [(5,), (6,)]

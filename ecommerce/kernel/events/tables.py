@@ -62,6 +62,10 @@ def _committed(modules: set[str]) -> None:
             log.exception("publish listener failed")
 
 
+#: Up to this many events or inbox rows, a statement is compiled once per count; more are built each time.
+_COMPILED_UP_TO = 50
+
+
 class EventTables:
     """The outbox and inbox models of one module, bound to that module's database proxy."""
 
@@ -103,6 +107,12 @@ class EventTables:
         self._insert_event = Statement(database, lambda event_id, name, version, payload, now: Outbox.insert(
             event_id=event_id, name=name, version=version, payload=payload, occurred_at=now, available_at=now,
         ).as_rowcount(), str, str, int, str, str)
+        # The inbox's statements, compiled once (per number of events where it varies): every delivered event
+        # runs them, and the relay's share of a checkout's CPU was mostly peewee building SQL (issue 15).
+        self._seen = Statement(database, lambda event_id, handler: Inbox.select(Inbox.id).where(
+            (Inbox.event_id == event_id) & (Inbox.handler == handler)), str, str)
+        self._seen_of: dict[int, Statement] = {}
+        self._record: dict[tuple[int, bool], Statement] = {}
 
     def publish(self, event: IntegrationEvent) -> str:
         """Record ``event`` in the outbox; must run inside the transaction that makes the change."""
@@ -125,9 +135,37 @@ class EventTables:
         armed[1].add(self.module)
         return event_id
 
+
+    def _seen_statement(self, count: int) -> Statement:
+        found = self._seen_of.get(count)
+        if found is None:
+            Inbox = self.Inbox
+            found = self._seen_of[count] = Statement(self.database, lambda *ids: Inbox.select(
+                Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(list(ids))), *([str] * count))
+        return found
+
+    def _insert_inbox(self, rows: Sequence[tuple[str, str]], ignore_duplicates: bool) -> None:
+        """Inbox rows in one multi-row INSERT, compiled once per count (and per duplicate handling)."""
+        if len(rows) > _COMPILED_UP_TO:  # a large backlog: rare, built each time
+            query = self.Inbox.insert_many([{"event_id": e, "handler": h, "processed_at": utcnow()} for e, h in rows])
+            (query.on_conflict_ignore() if ignore_duplicates else query).execute()
+            return
+        key = (len(rows), ignore_duplicates)
+        statement = self._record.get(key)
+        if statement is None:
+            Inbox = self.Inbox
+
+            def build(*values: Any) -> Any:
+                query = Inbox.insert_many([values[i:i + 3] for i in range(0, len(values), 3)],
+                                          fields=[Inbox.event_id, Inbox.handler, Inbox.processed_at])
+                return (query.on_conflict_ignore() if ignore_duplicates else query).as_rowcount()
+
+            statement = self._record[key] = Statement(self.database, build, *([str] * (3 * len(rows))))
+        now = utcnow()
+        statement.execute(*(value for event_id, handler in rows for value in (event_id, handler, now)))
+
     def seen(self, event_id: str, handler: str) -> bool:
-        Inbox = self.Inbox
-        return bool(Inbox.select().where((Inbox.event_id == event_id) & (Inbox.handler == handler)).exists())
+        return bool(self._seen.rows(event_id, handler))
 
     def process_idempotent(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
         """For non-atomic handlers: skip if recorded, else run ``effect`` (outside any transaction of
@@ -135,7 +173,7 @@ class EventTables:
         if self.seen(event_id, handler):
             return False
         effect()
-        self.Inbox.insert(event_id=event_id, handler=handler, processed_at=utcnow()).on_conflict_ignore().execute()
+        self._insert_inbox([(event_id, handler)], ignore_duplicates=True)
         return True
 
     def process_once(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
@@ -143,7 +181,7 @@ class EventTables:
         with self.database.atomic():
             try:
                 with self.database.atomic():  # a savepoint, so a duplicate does not poison the transaction
-                    self.Inbox.insert(event_id=event_id, handler=handler, processed_at=utcnow()).execute()
+                    self._insert_inbox([(event_id, handler)], ignore_duplicates=False)
             except IntegrityError:
                 return False
             effect()
@@ -151,32 +189,29 @@ class EventTables:
 
     def seen_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (event id, handler) pairs the inbox already holds: one query for a batch."""
-        Inbox = self.Inbox
-        ids = list({event_id for event_id, _ in pairs})
-        query: Any = Inbox.select(Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(ids)).tuples()
-        return {(str(e), str(h)) for e, h in query} & set(pairs)
+        ids = sorted({event_id for event_id, _ in pairs})
+        if not ids:
+            return set()
+        if len(ids) > _COMPILED_UP_TO:  # a large backlog: rare, built each time
+            Inbox = self.Inbox
+            query: Any = Inbox.select(Inbox.event_id, Inbox.handler).where(Inbox.event_id.in_(ids)).tuples()
+            return {(str(e), str(h)) for e, h in query} & set(pairs)
+        return {(str(e), str(h)) for e, h in self._seen_statement(len(ids)).rows(*ids)} & set(pairs)
 
     def record(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Write inbox rows for non-atomic handlers that ran (one statement; a duplicate is ignored)."""
         if pairs:
-            now = utcnow()
-            self.Inbox.insert_many(
-                [{"event_id": e, "handler": h, "processed_at": now} for e, h in pairs]
-            ).on_conflict_ignore().execute()
+            self._insert_inbox(pairs, ignore_duplicates=True)
 
     def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]]) -> int:
         """``process_once`` for several (event id, handler, effect) in ONE transaction: one commit for the
         batch. Any failure (an effect raising, a racing relay's inbox row) rolls everything back and
         raises; the caller then goes one at a time. Returns how many effects ran."""
-        Inbox = self.Inbox
         with self.database.atomic():
             seen = self.seen_pairs([(e, h) for e, h, _ in items])
             fresh = [(e, h, effect) for e, h, effect in items if (e, h) not in seen]
             if fresh:
-                now = utcnow()
-                Inbox.insert_many(
-                    [{"event_id": e, "handler": h, "processed_at": now} for e, h, _ in fresh]
-                ).execute()
+                self._insert_inbox([(e, h) for e, h, _ in fresh], ignore_duplicates=False)
             for _, _, effect in fresh:
                 effect()
             return len(fresh)

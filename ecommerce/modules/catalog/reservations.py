@@ -39,6 +39,7 @@ from peewee import IntegrityError
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import caching, stock
 from ecommerce.modules.catalog.models import (
     Inventory,
@@ -111,17 +112,54 @@ def _normalise(lines: Sequence[tuple[int, int]]) -> dict[int, int]:
     return wanted
 
 
+# The statements of a reservation, compiled once (per number of products or lines where it varies): building
+# them with peewee was most of reserve's CPU in a checkout (py-spy, benchmarks/http, issue 15). The
+# conditional update is the same statement as before: the database still decides every race.
+_RESERVED = Statement(database, lambda reference: (
+    Reservation.select(Reservation.id).where(Reservation.reference == reference)), str)
+_CREATE_RESERVATION = Statement(database, lambda reference, created_at, updated_at, expires_at: Reservation.insert(
+    reference=reference, status=HELD, created_at=created_at, updated_at=updated_at, expires_at=expires_at,
+).returning(Reservation.id), str, str, str, str)
+_TAKE = Statement(database, lambda inventory_id, quantity, now: (
+    Inventory.update(reserved=Inventory.reserved + quantity, updated_at=now)
+    .where((Inventory.id == inventory_id) & (Inventory.quantity - Inventory.reserved >= quantity))
+), int, int, str)
+_PLANS: dict[int, Statement] = {}
+_LINES: dict[int, Statement] = {}
+_LINE_FIELDS = (ReservationLine.reservation, ReservationLine.product_id, ReservationLine.warehouse_id,
+                ReservationLine.inventory_id, ReservationLine.quantity)
+
+
+def _plan_statement(count: int) -> Statement:
+    """The free stock of ``count`` products, with each warehouse's place."""
+    found = _PLANS.get(count)
+    if found is None:
+        found = _PLANS[count] = Statement(database, lambda *ids: (
+            Inventory.select(Inventory.id, Inventory.product, Inventory.warehouse, Inventory.quantity,
+                             Inventory.reserved, Location.latitude, Location.longitude, Location.country)
+            .join(Warehouse).join(Location)
+            .switch(Inventory).join(Product)
+            .where(Inventory.product.in_(list(ids)) & (Inventory.quantity > Inventory.reserved)
+                   & Product.deleted_at.is_null())
+        ), *([int] * count))
+    return found
+
+
+def _insert_lines(count: int) -> Statement:
+    """``count`` reservation lines in one multi-row INSERT."""
+    found = _LINES.get(count)
+    if found is None:
+        width = len(_LINE_FIELDS)
+        found = _LINES[count] = Statement(database, lambda *values: ReservationLine.insert_many(
+            [values[i:i + width] for i in range(0, len(values), width)], fields=list(_LINE_FIELDS),
+        ).as_rowcount(), *([int] * (width * count)))
+    return found
+
+
 def _plan(wanted: dict[int, int], near: tuple[float, float] | None, country: str | None = None
           ) -> list[Allocation]:
-    rows: list[Any] = list(
-        Inventory.select(Inventory.id, Inventory.product, Inventory.warehouse, Inventory.quantity,
-                         Inventory.reserved, Location.latitude, Location.longitude, Location.country)
-        .join(Warehouse).join(Location)
-        .switch(Inventory).join(Product)
-        .where(Inventory.product.in_(list(wanted)) & (Inventory.quantity > Inventory.reserved)
-               & Product.deleted_at.is_null())
-        .tuples()
-    )
+    ids = sorted(wanted)
+    rows: list[Any] = _plan_statement(len(ids)).rows(*ids)
     by_product: dict[int, list[tuple[tuple[int, float], int, int, int]]] = {}
     for inv_id, product_id, warehouse_id, quantity, reserved, lat, lon, where in rows:
         free = quantity - reserved
@@ -150,21 +188,16 @@ def _plan(wanted: dict[int, int], near: tuple[float, float] | None, country: str
 
 def _apply(reference: str, plan: list[Allocation], hold_until: datetime.datetime) -> int:
     now = utcnow()
-    reservation = Reservation.create(reference=reference, status=HELD, created_at=now, updated_at=now,
-                                     expires_at=hold_until)
-    for alloc in sorted(plan, key=lambda a: a.inventory_id):  # the fixed lock order
-        taken = (
-            Inventory.update(reserved=Inventory.reserved + alloc.quantity, updated_at=now)
-            .where((Inventory.id == alloc.inventory_id) & (Inventory.quantity - Inventory.reserved >= alloc.quantity))
-            .execute()
-        )
-        if taken != 1:
+    reservation_id = int(_CREATE_RESERVATION.rows(reference, now, now, hold_until)[0][0])
+    ordered = sorted(plan, key=lambda a: a.inventory_id)  # the fixed lock order
+    for alloc in ordered:
+        if _TAKE.execute(alloc.inventory_id, alloc.quantity, now) != 1:
             raise _Raced()
-        ReservationLine.create(reservation=reservation.id, product_id=alloc.product_id,
-                               warehouse_id=alloc.warehouse_id, inventory_id=alloc.inventory_id,
-                               quantity=alloc.quantity)
+    _insert_lines(len(ordered)).execute(*(
+        value for a in ordered for value in (reservation_id, a.product_id, a.warehouse_id, a.inventory_id, a.quantity)
+    ))
     stock.announce({a.product_id for a in plan})
-    return int(reservation.id)
+    return reservation_id
 
 
 def _existing(reference: str, wanted: dict[int, int]) -> list[Allocation]:
@@ -190,7 +223,7 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
             # (a commit) of its own; here the whole attempt is one. The plan stays optimistic (_apply's
             # conditional updates catch a race), so no row is locked while planning.
             with database.atomic():
-                if Reservation.select().where(Reservation.reference == reference).exists():
+                if _RESERVED.rows(reference):
                     return _existing(reference, wanted)
                 plan = _plan(wanted, near, country)
                 _apply(reference, plan, deadline)

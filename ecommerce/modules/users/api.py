@@ -63,7 +63,7 @@ def address_view(address: Address) -> AddressView:
 @remotable("users", idempotent=True)
 def get_user(user_id: int) -> UserView:
     """The user with this id; raises :class:`~ecommerce.kernel.errors.NotFound`."""
-    return user_view(service.get_user(user_id))
+    return UserView(*service.view_row(user_id))
 
 
 @remotable("users", idempotent=True)
@@ -89,7 +89,7 @@ def is_active(user_id: int) -> bool:
 @remotable("users", idempotent=True)
 def address_snapshot(user_id: int, address_id: int) -> AddressView:
     """The address if it belongs to ``user_id``; :class:`NotFound` otherwise (also for someone else's)."""
-    return address_view(addresses.get(user_id, address_id))
+    return AddressView(*addresses.view_row(user_id, address_id))
 
 
 @remotable("users", idempotent=True)

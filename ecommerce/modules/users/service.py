@@ -7,6 +7,7 @@ the loser gets a clean conflict, instead of a "does it exist?" query that both w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from peewee import IntegrityError
 
@@ -16,6 +17,7 @@ from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFa
 from ecommerce.kernel.security.passwords import PasswordHasher
 from ecommerce.kernel.security.principal_cache import PrincipalCache
 from ecommerce.kernel.security.tokens import TokenSigner
+from ecommerce.kernel.statements import Statement
 from ecommerce.modules.users import rules
 from ecommerce.modules.users.events import UserRegistered
 from ecommerce.modules.users.keyring import KeyStore
@@ -72,6 +74,21 @@ def register(email: str, password: str, phone: str | None = None, role: str = "c
     except IntegrityError:
         raise Conflict("An account with this email already exists.") from None
     return user
+
+
+#: The facade's user read, compiled once: the relay's notification handlers read the user of every event
+#: they turn into a message (issue 15: peewee building SQL was the relay's largest share of CPU).
+_VIEW_COLUMNS: tuple[Any, ...] = (User.id, User.email, User.phone, User.role, User.status, User.created_at)
+_VIEW = Statement(database, lambda user_id: User.select(*_VIEW_COLUMNS).where(
+    (User.id == user_id) & (User.status != DELETED)))
+
+
+def view_row(user_id: int) -> tuple[Any, ...]:
+    """(id, email, phone, role, status, created at) of a user not deleted; :class:`NotFound` otherwise."""
+    found = _VIEW.rows(user_id)
+    if not found:
+        raise NotFound("No such user.")
+    return tuple(column.python_value(value) for column, value in zip(_VIEW_COLUMNS, found[0], strict=True))
 
 
 def get_user(user_id: int) -> User:
