@@ -1,0 +1,61 @@
+"""Where the lake's files are, per event type: Parquet (compacted), JSON lines (open), and JSON lines
+being compacted (renamed aside so the relay starts a fresh file; still read until they are removed).
+
+::
+
+    <lake dir>/events/date=2026-11-25/orders.OrderPlaced.v1.parquet           compacted, deduplicated
+    <lake dir>/events/date=2026-11-26/orders.OrderPlaced.v1.jsonl             appended by the relay
+    <lake dir>/events/date=2026-11-26/orders.OrderPlaced.v1.jsonl.compacting  being compacted right now
+    <lake dir>/events/date=2026-11-26/.orders.OrderPlaced.v1.parquet.tmp      a compaction's unfinished file
+
+Readers take every file of the first three kinds and dedupe by event id, so an event is visible from
+the moment it is appended until its last copy is removed, whatever step a compaction died at. Hidden
+``.tmp`` files are never read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PARQUET, JSONL, COMPACTING = ".parquet", ".jsonl", ".jsonl.compacting"
+
+
+@dataclass
+class Sources:
+    """One event type's files."""
+
+    key: str
+    parquet: list[Path] = field(default_factory=list)
+    jsonl: list[Path] = field(default_factory=list)  # open and being-compacted JSON lines
+
+
+def key_of(path: Path) -> tuple[str, str] | None:
+    """``(routing key, kind)`` of a lake file, or None for anything else (temporary files, strays)."""
+    name = path.name
+    if name.startswith("."):
+        return None
+    for kind in (COMPACTING, PARQUET, JSONL):
+        if name.endswith(kind):
+            return name[: -len(kind)], kind
+    return None
+
+
+def scan(events_dir: Path) -> dict[str, Sources]:
+    """Every event type's files, partitions in date order."""
+    found: dict[str, Sources] = {}
+    if not events_dir.is_dir():
+        return found
+    for path in sorted(events_dir.glob("date=*/*")):
+        parsed = key_of(path)
+        if parsed is None:
+            continue
+        key, kind = parsed
+        sources = found.setdefault(key, Sources(key))
+        (sources.parquet if kind == PARQUET else sources.jsonl).append(path)
+    return found
+
+
+def partition_date(path: Path) -> str:
+    """``2026-11-25`` of ``.../date=2026-11-25/...``."""
+    return path.parent.name.removeprefix("date=")

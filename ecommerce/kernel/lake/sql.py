@@ -1,0 +1,134 @@
+"""DuckDB over the lake: one deduplicated relation per event type (Parquet and JSON lines together), and
+a read-only query entry point for analysts (``ecommerce lake query``).
+
+Views (built from the files present when the connection opens)::
+
+    order_placed(event_id, occurred_at, date, source, order_id, user_id, total, currency, lines)
+
+one per event type, named after the event (``orders.OrderPlaced`` -> ``order_placed``; a name two modules
+share gets the module in front; when a type has several versions, each is ``<name>_v<n>`` and the bare
+name is the newest). The payload's fields are columns; nested ones (``lines``) are JSON text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ecommerce.kernel.lake.files import Sources, scan
+from ecommerce.kernel.lake.schema import Schemas, json_columns, literal, quote
+
+#: Columns every view has before the payload's fields.
+VIEW_ENVELOPE = ("event_id", "occurred_at", "date", "source")
+
+
+class LakeQueryError(Exception):
+    """A query that is not SQL, not read-only, or fails: one line for the user."""
+
+
+def _paths(paths: Iterable[Path]) -> str:
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+
+
+def relation(sources: Sources, schemas: Schemas) -> str:
+    """SQL of one event type's events, each once: Parquet files and JSON lines, deduplicated by id."""
+    columns = json_columns(schemas.get(sources.key))
+    parts = []
+    if sources.parquet:
+        parts.append(f"SELECT id, name, version, occurred_at, source, payload "
+                     f"FROM read_parquet({_paths(sources.parquet)}, union_by_name = true)")
+    if sources.jsonl:
+        spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in columns.items()) + "}"
+        parts.append(f"SELECT id, name, version, occurred_at, source, payload "
+                     f"FROM read_json({_paths(sources.jsonl)}, format = 'newline_delimited', "
+                     f"ignore_errors = true, columns = {spec}) WHERE id IS NOT NULL")  # torn tail: all NULL
+    if not parts:
+        raise ValueError(f"no files for {sources.key}")
+    union = " UNION ALL BY NAME ".join(parts)
+    return f"SELECT * FROM ({union}) QUALIFY row_number() OVER (PARTITION BY id ORDER BY occurred_at) = 1"
+
+
+def snake(name: str) -> str:
+    """``OrderStatusChanged`` -> ``order_status_changed``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def view_names(keys: Iterable[str]) -> dict[str, str]:
+    """A view name for every routing key (see the module's docstring for the rules)."""
+    parsed = []
+    for key in sorted(keys):
+        stem, _, version = key.rpartition(".v")
+        module, _, event = stem.partition(".")
+        parsed.append((key, module, snake(event or module), int(version) if version.isdigit() else 1))
+    modules_per_event: dict[str, set[str]] = {}
+    versions: dict[str, list[int]] = {}
+    for _, module, event, version in parsed:
+        modules_per_event.setdefault(event, set()).add(module)
+        versions.setdefault(f"{module}.{event}", []).append(version)
+    names: dict[str, str] = {}
+    for key, module, event, version in parsed:
+        base = event if len(modules_per_event[event]) == 1 else f"{snake(module)}_{event}"
+        mine = versions[f"{module}.{event}"]
+        names[key] = base if len(mine) == 1 else f"{base}_v{version}"
+        if len(mine) > 1 and version == max(mine):
+            names[f"{key}#latest"] = base
+    return names
+
+
+def _view(relation_sql: str, fields: Iterable[str] | None) -> str:
+    head = "id AS event_id, occurred_at, CAST(occurred_at AS DATE) AS date, source"
+    if fields is None:
+        return f"SELECT {head}, payload FROM ({relation_sql})"
+    picked = ", ".join(f"payload.{quote(f)} AS {quote(f)}" for f in fields if f not in VIEW_ENVELOPE)
+    return f"SELECT {head}{', ' + picked if picked else ''} FROM ({relation_sql})"
+
+
+def connect(events_dir: Path, schemas: Schemas, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per event type found in the lake."""
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    found = scan(events_dir)
+    names = view_names(found)
+    for key, sources in found.items():
+        known = schemas.get(key)
+        body = _view(relation(sources, schemas), list(known) if known else None)
+        con.execute(f"CREATE VIEW {quote(names[key])} AS {body}")
+        if f"{key}#latest" in names:
+            con.execute(f"CREATE VIEW {quote(names[key + '#latest'])} AS {body}")
+    return con
+
+
+def views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name").fetchall()]
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one read-only statement; :class:`LakeQueryError` (one line) for anything else or any failure.
+
+    Read-only is checked on the parsed statement, before anything runs: only ``SELECT``. ``COPY ... TO``,
+    ``CREATE``, ``ATTACH``, ``SET``, ``EXPLAIN ANALYZE`` (which would run its statement) are refused."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise LakeQueryError(_one_line(exc)) from None
+    if len(statements) != 1:
+        raise LakeQueryError(f"give exactly one statement (got {len(statements)})")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise LakeQueryError(f"only read-only queries (SELECT) are allowed, not {kind.name}")
+    try:
+        result = con.execute(sql)
+        rows = result.fetchall()
+    except duckdb.Error as exc:
+        raise LakeQueryError(_one_line(exc)) from None
+    return [d[0] for d in result.description or []], rows
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
