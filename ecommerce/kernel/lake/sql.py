@@ -59,11 +59,11 @@ def snake(name: str) -> str:
 
 def view_names(keys: Iterable[str]) -> dict[str, str]:
     """A view name for every routing key (see the module's docstring for the rules)."""
-    parsed = []
+    parsed: list[tuple[str, str, str, int]] = []
     for key in sorted(keys):
-        stem, _, version = key.rpartition(".v")
+        stem, _, number = key.rpartition(".v")
         module, _, event = stem.partition(".")
-        parsed.append((key, module, snake(event or module), int(version) if version.isdigit() else 1))
+        parsed.append((key, module, snake(event or module), int(number) if number.isdigit() else 1))
     modules_per_event: dict[str, set[str]] = {}
     versions: dict[str, list[int]] = {}
     for _, module, event, version in parsed:
