@@ -12,6 +12,7 @@ name is the newest). The payload's fields are columns; nested ones (``lines``) a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from ecommerce.kernel.events.lake import LakeRecord
 from ecommerce.kernel.lake.files import Sources, scan
 from ecommerce.kernel.lake.schema import Schemas, json_columns, literal, quote
 
@@ -87,12 +89,12 @@ def _view(relation_sql: str, fields: Iterable[str] | None) -> str:
     return f"SELECT {head}{', ' + picked if picked else ''} FROM ({relation_sql})"
 
 
-def connect(events_dir: Path, schemas: Schemas, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per event type found in the lake."""
+def connect(events_dir: Path, schemas: Schemas, *, keys: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per event type found in the lake (only ``keys`` when given)."""
     con = duckdb.connect(":memory:")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     found = scan(events_dir)
+    if keys is not None:
+        found = {key: found[key] for key in keys if key in found}
     names = view_names(found)
     for key, sources in found.items():
         known = schemas.get(key)
@@ -132,3 +134,27 @@ def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tup
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def read_records(events_dir: Path, schemas: Schemas, keys: Iterable[str]) -> list[LakeRecord]:
+    """Every event of ``keys`` (routing keys), each once, oldest first — as :class:`LakeRecord` objects,
+    for readers that fold in Python. Nested payload fields come back decoded, as they were written."""
+    found = scan(events_dir)
+    wanted = [key for key in keys if key in found]
+    if not wanted:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        union = " UNION ALL ".join(
+            f"SELECT id, name, version, occurred_at, source, to_json(payload)::VARCHAR AS payload "
+            f"FROM ({relation(found[key], schemas)})" for key in wanted)
+        rows = con.execute(f"SELECT * FROM ({union}) ORDER BY occurred_at, id").fetchall()
+    finally:
+        con.close()
+    return [LakeRecord(event_id, name, int(version), occurred_at, source, _payload(payload))
+            for event_id, name, version, occurred_at, source, payload in rows]
+
+
+def _payload(text: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(text)
+    return data
