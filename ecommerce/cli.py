@@ -1,4 +1,4 @@
-"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, up, demo, config.
+"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, up, demo, config, lake.
 
 A configuration mistake is one line on stderr and exit status 2 — never a traceback.
 """
@@ -417,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ecommerce.devtools.commands import add_commands
 
     add_commands(sub)  # `ecommerce adr ...`, `ecommerce diagrams`
+
+    from ecommerce.kernel.lake.commands import add_commands as add_lake_commands
+
+    add_lake_commands(sub)  # `ecommerce lake compact | query | views`
 
     from ecommerce.kernel.registry import discover
 

@@ -3,14 +3,14 @@
 For each day before today (UTC) and each event type with JSON lines in it:
 
 1. rename ``KEY.jsonl`` to ``KEY.jsonl.compacting`` (atomic): a late event the relay appends now starts a
-   fresh ``KEY.jsonl``, which the next run picks up; readers read both names meanwhile;
+   fresh ``KEY.jsonl``, which the next round picks up; readers read both names meanwhile;
 2. write the union of the day's existing ``KEY.parquet`` (if any) and those lines, each event once (by
    id), with DuckDB's Parquet writer, to a hidden ``.KEY.parquet.tmp``; ``fsync`` it;
 3. verify the file: as many rows as distinct ids in the sources, and no source id missing from it;
 4. ``rename`` it over ``KEY.parquet`` (atomic: a reader sees the old file or the new one, never half
-   of one) and ``fsync`` the directory;
+   of one) — all of the day's types — and ``fsync`` the directory once;
 5. remove the ``.compacting`` lines (unless they grew meanwhile: a writer that opened the file just before
-   the rename; then the next pass merges them again) and ``fsync`` the directory.
+   the rename; then the next round merges them again) and ``fsync`` the directory.
 
 Killed anywhere, the lake stays readable and complete: before 4 the old files are all there; between 4
 and 5 an event is in both the Parquet and the JSON lines, and readers dedupe by id. The next run finishes
@@ -36,7 +36,7 @@ from ecommerce.kernel.lake.schema import Schemas, literal
 from ecommerce.kernel.lake.sql import relation
 
 LOCK = ".compaction.lock"
-#: Passes over one event type's day before leaving the rest to the next run (a relay still appending).
+#: Rounds over one day before leaving the rest to the next run (a relay still appending to it).
 MAX_PASSES = 3
 
 
@@ -99,57 +99,75 @@ def compact(events_dir: Path, schemas: Schemas, today: datetime.date | None = No
             for day in closed_days(events_dir, today):
                 for stale in day.glob(".*.tmp"):
                     stale.unlink()
-                keys = sorted({parsed[0] for p in day.iterdir() if (parsed := key_of(p)) and parsed[1] != PARQUET})
-                for key in keys:
-                    for _ in range(MAX_PASSES):
-                        if not _pass(con, day, key, schemas, done):
-                            break
+                for _ in range(MAX_PASSES):
+                    if not _day(con, day, schemas, done):
+                        break
         finally:
             con.close()
     return done
 
 
-def _pass(con: duckdb.DuckDBPyConnection, day: Path, key: str, schemas: Schemas, done: Compacted) -> bool:
-    """One rename-write-verify-replace-remove round for one event type's day; False when nothing is left."""
-    target, lines, pending = day / f"{key}{PARQUET}", day / f"{key}{JSONL}", day / f"{key}{COMPACTING}"
-    if not pending.exists():
-        if not lines.exists():
-            return False
-        os.rename(lines, pending)
-        _fsync(day)
-    size = pending.stat().st_size
-    sources = Sources(key, parquet=[target] if target.exists() else [], jsonl=[pending])
-    tmp = day / f".{key}{PARQUET}.tmp"
-    source_sql = relation(sources, schemas)
+def _day(con: duckdb.DuckDBPyConnection, day: Path, schemas: Schemas, done: Compacted) -> bool:
+    """One rename-write-verify-replace-remove round over a day's event types, with one directory sync
+    per step for the whole day (not per file: a day of history holds a few files of every type).
+    False when the day has no JSON lines left."""
+    keys = sorted({parsed[0] for p in day.iterdir() if (parsed := key_of(p)) and parsed[1] != PARQUET})
+    if not keys:
+        return False
+    pending: dict[str, tuple[Path, int]] = {}
+    for key in keys:
+        lines, aside = day / f"{key}{JSONL}", day / f"{key}{COMPACTING}"
+        if not aside.exists():  # else: a run that died left it; compact it first, the new lines next round
+            os.rename(lines, aside)
+        pending[key] = aside, aside.stat().st_size
+    written: dict[str, Path] = {}
     try:
-        con.execute(f"COPY ({source_sql} ORDER BY occurred_at, id) TO {literal(str(tmp))} "
-                    f"(FORMAT parquet, COMPRESSION zstd)")
-        _fsync(tmp)
-        rows = _verify(con, source_sql, tmp, key)
+        for key, (aside, _) in pending.items():
+            written[key] = _write(con, day, key, aside, schemas, done)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
         raise
     crash_point("lake.compaction.before_replace")
-    os.replace(tmp, target)
+    for key, tmp in written.items():
+        os.replace(tmp, day / f"{key}{PARQUET}")
     _fsync(day)
-    done.files += 1
-    done.events += rows
-    if pending.stat().st_size != size:
-        return True  # a straggling append landed after we read: merge it again
     crash_point("lake.compaction.before_remove")
-    pending.unlink()
+    for aside, size in pending.values():
+        if aside.stat().st_size == size:  # else a straggling append landed after we read: next round
+            aside.unlink()
+            done.lines_removed += 1
     _fsync(day)
-    done.lines_removed += 1
     return True
 
 
-def _verify(con: duckdb.DuckDBPyConnection, source_sql: str, tmp: Path, key: str) -> int:
+def _write(con: duckdb.DuckDBPyConnection, day: Path, key: str, aside: Path, schemas: Schemas,
+           done: Compacted) -> Path:
+    """The day's new Parquet file for ``key`` under a temporary name, synced and verified."""
+    target = day / f"{key}{PARQUET}"
+    sources = Sources(key, parquet=[target] if target.exists() else [], jsonl=[aside])
+    tmp = day / f".{key}{PARQUET}.tmp"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE source AS {relation(sources, schemas)}")
+        con.execute(f"COPY (SELECT * FROM source ORDER BY occurred_at, id) TO {literal(str(tmp))} "
+                    f"(FORMAT parquet, COMPRESSION zstd)")
+        _fsync(tmp)
+        rows = _verify(con, tmp, key)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    done.files += 1
+    done.events += rows
+    return tmp
+
+
+def _verify(con: duckdb.DuckDBPyConnection, tmp: Path, key: str) -> int:
     """Rows of ``tmp``; raises unless it holds each source event exactly once."""
     written = f"read_parquet({literal(str(tmp))})"
     row = con.execute(
         f"SELECT (SELECT count(*) FROM {written}), (SELECT count(DISTINCT id) FROM {written}), "
-        f"(SELECT count(*) FROM ({source_sql})), "
-        f"(SELECT count(*) FROM ({source_sql}) s WHERE s.id NOT IN (SELECT id FROM {written}))"
+        f"(SELECT count(*) FROM source), "
+        f"(SELECT count(*) FROM source s WHERE s.id NOT IN (SELECT id FROM {written}))"
     ).fetchone()
     assert row is not None
     rows, distinct, expected, missing = (int(v) for v in row)
