@@ -36,18 +36,20 @@ def _paths(paths: Iterable[Path]) -> str:
     return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
 
 
-def relation(sources: Sources, schemas: Schemas) -> str:
-    """SQL of one event type's events, each once: Parquet files and JSON lines, deduplicated by id."""
+def relation(sources: Sources, schemas: Schemas, *, filename: bool = False) -> str:
+    """SQL of one event type's events, each once: Parquet files and JSON lines, deduplicated by id
+    (with the file each came from, when ``filename``)."""
     columns = json_columns(schemas.get(sources.key))
+    wanted = "id, name, version, occurred_at, source, payload" + (", filename" if filename else "")
     parts = []
     if sources.parquet:
-        parts.append(f"SELECT id, name, version, occurred_at, source, payload "
-                     f"FROM read_parquet({_paths(sources.parquet)}, union_by_name = true)")
+        parts.append(f"SELECT {wanted} FROM read_parquet({_paths(sources.parquet)}, union_by_name = true, "
+                     f"hive_partitioning = false, filename = true)")
     if sources.jsonl:
         spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in columns.items()) + "}"
-        parts.append(f"SELECT id, name, version, occurred_at, source, payload "
-                     f"FROM read_json({_paths(sources.jsonl)}, format = 'newline_delimited', "
-                     f"ignore_errors = true, columns = {spec}) WHERE id IS NOT NULL")  # torn tail: all NULL
+        parts.append(f"SELECT {wanted} FROM read_json({_paths(sources.jsonl)}, format = 'newline_delimited', "
+                     f"ignore_errors = true, filename = true, columns = {spec}) "
+                     f"WHERE id IS NOT NULL")  # a torn tail reads as a row of NULLs
     if not parts:
         raise ValueError(f"no files for {sources.key}")
     union = " UNION ALL BY NAME ".join(parts)
