@@ -43,12 +43,12 @@ def relation(sources: Sources, schemas: Schemas, *, filename: bool = False) -> s
     wanted = "id, name, version, occurred_at, source, payload" + (", filename" if filename else "")
     parts = []
     if sources.parquet:
-        parts.append(f"SELECT {wanted} FROM read_parquet({_paths(sources.parquet)}, union_by_name = true, "
-                     f"hive_partitioning = false, filename = true)")
+        parts.append(f"SELECT {wanted} FROM read_parquet({_paths(sources.parquet)}, hive_partitioning = false"
+                     f"{', filename = true' if filename else ''})")
     if sources.jsonl:
         spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in columns.items()) + "}"
         parts.append(f"SELECT {wanted} FROM read_json({_paths(sources.jsonl)}, format = 'newline_delimited', "
-                     f"ignore_errors = true, filename = true, columns = {spec}) "
+                     f"ignore_errors = true{', filename = true' if filename else ''}, columns = {spec}) "
                      f"WHERE id IS NOT NULL")  # a torn tail reads as a row of NULLs
     if not parts:
         raise ValueError(f"no files for {sources.key}")
