@@ -118,6 +118,7 @@ def compact(events_dir: Path, schemas: Schemas, today: datetime.date | None = No
                     _compact_key(con, events_dir, key, paths, schemas, done)
         finally:
             con.close()
+        shutil.rmtree(events_dir / STAGING, ignore_errors=True)
     return done
 
 
