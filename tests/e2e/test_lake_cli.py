@@ -96,3 +96,16 @@ def test_a_compaction_killed_half_way_leaves_the_lake_readable_and_complete(tmp_
     events = tmp_path / "data" / "lake" / "events"
     assert sorted(p.name for p in events.glob("date=*/*")) == ["orders.OrderPlaced.v1.parquet"] * 3
     assert not (events / ".staging").exists()
+
+
+def test_with_catalog_joins_the_events_to_the_catalogs_products(tmp_path: Path) -> None:
+    fill(tmp_path)
+    assert ecommerce(tmp_path, "seed", "--module", "catalog", "--quiet").returncode == 0
+    top = ecommerce(tmp_path, "lake", "query", "--with-catalog",
+                    "SELECT p.category, count(*) AS orders FROM order_placed o, "
+                    "unnest(from_json(o.lines, '[{\"product_id\": \"BIGINT\"}]')) AS t(l) "
+                    "JOIN products p ON p.product_id = l.product_id GROUP BY p.category ORDER BY orders DESC")
+    assert top.returncode == 0, top.stderr
+    lines = top.stdout.splitlines()
+    assert lines[0].split() == ["category", "orders"] and lines[-1].startswith("(") and lines[-1].endswith(")")
+    assert sum(int(line.split()[-1]) for line in lines[2:-1]) == ORDERS  # every line's product is in the catalog

@@ -10,7 +10,7 @@ import argparse
 import datetime
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ecommerce.kernel.lake.compaction import CompactionError, compact
@@ -20,6 +20,10 @@ from ecommerce.kernel.module import Module
 from ecommerce.kernel.settings import Settings
 
 EXIT_ERROR = 2
+#: Reference tables for ``lake query --with-catalog``: name -> (columns, rows), given by the application
+#: (the kernel knows no module; ``ecommerce.cli`` reads the catalog's facade).
+#: Columns are (name, DuckDB type) pairs.
+Reference = Callable[[Settings], dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]]
 #: ``lake query`` prints at most this many rows (an analyst's first look, not an export).
 MAX_ROWS = 1000
 
@@ -60,9 +64,12 @@ def cmd_compact(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_query(args: argparse.Namespace, settings: Settings, reference: Reference | None = None) -> int:
     con = connect(settings.lake_dir / "events", installed_schemas())
     try:
+        if args.with_catalog and reference is not None:
+            for name, (typed, data) in reference(settings).items():
+                _load_table(con, name, typed, data)
         columns, rows = query(con, args.sql)
     except LakeQueryError as exc:
         print(f"ecommerce lake query: {exc}", file=sys.stderr)
@@ -73,6 +80,13 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     more = f", the first {MAX_ROWS} shown" if len(rows) > MAX_ROWS else ""
     print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{more})")
     return 0
+
+
+def _load_table(con: Any, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+    """A small in-memory table (reference data) next to the lake's views."""
+    con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+    if rows:
+        con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
 def cmd_views(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,7 +104,8 @@ def cmd_views(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+def add_commands(sub: argparse._SubParsersAction[Any], reference: Reference | None = None) -> None:
+    """``ecommerce lake ...``; ``reference`` supplies the tables of ``query --with-catalog``."""
     group = sub.add_parser("lake", help="the data lake: compact closed days to Parquet, query it with SQL")
     actions = group.add_subparsers(dest="lake_command", required=True)
     job = actions.add_parser("compact", help="turn closed days' JSON lines into Parquet (safe to rerun)")
@@ -99,6 +114,9 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     job.set_defaults(handler=cmd_compact)
     ask = actions.add_parser("query", help="a read-only SQL query over the lake's views (DuckDB)")
     ask.add_argument("sql", help='e.g. "SELECT date, sum(total) FROM order_placed GROUP BY date ORDER BY date"')
-    ask.set_defaults(handler=cmd_query)
+    ask.add_argument("--with-catalog", action="store_true",
+                     help="also a `products` table (product_id, name, category_id, category, brand, price, currency) "
+                          "of the catalog's live products, to join with the events")
+    ask.set_defaults(handler=lambda args, settings: cmd_query(args, settings, reference))
     show = actions.add_parser("views", help="the views `lake query` offers, with their columns")
     show.set_defaults(handler=cmd_views)
