@@ -141,12 +141,13 @@ def _compact_key(con: duckdb.DuckDBPyConnection, events_dir: Path, key: str, pat
     aside = _set_aside(paths)
     days = sorted({p.parent for p in aside})
     existing = [day / f"{key}{PARQUET}" for day in days if (day / f"{key}{PARQUET}").exists()]
+    lines = [events_dir / "date=*" / f"{key}{COMPACTING}"]  # exactly what was set aside: closed days only
     staging = events_dir / STAGING / key
     staging.parent.mkdir(exist_ok=True)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE source AS SELECT *, "
                     f"regexp_extract(filename, 'date=([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})', 1) AS date "
-                    f"FROM ({relation(Sources(key, existing, list(aside)), schemas, filename=True)})")
+                    f"FROM ({relation(Sources(key, existing, lines), schemas, filename=True)})")
         con.execute(f"COPY (SELECT id, name, version, occurred_at, source, payload, date FROM source "
                     f"ORDER BY date, occurred_at, id) TO {literal(str(staging))} "
                     f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE)")

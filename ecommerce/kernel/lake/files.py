@@ -23,7 +23,8 @@ PARQUET, JSONL, COMPACTING = ".parquet", ".jsonl", ".jsonl.compacting"
 
 @dataclass
 class Sources:
-    """One event type's files."""
+    """One event type's files: paths or glob patterns (DuckDB expands a pattern far faster than it
+    binds a list of hundreds of paths — two years of days are 730 files per type)."""
 
     key: str
     parquet: list[Path] = field(default_factory=list)
@@ -42,17 +43,19 @@ def key_of(path: Path) -> tuple[str, str] | None:
 
 
 def scan(events_dir: Path) -> dict[str, Sources]:
-    """Every event type's files, partitions in date order."""
-    found: dict[str, Sources] = {}
+    """Every event type's files, as one glob pattern per kind that has files (``date=*/KEY.parquet``...)."""
+    kinds: dict[str, set[str]] = {}
     if not events_dir.is_dir():
-        return found
-    for path in sorted(events_dir.glob("date=*/*")):
+        return {}
+    for path in events_dir.glob("date=*/*"):
         parsed = key_of(path)
-        if parsed is None:
-            continue
-        key, kind = parsed
-        sources = found.setdefault(key, Sources(key))
-        (sources.parquet if kind == PARQUET else sources.jsonl).append(path)
+        if parsed is not None:
+            kinds.setdefault(parsed[0], set()).add(parsed[1])
+    found: dict[str, Sources] = {}
+    for key, present in sorted(kinds.items()):
+        pattern = {kind: events_dir / "date=*" / f"{key}{kind}" for kind in present}
+        found[key] = Sources(key, [pattern[PARQUET]] if PARQUET in present else [],
+                             [pattern[k] for k in (JSONL, COMPACTING) if k in present])
     return found
 
 

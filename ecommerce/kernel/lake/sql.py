@@ -52,8 +52,9 @@ def relation(sources: Sources, schemas: Schemas, *, filename: bool = False) -> s
                      f"WHERE id IS NOT NULL")  # a torn tail reads as a row of NULLs
     if not parts:
         raise ValueError(f"no files for {sources.key}")
-    union = " UNION ALL BY NAME ".join(parts)
-    return f"SELECT * FROM ({union}) QUALIFY row_number() OVER (PARTITION BY id ORDER BY occurred_at) = 1"
+    union = " UNION ALL ".join(parts)
+    others = ", ".join(f"any_value({c}) AS {c}" for c in wanted.split(", ")[1:])
+    return f"SELECT id, {others} FROM ({union}) GROUP BY id"  # copies of one event are the same line
 
 
 def snake(name: str) -> str:

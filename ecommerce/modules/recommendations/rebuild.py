@@ -73,21 +73,27 @@ def _folded(lake: EventLake, progress: Callable[[int], None] | None,
                           for table, found in rows.items()}
 
 
+def compute(lake: EventLake, engine: str = "duckdb", progress: Callable[[int], None] | None = None,
+            total: Callable[[int], None] | None = None) -> tuple[int, Tables]:
+    """(distinct order events, the model's rows) from the lake, by ``engine``; loads nothing."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown rebuild engine {engine!r} (one of {', '.join(ENGINES)})")
+    if engine == "fold":
+        return _folded(lake, progress, total)
+    events, tables = lake_sql.model_tables(lake.events_dir)
+    if total:
+        total(events)
+    if progress:
+        progress(events)
+    return events, tables
+
+
 def rebuild(lake: EventLake, progress: Callable[[int], None] | None = None,
             total: Callable[[int], None] | None = None, engine: str = "duckdb") -> Rebuilt:
     """Truncate the model and reload it from every order event of the log."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown rebuild engine {engine!r} (one of {', '.join(ENGINES)})")
     with database.atomic():
         _lock_model()
-        if engine == "fold":
-            events, tables = _folded(lake, progress, total)
-        else:
-            events, tables = lake_sql.model_tables(lake.events_dir)
-            if total:
-                total(events)
-            if progress:
-                progress(events)
+        events, tables = compute(lake, engine, progress, total)
         for model in reversed(MODEL_TABLES):
             model.delete().execute()
         for name, model in TABLES.items():
