@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecommerce.kernel.module import Module
+from ecommerce.kernel.module import Job, Module
+from ecommerce.modules.recommendations import compaction
 from ecommerce.modules.recommendations.models import MODELS, database, events
 from ecommerce.modules.recommendations.reactions import SUBSCRIPTIONS
 
@@ -31,4 +32,6 @@ module = Module(
     subscriptions=SUBSCRIPTIONS,
     requires=("catalog", "orders"),
     cli=_cli,
+    jobs=[Job("compact-lake", compaction.EVERY, compaction.compact_closed_days)],
+    setup=compaction.bind,
 )
