@@ -13,7 +13,7 @@ import pytest
 
 from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.lake import LakeQueryError, compact, connect, query, schemas_of
-from ecommerce.kernel.lake.compaction import STAGING
+from ecommerce.kernel.lake.compaction import STAGING, CompactionError
 from ecommerce.kernel.lake.sql import read_records
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 
@@ -161,3 +161,14 @@ def test_queries_are_read_only_and_errors_are_one_line(tmp_path: Path, sql: str,
     assert says in str(caught.value) and "\n" not in str(caught.value)
     assert query(con, "SELECT count(*) FROM order_placed")[1] == [(1,)]  # the views are all still there
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_line_that_does_not_fit_the_schema_stops_the_compaction_and_keeps_the_lines(tmp_path: Path) -> None:
+    lake = EventLake(tmp_path)
+    lake.append(placed(1))
+    odd = placed(2)
+    lake.append(LakeRecord(odd.event_id, odd.name, 1, odd.occurred_at, "orders", {**odd.payload, "total": "lots"}))
+    with pytest.raises(CompactionError, match="1 line"):
+        compact(lake.events_dir, SCHEMAS, today=TODAY)
+    assert files(lake) == ["date=2026-11-24/orders.OrderPlaced.v1.jsonl.compacting"]  # nothing lost, nothing half
+    assert not (lake.events_dir / STAGING).exists() or not any((lake.events_dir / STAGING).rglob("*.parquet"))

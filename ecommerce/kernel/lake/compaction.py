@@ -37,7 +37,7 @@ import duckdb
 
 from ecommerce.kernel.faults import crash_point
 from ecommerce.kernel.lake.files import COMPACTING, PARQUET, Sources, key_of, partition_date
-from ecommerce.kernel.lake.schema import Schemas, literal
+from ecommerce.kernel.lake.schema import Schemas, literal, quote
 from ecommerce.kernel.lake.sql import relation
 
 LOCK = ".compaction.lock"
@@ -152,7 +152,7 @@ def _compact_key(con: duckdb.DuckDBPyConnection, events_dir: Path, key: str, pat
                     f"ORDER BY date, occurred_at, id) TO {literal(str(staging))} "
                     f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE)")
         staged = {day: _one_file(staging / day.name) for day in days}
-        rows = _verify(con, staging, key)
+        rows = _verify(con, staging, key, lines[0], schemas)
         _fsync_all(staged.values())
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -179,9 +179,22 @@ def _one_file(partition: Path) -> Path:
     return files[0]
 
 
-def _verify(con: duckdb.DuckDBPyConnection, staging: Path, key: str) -> int:
-    """Rows written; raises unless each day's file holds each of that day's source events exactly once."""
+def _verify(con: duckdb.DuckDBPyConnection, staging: Path, key: str, lines: Path, schemas: Schemas) -> int:
+    """Rows written; raises unless each day's file holds each of that day's source events exactly once,
+    and every whole JSON line's id and typed payload values made it: read again with no schema but the
+    id and the raw payload, a line whose value does not fit its column (DuckDB reads it as NULL) stops
+    the compaction instead of being lost with the JSON lines."""
     written = f"read_parquet({literal(str(staging / '*' / '*.parquet'))}, hive_partitioning = true)"
+    typed = [name for name, kind in (schemas.get(key) or {}).items() if kind != "JSON"]
+    lost = " OR ".join(
+        f"(json_type(j.payload, {literal('$.' + name)}) NOT IN ('NULL') AND w.payload.{quote(name)} IS NULL)"
+        for name in typed) or "FALSE"
+    loose = con.execute(
+        f"SELECT count(*) FROM read_json({literal(str(lines))}, format = 'newline_delimited', "
+        f"ignore_errors = true, columns = {{'id': 'VARCHAR', 'payload': 'JSON'}}) j "
+        f"LEFT JOIN {written} w USING (id) WHERE j.id IS NOT NULL AND (w.id IS NULL OR {lost})").fetchone()
+    if loose and loose[0]:
+        raise CompactionError(f"{key}: {loose[0]} line(s) do not fit the event's schema; the JSON lines were kept")
     wrong = con.execute(
         f"WITH got AS (SELECT CAST(date AS VARCHAR) AS date, count(*) AS n, count(DISTINCT id) AS ids "
         f"             FROM {written} GROUP BY 1), "
