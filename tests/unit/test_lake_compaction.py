@@ -14,6 +14,7 @@ import pytest
 from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.lake import LakeQueryError, compact, connect, query, schemas_of
 from ecommerce.kernel.lake.compaction import STAGING, CompactionError
+from ecommerce.kernel.lake.files import lock
 from ecommerce.kernel.lake.sql import read_records
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 
@@ -172,3 +173,14 @@ def test_a_line_that_does_not_fit_the_schema_stops_the_compaction_and_keeps_the_
         compact(lake.events_dir, SCHEMAS, today=TODAY)
     assert files(lake) == ["date=2026-11-24/orders.OrderPlaced.v1.jsonl.compacting"]  # nothing lost, nothing half
     assert not (lake.events_dir / STAGING).exists() or not any((lake.events_dir / STAGING).rglob("*.parquet"))
+
+
+def test_no_compaction_while_a_reader_needs_every_event(tmp_path: Path) -> None:
+    """DuckDB expands each glob when the query runs; a compaction moving files between two expansions
+    could hide an event from that query, so readers hold the lock shared and compaction waits its turn."""
+    lake = EventLake(tmp_path)
+    history(lake)
+    with lock(lake.events_dir, exclusive=False):
+        busy = compact(lake.events_dir, SCHEMAS, today=TODAY)
+        assert busy.busy and busy.files == 0 and not any(lake.events_dir.glob("date=*/*.parquet"))
+    assert compact(lake.events_dir, SCHEMAS, today=TODAY).files == 3

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ecommerce.kernel.lake.compaction import CompactionError, compact
+from ecommerce.kernel.lake.files import lock
 from ecommerce.kernel.lake.schema import Schemas, schemas_of
 from ecommerce.kernel.lake.sql import LakeQueryError, connect, query
 from ecommerce.kernel.module import Module
@@ -56,7 +57,7 @@ def cmd_compact(args: argparse.Namespace, settings: Settings) -> int:
         print(f"ecommerce lake compact: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if done.busy:
-        print("another compaction is running on this lake; nothing done")
+        print("the lake is busy (another compaction, or a rebuild or query reading it); nothing done")
         return 0
     seconds = time.perf_counter() - started
     print(f"compacted {done.events} event(s) into {done.files} Parquet file(s), removed {done.lines_removed} "
@@ -65,6 +66,11 @@ def cmd_compact(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings, reference: Reference | None = None) -> int:
+    with lock(settings.lake_dir / "events", exclusive=False):  # no compaction while we read
+        return _query(args, settings, reference)
+
+
+def _query(args: argparse.Namespace, settings: Settings, reference: Reference | None) -> int:
     con = connect(settings.lake_dir / "events", installed_schemas())
     try:
         if args.with_catalog and reference is not None:

@@ -16,7 +16,8 @@ For the days before today (UTC) that still have JSON lines, event type by event 
 Killed anywhere, the lake stays readable and complete: before 4 the old files are all there; between 4
 and 5 an event is in both the Parquet and the JSON lines, and readers dedupe by id. The next run finishes
 the job (leftover ``.compacting`` files are compacted first; a stale staging directory is deleted).
-Running it again with nothing new changes nothing. One compaction at a time per lake (an ``flock``).
+Running it again with nothing new changes nothing. One compaction at a time per lake, and none while a
+reader that needs every event (a rebuild, a query) is reading (an ``flock``, ``files.lock``).
 Why one write per event type for all days, not one per file: two years of seeded history are 2 500 small
 files, and DuckDB's fixed cost per statement (tens of milliseconds) would dominate.
 """
@@ -24,23 +25,20 @@ files, and DuckDB's fixed cost per statement (tens of milliseconds) would domina
 from __future__ import annotations
 
 import datetime
-import fcntl
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ecommerce.kernel.faults import crash_point
-from ecommerce.kernel.lake.files import COMPACTING, PARQUET, Sources, key_of, partition_date
+from ecommerce.kernel.lake.files import COMPACTING, PARQUET, Sources, key_of, lock, partition_date
 from ecommerce.kernel.lake.schema import Schemas, literal, quote
 from ecommerce.kernel.lake.sql import relation
 
-LOCK = ".compaction.lock"
 STAGING = ".staging"
 #: Rounds before leaving the rest to the next run (a relay still appending to a closed day).
 MAX_ROUNDS = 3
@@ -57,7 +55,7 @@ class Compacted:
     files: int = 0  # Parquet files written
     events: int = 0  # rows in the files written
     lines_removed: int = 0  # JSON-lines files removed after verification
-    busy: bool = False  # another compaction holds the lock: nothing done
+    busy: bool = False  # another compaction or a reader holds the lock: nothing done
 
 
 def _fsync(path: Path) -> None:
@@ -71,20 +69,6 @@ def _fsync(path: Path) -> None:
 def _fsync_all(paths: Iterable[Path]) -> None:
     with ThreadPoolExecutor(SYNCERS) as pool:
         list(pool.map(_fsync, paths))
-
-
-@contextmanager
-def _exclusive(events_dir: Path) -> Iterator[bool]:
-    fd = os.open(events_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
 
 
 def pending_lines(events_dir: Path, today: datetime.date) -> dict[str, list[Path]]:
@@ -103,7 +87,7 @@ def compact(events_dir: Path, schemas: Schemas, today: datetime.date | None = No
     if not events_dir.is_dir():
         return done
     today = today or datetime.datetime.now(datetime.UTC).date()
-    with _exclusive(events_dir) as mine:
+    with lock(events_dir, exclusive=True) as mine:
         if not mine:
             done.busy = True
             return done

@@ -15,10 +15,37 @@ the moment it is appended until its last copy is removed, whatever step a compac
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PARQUET, JSONL, COMPACTING = ".parquet", ".jsonl", ".jsonl.compacting"
+#: Compaction holds it exclusively; readers that need every event (a rebuild, a query) hold it shared.
+LOCK = ".compaction.lock"
+
+
+@contextmanager
+def lock(events_dir: Path, *, exclusive: bool) -> Iterator[bool]:
+    """The lake's compaction lock. Why readers take it too: DuckDB expands each glob when the query runs,
+    one after the other, so a compaction renaming and removing files between two expansions could hide
+    an event from that one query. Shared waits for a running compaction; exclusive does not wait and
+    yields False when anyone holds the lock. (Appends by the relay never take it.)"""
+    if not events_dir.is_dir():
+        yield True
+        return
+    fd = os.open(events_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 @dataclass

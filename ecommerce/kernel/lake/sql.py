@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from ecommerce.kernel.events.lake import LakeRecord
-from ecommerce.kernel.lake.files import Sources, scan
+from ecommerce.kernel.lake.files import Sources, lock, scan
 from ecommerce.kernel.lake.schema import Schemas, json_columns, literal, quote
 
 #: Columns every view has before the payload's fields.
@@ -142,6 +142,11 @@ def _one_line(exc: BaseException) -> str:
 def read_records(events_dir: Path, schemas: Schemas, keys: Iterable[str]) -> list[LakeRecord]:
     """Every event of ``keys`` (routing keys), each once, oldest first — as :class:`LakeRecord` objects,
     for readers that fold in Python. Nested payload fields come back decoded, as they were written."""
+    with lock(events_dir, exclusive=False):
+        return _read_records(events_dir, schemas, keys)
+
+
+def _read_records(events_dir: Path, schemas: Schemas, keys: Iterable[str]) -> list[LakeRecord]:
     found = scan(events_dir)
     wanted = [key for key in keys if key in found]
     if not wanted:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ecommerce.kernel.lake.files import lock
 from ecommerce.kernel.lake.schema import literal, schemas_of
 from ecommerce.kernel.lake.sql import connect
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
@@ -78,7 +79,12 @@ QUERIES = {
 
 
 def model_tables(events_dir: Path) -> tuple[int, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
-    """(distinct order events, {table: (columns, rows)}) computed from the lake."""
+    """(distinct order events, {table: (columns, rows)}) computed from the lake (no compaction meanwhile)."""
+    with lock(events_dir, exclusive=False):
+        return _compute(events_dir)
+
+
+def _compute(events_dir: Path) -> tuple[int, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
     con = connect(events_dir, SCHEMAS, keys=list(SCHEMAS))
     try:
         for key, view in ((OrderPlaced.key(), "order_placed"), (OrderStatusChanged.key(), "order_status_changed")):
