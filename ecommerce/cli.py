@@ -1,4 +1,4 @@
-"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, up, demo, config.
+"""The ``ecommerce`` command: serve, migrate, seed, modules, events, layout, gateway, up, demo, config, lake.
 
 A configuration mistake is one line on stderr and exit status 2 — never a traceback.
 """
@@ -353,6 +353,29 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run(args.url, f"http://{settings.host}:{settings.port}", wait=args.wait)
 
 
+def _catalog_products(settings: Settings) -> dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]:
+    """``lake query --with-catalog``: the catalog's live products, the reference data events do not carry
+    (an order line has a product id, not its category)."""
+    from ecommerce.modules.catalog import api as catalog
+
+    def read() -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        after = 0
+        while page := catalog.documents(None, after=after, limit=500):
+            rows += [(d.product_id, d.name, d.category_id, d.category, d.brand, d.price, d.currency) for d in page]
+            after = page[-1].product_id
+        return rows
+
+    kernel = _kernel(settings)
+    try:
+        rows = kernel.runner.call(read)
+    finally:
+        kernel.close()
+    columns = [("product_id", "BIGINT"), ("name", "VARCHAR"), ("category_id", "BIGINT"), ("category", "VARCHAR"),
+               ("brand", "VARCHAR"), ("price", "BIGINT"), ("currency", "VARCHAR")]
+    return {"products": (columns, rows)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecommerce", description="Reference e-commerce modular monolith.")
     parser.add_argument("--version", action="version", version=f"ecommerce {__version__}")
@@ -434,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ecommerce.devtools.commands import add_commands
 
     add_commands(sub)  # `ecommerce adr ...`, `ecommerce diagrams`
+
+    from ecommerce.kernel.lake.commands import add_commands as add_lake_commands
+
+    add_lake_commands(sub, _catalog_products)  # `ecommerce lake compact | query | views`
 
     from ecommerce.kernel.registry import discover
 

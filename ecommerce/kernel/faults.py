@@ -26,6 +26,10 @@ POINTS = {
     "checkout.after_order_commit": "the order is committed; the client has not been answered",
     "relay.after_publish": "the broker confirmed a batch of events; the outbox rows are not marked delivered",
     "consumer.after_commit": "a module's inbox transaction committed a batch of messages; none is acked",
+    "lake.compaction.before_replace": "a verified Parquet file is written and synced under a temporary name; "
+                                      "the day's JSON lines are renamed aside, not removed",
+    "lake.compaction.before_remove": "the Parquet file replaced the old one; the JSON lines it holds are "
+                                     "still there too",
 }
 
 

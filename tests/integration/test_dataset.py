@@ -8,8 +8,12 @@ from peewee import fn
 
 from ecommerce.devtools.dataset import PASSWORD, generate
 from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.lake import connect, query
+from ecommerce.kernel.lake.commands import installed_schemas
 from ecommerce.modules.catalog.models import Inventory, Product, Reservation, ReservationLine
 from ecommerce.modules.orders.models import Order, OrderItem
+from ecommerce.modules.recommendations import api as recommendations
+from ecommerce.modules.recommendations.models import Sales
 from ecommerce.modules.search.models import SearchDocument
 from ecommerce.modules.users import api as users
 from ecommerce.modules.users.models import Address, User
@@ -72,3 +76,34 @@ def test_same_scale_same_rows(tmp_path: Path) -> None:
             kernel.close()
 
     assert orders("first") == orders("second")
+
+
+def test_the_generated_orders_feed_the_lake_and_the_recommendations(kernel: Kernel) -> None:
+    """``seed --scale`` writes the events its orders would have published into the lake: a rebuild then
+    counts exactly the orders the orders module holds as paid and not taken back."""
+    generate(kernel, 1, progress=False, reindex=False)
+    assert kernel.lake is not None
+    done = kernel.runner.call(recommendations.rebuild, kernel.lake)
+    counted = ("paid", "fulfilled", "shipped", "delivered")  # refunded, cancelled, expired never count
+
+    def books() -> tuple[dict[int, tuple[int, int]], int]:
+        sales = (OrderItem.select(OrderItem.product_id, fn.COUNT(fn.DISTINCT(OrderItem.order_id)),
+                                  fn.SUM(OrderItem.quantity))
+                 .join(Order).where(Order.order_status.in_(counted)).group_by(OrderItem.product_id).tuples())
+        return {p: (n, units) for p, n, units in sales}, Order.select().count()
+
+    expected, orders = kernel.call(books)
+    got = kernel.call(lambda: {p: (n, units) for p, n, units in Sales.select(
+        Sales.product_id, Sales.orders, Sales.units).tuples()})
+    assert got == expected and done.products == len(expected) and orders == 10_000
+    statuses = kernel.call(lambda: dict(Order.select(Order.order_status, fn.COUNT(Order.id))
+                                        .group_by(Order.order_status).tuples()))
+    con = connect(kernel.lake.events_dir, installed_schemas())
+    try:
+        placed = query(con, "SELECT count(*), count(DISTINCT order_id) FROM order_placed")[1]
+        refunds = query(con, "SELECT count(*) FROM payment_refunded WHERE fully_refunded")[1]
+        paid = query(con, "SELECT count(*) FROM order_status_changed WHERE to_status = 'paid'")[1]
+    finally:
+        con.close()
+    assert placed == [(10_000, 10_000)] and refunds == [(statuses["refunded"],)]
+    assert paid == [(sum(statuses[s] for s in (*counted, "refunded")),)]

@@ -1,9 +1,6 @@
-"""The fastest load path each database offers, behind one ``write(table, columns, rows)``.
-
-- PostgreSQL: ``COPY table (columns) FROM STDIN`` (CSV) through psycopg2's ``copy_expert`` — one round
-  trip per chunk, no per-row parsing or planning;
-- SQLite: ``executemany`` of one prepared ``INSERT`` inside the caller's transaction, with
-  ``synchronous=OFF`` while loading (a crash mid-load loses only the half-generated dataset).
+"""The fastest load path each database offers (``ecommerce.kernel.bulk.copy_rows``: ``COPY`` on PostgreSQL,
+``executemany`` on SQLite), in chunked transactions; on SQLite with ``synchronous=OFF`` while loading (a
+crash mid-load loses only the half-generated dataset).
 
 Rows carry explicit ids (orders point at users, items at orders...), so PostgreSQL's sequences are moved
 past them afterwards (``fix_sequence``).
@@ -11,17 +8,14 @@ past them afterwards (``fix_sequence``).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from peewee import Database
 
+from ecommerce.kernel.bulk import copy_rows
 from ecommerce.kernel.database import is_postgres
-
-NULL = r"\N"
 
 
 class BulkWriter:
@@ -45,18 +39,7 @@ class BulkWriter:
     def write(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        names = ", ".join(f'"{c}"' for c in columns)
-        if self.postgres:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            for row in rows:
-                writer.writerow([NULL if value is None else value for value in row])
-            buffer.seek(0)
-            cursor = self.db.cursor()
-            cursor.copy_expert(f"COPY \"{table}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer)
-        else:
-            marks = ", ".join("?" for _ in columns)
-            self.db.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        copy_rows(self.db, table, columns, rows)
 
     def load(self, *tables: tuple[str, Sequence[str], Sequence[Sequence[Any]]]) -> None:
         """Several tables' rows in one transaction (a chunk of parents and their children)."""

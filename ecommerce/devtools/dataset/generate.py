@@ -11,7 +11,9 @@ so the data is consistent across modules the way the running system would have m
   implies (held while unpaid, committed once paid, released when cancelled or expired; a refunded order
   was refunded after fulfilment, so its units left and stay committed); ``inventory.reserved`` is exactly
   what the held reservations hold;
-- the search index rebuilt from the catalog at the end.
+- the search index rebuilt from the catalog at the end;
+- the events those orders would have published, written straight into the data lake's JSON lines
+  (``events.py``; unless the lake is off), so a recommendations rebuild and the lake's queries see them.
 
 Same scale, same rows (seeded random, fixed anchor date). The generator refuses to run twice on the same
 database (``ecommerce seed --scale N`` is idempotent); start from an empty database to change scale.
@@ -32,8 +34,10 @@ from tqdm import tqdm
 
 from ecommerce.devtools.dataset import vocabulary as words
 from ecommerce.devtools.dataset.bulk import BulkWriter
+from ecommerce.devtools.dataset.events import order_events
 from ecommerce.devtools.dataset.sizes import ANCHOR, MONTHS_OF_ORDERS, SEED, Sizes
 from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.security.passwords import PasswordHasher
 from ecommerce.modules.catalog.models import Brand, Category, Location, Warehouse
 from ecommerce.modules.catalog.rules import slugify
@@ -111,7 +115,7 @@ def generate(kernel: Kernel, scale: int, *, progress: bool = True, reindex: bool
     orders = BulkWriter(kernel.databases.get("orders"))
     customers = _users(users, sizes, rng, report, bar)
     products = _catalog(catalog, sizes, rng, report, bar)
-    _orders(orders, catalog, sizes, rng, customers, products, report, bar)
+    _orders(orders, catalog, sizes, rng, customers, products, report, bar, kernel.lake)
     users.analyze("users", "addresses")
     catalog.analyze("product", "inventory", "reservations", "reservation_lines")
     orders.analyze("orders", "order_items")
@@ -249,7 +253,8 @@ def _catalog(w: BulkWriter, sizes: Sizes, rng: random.Random, report: Report,
 
 
 def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random, customers: list[_Customer],
-            products: list[_Product], report: Report, bar: Callable[[str, int], tqdm]) -> None:
+            products: list[_Product], report: Report, bar: Callable[[str, int], tqdm],
+            lake: EventLake | None = None) -> None:
     with w.db.connection_context():
         order_id, item_id = w.max_id("orders"), w.max_id("order_items")
     first_item = item_id
@@ -264,9 +269,11 @@ def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random
     status_weights = [STATUSES[s][0] for s in statuses]
     start = ANCHOR - datetime.timedelta(days=MONTHS_OF_ORDERS * 30.44)
     held: dict[int, int] = {}  # inventory id -> quantity held by unpaid orders
+    logged = 0
     with bar("orders", sizes.orders) as b:
         for chunk in _chunks(sizes.orders):
             order_rows, item_rows, reservation_rows, line_rows = [], [], [], []
+            events: list[LakeRecord] = []
             buyers = rng.choices(customers, cum_weights=user_weights, k=len(chunk))
             moments = sorted(_at(rng, start, ANCHOR) for _ in chunk)  # ids grow with time, as in production
             for customer, created in zip(buyers, moments, strict=True):
@@ -277,6 +284,7 @@ def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random
                 address_id, address = rng.choice(customer.addresses)
                 picked = {p.id: p for p in rng.choices(shuffled, cum_weights=product_weights, k=rng.randint(1, 5))}
                 subtotal = count = 0
+                event_lines = []
                 for product in picked.values():
                     item_id += 1
                     line_id += 1
@@ -288,6 +296,7 @@ def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random
                     if reservation_status == "held":
                         held[inventory_id] = held.get(inventory_id, 0) + quantity
                     subtotal += product.price * quantity
+                    event_lines.append({"product_id": product.id, "quantity": quantity, "unit_price": product.price})
                     count += quantity
                 updated = created + datetime.timedelta(hours=rng.randint(1, 240)) if status != "pending_payment" \
                     else created
@@ -296,14 +305,21 @@ def _orders(w: BulkWriter, catalog: BulkWriter, sizes: Sizes, rng: random.Random
                 order_rows.append((order_id, customer.id, address_id, status, payment, "USD", subtotal, subtotal,
                                    count, json.dumps(address), reference, created, updated, expires))
                 reservation_rows.append((reservation_id, reference, reservation_status, created, updated, expires))
+                if lake is not None:
+                    events += order_events(order_id, customer.id, status, subtotal, "USD", event_lines,
+                                           created, updated)
             w.load(("orders", ORDER_COLUMNS, order_rows), ("order_items", ITEM_COLUMNS, item_rows))
             catalog.load(("reservations", RESERVATION_COLUMNS, reservation_rows),
                          ("reservation_lines", LINE_COLUMNS, line_rows))
+            if lake is not None:
+                logged += lake.append_many(events)
             b.update(len(chunk))
     w.fix_sequences("orders", "order_items")
     _inventory(catalog, rng, products, held)
     report.counts.update({"inventory rows": sum(len(p.stock) for p in products), "orders": sizes.orders,
                           "order items": item_id - first_item, "reservations": sizes.orders})
+    if lake is not None:
+        report.counts["lake events"] = logged
 
 
 def _inventory(w: BulkWriter, rng: random.Random, products: list[_Product], held: dict[int, int]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ecommerce.kernel.module import Module
+from ecommerce.kernel.module import Job, Module
+from ecommerce.modules.recommendations import compaction
 from ecommerce.modules.recommendations.models import MODELS, database, events
 from ecommerce.modules.recommendations.reactions import SUBSCRIPTIONS
 
@@ -20,4 +21,6 @@ module = Module(
     subscriptions=SUBSCRIPTIONS,
     requires=("catalog", "orders"),
     cli="ecommerce.modules.recommendations.cli:add_commands",
+    jobs=[Job("compact-lake", compaction.EVERY, compaction.compact_closed_days)],
+    setup=compaction.bind,
 )

@@ -41,8 +41,9 @@ def purchased_by(user_id: int) -> set[int]:
 
 
 def rebuild(lake: EventLake, progress: Callable[[int], None] | None = None,
-            total: Callable[[int], None] | None = None) -> Rebuilt:
-    """Recompute the model from the data lake's event log (``ecommerce recommendations rebuild``)."""
+            total: Callable[[int], None] | None = None, engine: str = "duckdb") -> Rebuilt:
+    """Recompute the model from the data lake (``ecommerce recommendations rebuild``): SQL over the
+    Parquet and JSON lines with DuckDB (``engine="duckdb"``), or the Python fold (``"fold"``)."""
     from ecommerce.modules.recommendations.rebuild import rebuild as run
 
-    return run(lake, progress, total)
+    return run(lake, progress, total, engine)

@@ -29,7 +29,7 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
             def advance(count: int) -> None:
                 bar.update(count)
 
-            done: api.Rebuilt = kernel.runner.call(api.rebuild, kernel.lake, advance, total)
+            done: api.Rebuilt = kernel.runner.call(api.rebuild, kernel.lake, advance, total, args.engine)
     print(f"replayed {done.events} event(s) from {settings.lake_dir}: "
           f"{done.products} product(s) with sales, {done.pairs} bought-together pair(s)")
     return 0
@@ -39,4 +39,6 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     group = sub.add_parser("recommendations", help="the recommendations model").add_subparsers(
         dest="recommendations_command", required=True)
     job = group.add_parser("rebuild", help="recompute the model from the data lake's event log")
+    job.add_argument("--engine", choices=["duckdb", "fold"], default="duckdb",
+                     help="SQL over the lake with DuckDB (default), or the Python fold (the reference)")
     job.set_defaults(handler=rebuild)

@@ -1,8 +1,13 @@
 """Recompute the purchase model from the data lake's event log alone: truncate and reload in one
 transaction (ADR 0019).
 
-The log's order events are read (each once, oldest first), folded in memory by the same rules as the
-incremental handlers (``fold``), and bulk-loaded.
+Two engines compute the same tables from the log's order events (each once, by event id, from the
+Parquet files and the not yet compacted JSON lines alike), then the rows are bulk-loaded:
+
+- ``duckdb`` (default): SQL over the lake (``lake_sql``) — grouping and the pair self-join in a columnar
+  engine;
+- ``fold``: the events read into Python, oldest first, and folded in memory (``fold``) — kept as the
+  reference the SQL is checked against and for the benchmark's comparison.
 
 Why one transaction: readers keep seeing the old counts until the new ones commit (no empty window),
 and a failure half-way leaves the old model untouched. Why the tables are locked *before* the log is
@@ -13,20 +18,23 @@ its work done (the handlers are idempotent) or adds an event we did not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from peewee import Model
 
+from ecommerce.kernel.bulk import copy_rows
 from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events.lake import EventLake, LakeRecord
-from ecommerce.modules.recommendations import categories
+from ecommerce.kernel.lake.sql import read_records
+from ecommerce.modules.recommendations import categories, lake_sql
 from ecommerce.modules.recommendations.fold import KEYS, fold
 from ecommerce.modules.recommendations.models import MODEL_TABLES, OrderFacts, OrderLine, Pair, Sales, database
 
-#: Rows per INSERT (well under SQLite's bound-variable limit with four columns).
-CHUNK = 1000
+ENGINES = ("duckdb", "fold")
+TABLES: dict[str, type[Model]] = {"orders": OrderFacts, "lines": OrderLine, "sales": Sales, "pairs": Pair}
+Tables = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
 
 
 @dataclass(frozen=True)
@@ -43,32 +51,52 @@ def _lock_model() -> None:
         database.execute_sql(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def _load(model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        model.insert_many(rows[start:start + CHUNK]).execute()
+def _load(model: type[Model], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        copy_rows(database, model._meta.table_name, columns, rows)
+
+
+def _folded(lake: EventLake, progress: Callable[[int], None] | None,
+            total: Callable[[int], None] | None) -> tuple[int, Tables]:
+    records = read_records(lake.events_dir, lake_sql.SCHEMAS, KEYS)
+    if total:
+        total(len(records))
+
+    def replay(items: list[LakeRecord]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        for record in items:
+            yield record.key, record.payload, record.occurred_at
+            if progress:
+                progress(1)
+
+    rows = fold(replay(records)).rows()
+    return len(records), {table: (list(found[0]) if found else [], [tuple(r.values()) for r in found])
+                          for table, found in rows.items()}
+
+
+def compute(lake: EventLake, engine: str = "duckdb", progress: Callable[[int], None] | None = None,
+            total: Callable[[int], None] | None = None) -> tuple[int, Tables]:
+    """(distinct order events, the model's rows) from the lake, by ``engine``; loads nothing."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown rebuild engine {engine!r} (one of {', '.join(ENGINES)})")
+    if engine == "fold":
+        return _folded(lake, progress, total)
+    events, tables = lake_sql.model_tables(lake.events_dir)
+    if total:
+        total(events)
+    if progress:
+        progress(events)
+    return events, tables
 
 
 def rebuild(lake: EventLake, progress: Callable[[int], None] | None = None,
-            total: Callable[[int], None] | None = None) -> Rebuilt:
+            total: Callable[[int], None] | None = None, engine: str = "duckdb") -> Rebuilt:
     """Truncate the model and reload it from every order event of the log."""
     with database.atomic():
         _lock_model()
-        records = lake.read(KEYS)
-        if total:
-            total(len(records))
-
-        def replay(items: list[LakeRecord]) -> Iterator[tuple[str, dict[str, Any], Any]]:
-            for record in items:
-                yield record.key, record.payload, record.occurred_at
-                if progress:
-                    progress(1)
-
-        rows = fold(replay(records)).rows()
+        events, tables = compute(lake, engine, progress, total)
         for model in reversed(MODEL_TABLES):
             model.delete().execute()
-        _load(OrderFacts, rows["orders"])
-        _load(OrderLine, rows["lines"])
-        _load(Sales, rows["sales"])
-        _load(Pair, rows["pairs"])
+        for name, model in TABLES.items():
+            _load(model, *tables[name])
     categories.refresh_all_sold()  # reference data, from the catalog, outside our transaction
-    return Rebuilt(len(records), len(rows["sales"]), len(rows["pairs"]))
+    return Rebuilt(events, len(tables["sales"][1]), len(tables["pairs"][1]))
