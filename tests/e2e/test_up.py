@@ -5,6 +5,7 @@ facades yet) refuses in one line."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import signal
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from ecommerce.kernel.layout import SHIPPED
+from tests.support.polling import eventually
 from tests.support.processes import cli_env, free_port
 
 
@@ -109,9 +111,8 @@ def up(tmp_path: Path) -> Iterator[Up]:
 
 
 def _wait_gone(pids: set[int], timeout: float = 10) -> set[int]:
-    deadline = time.monotonic() + timeout
-    while _alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    with contextlib.suppress(AssertionError):  # the caller says which processes outlived the wait
+        eventually(lambda: not _alive(pids), timeout, interval=0.1)
     return _alive(pids)
 
 
