@@ -140,7 +140,7 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
         else:
             yield test_settings(data_dir, database_url=url)
     finally:
-        databases.drop_database(url)
+        templates.drop_later(url)
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ so no two processes ever copy or write the same template) and removed when the p
 
 from __future__ import annotations
 
+import queue
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +30,8 @@ class Templates:
         self._settings_for = settings_for
         self._sqlite: dict[str, Path] = {}
         self._postgres: str | None = None
+        self._to_drop: queue.Queue[str | None] = queue.Queue()
+        self._dropper: threading.Thread | None = None
 
     def _migrate(self, settings: Settings) -> None:
         kernel = Kernel(settings)
@@ -60,7 +64,21 @@ class Templates:
             self._postgres = databases.name_of(url)
         return self._postgres
 
+    def drop_later(self, url: str) -> None:
+        """Drop a test's PostgreSQL copy in the background: the next test need not wait for it."""
+        if self._dropper is None:
+            self._dropper = threading.Thread(target=self._drop_queued, name="drop-test-databases", daemon=True)
+            self._dropper.start()
+        self._to_drop.put(url)
+
+    def _drop_queued(self) -> None:
+        while (url := self._to_drop.get()) is not None:
+            databases.drop_database(url)
+
     def close(self) -> None:
+        if self._dropper is not None:
+            self._to_drop.put(None)
+            self._dropper.join()
         if self._postgres is not None:
             databases.drop_database(databases.url_of(self._postgres))
             self._postgres = None
