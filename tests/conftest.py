@@ -1,6 +1,10 @@
 """Shared fixtures: every test that asks for ``settings`` (or anything built on it) runs three times,
 once per database layout in ``tests/support/databases.py``.
 
+Its database is the test's own and already migrated: a copy of a template migrated once per layout per
+process (``tests/support/templates.py``); a test marked ``unmigrated`` gets an empty one instead (tests of
+migrations themselves). Migrating again is a no-op, so ``kernel.migrate()`` in a test stays correct.
+
 PostgreSQL tests are skipped when no server answers, and fail instead when
 ``ECOMMERCE_REQUIRE_POSTGRES=1`` (as ``.ci/run`` sets it): CI must never pass by skipping them.
 """
@@ -21,6 +25,7 @@ from ecommerce.kernel.settings import Settings
 from tests.support import databases, services
 from tests.support.live_server import LiveServer
 from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
+from tests.support.templates import Templates
 
 _app_names = itertools.count(1)
 #: Modules that exist only in the test suite (their schemas are reset too).
@@ -100,21 +105,42 @@ def rabbitmq_url() -> str:
     return services.require_rabbitmq()
 
 
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """This process's migrated template databases (built on first use, dropped at the end)."""
+    templates = Templates(tmp_path_factory.mktemp("templates"), test_settings)
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Settings on a database of this test's own, migrated (empty when the test is marked ``unmigrated``)."""
     data_dir = tmp_path / "data"
-    if backend == "sqlite":
-        return test_settings(data_dir)
-    if backend == "sqlite-per-module":
-        return test_settings(data_dir, database_url=f"sqlite:///{tmp_path}/db/{{module}}.db")
-    url: str = request.getfixturevalue("postgres_url")
-    databases.reset_schemas(url, [*discover(), *EXTRA_MODULES])
-    if backend == databases.BROKER_LAYOUT:
-        return test_settings(
-            data_dir, database_url=url, event_broker_url=request.getfixturevalue("rabbitmq_url"),
-            event_broker_namespace=request.getfixturevalue("broker_namespace"), event_retry_base=0.05,
-        )
-    return test_settings(data_dir, database_url=url)
+    migrated = request.node.get_closest_marker("unmigrated") is None
+    templates: Templates = request.getfixturevalue("database_templates")
+    if not databases.on_postgres(backend):
+        if backend == "sqlite":
+            if migrated:
+                templates.copy_sqlite(backend, data_dir)
+            yield test_settings(data_dir)
+        else:
+            if migrated:
+                templates.copy_sqlite(backend, tmp_path / "db")
+            yield test_settings(data_dir, database_url=f"sqlite:///{tmp_path}/db/{{module}}.db")
+        return
+    request.getfixturevalue("postgres_url")  # skips, or fails when PostgreSQL is required and absent
+    url = databases.create_database(template=templates.postgres_template() if migrated else None)
+    try:
+        if backend == databases.BROKER_LAYOUT:
+            yield test_settings(
+                data_dir, database_url=url, event_broker_url=request.getfixturevalue("rabbitmq_url"),
+                event_broker_namespace=request.getfixturevalue("broker_namespace"), event_retry_base=0.05,
+            )
+        else:
+            yield test_settings(data_dir, database_url=url)
+    finally:
+        templates.drop_later(url)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from ecommerce.kernel.events import background
 from ecommerce.modules.users.models import events
 from tests.support.api import register
 from tests.support.live_server import LiveServer
+from tests.support.polling import eventually
 from tests.support.processes import cli_env, server_process
 
 #: Events cross modules here: these tests also run with the RabbitMQ transport.
@@ -27,13 +28,9 @@ def test_events_published_by_a_request_are_relayed_in_the_background(app_factory
         with httpx.Client(base_url=server.url, timeout=30) as client:
             register(client)
         Outbox = events.Outbox
-        deadline = time.monotonic() + 20
-        delivered = 0
-        while time.monotonic() < deadline:
-            delivered = kernel.runner.call(lambda: Outbox.select().where(Outbox.delivered_at.is_null(False)).count())
-            if delivered:
-                break
-            time.sleep(0.05)
+        delivered = eventually(
+            lambda: kernel.runner.call(lambda: Outbox.select().where(Outbox.delivered_at.is_null(False)).count()),
+            what="the delivery")
         # relay_interval is 30 s: delivery this early means the publish woke the relay.
         assert delivered == 1
     finally:

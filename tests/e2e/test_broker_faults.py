@@ -47,6 +47,7 @@ from tests.conftest import EXTRA_MODULES
 from tests.support import databases, rabbitmq, tally_module
 from tests.support.catalog import stocked
 from tests.support.orders import shopper
+from tests.support.polling import eventually
 from tests.support.processes import cli_env, cli_process, plugin_env, server_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]  # ``-m 'not rabbitmq'`` leaves the drills out
@@ -268,14 +269,15 @@ def queue_problems(drill: Drill) -> list[str]:
 
 def settle(drill: Drill) -> list[str]:
     """Wait until the books balance and the queues are empty (or give up); what is still wrong."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        found = problems(drill)
-        if not found:
-            found = queue_problems(drill)
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.5)
+    def balanced() -> bool:
+        assert problems(drill) == [] and queue_problems(drill) == []
+        return True
+
+    try:
+        eventually(balanced, SETTLE_SECONDS, interval=0.5)
+    except AssertionError:
+        return problems(drill) or queue_problems(drill)
+    return []
 
 
 def final_check(drill: Drill) -> None:

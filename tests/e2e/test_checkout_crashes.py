@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 import uuid
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.conftest import EXTRA_MODULES
 from tests.support import databases
 from tests.support.catalog import stocked
 from tests.support.orders import fill, shopper
+from tests.support.polling import eventually
 from tests.support.processes import cli_env, server_process
 
 STOCK = 10
@@ -129,17 +129,14 @@ def test_a_checkout_killed_at_any_instant_leaves_no_stock_held_past_the_order_tt
                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
             assert paid.status_code == 201 and paid.json()["status"] == "succeeded", paid.text
             # Past the deadline of everything placed so far, the jobs must have balanced the books.
-            give_up = time.monotonic() + TTL + 20
-            while True:
+            def balanced() -> dict[str, Any]:
                 book = books(kernel, product_id)
-                problems = unbalanced(book)
-                settled = all(s != "held" for s in book["reservations"].values()) and any(
-                    s == "committed" for s in book["reservations"].values())
-                if (settled and not problems) or time.monotonic() > give_up:
-                    break
-                time.sleep(0.25)
-        assert problems == [], problems
-        assert settled, book
+                assert unbalanced(book) == [], unbalanced(book)
+                assert all(s != "held" for s in book["reservations"].values()) and any(
+                    s == "committed" for s in book["reservations"].values()), book
+                return book
+
+            book = eventually(balanced, timeout=TTL + 20, interval=0.25)
         statuses = sorted(book["reservations"].values())
         assert statuses.count("committed") == 1  # the paid order's units left the warehouse, once
         assert book["inventory"][0][1:] == (STOCK - 2, 0)

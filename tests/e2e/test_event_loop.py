@@ -17,8 +17,10 @@ def test_blocking_database_call_does_not_delay_healthz(app_factory: object) -> N
     app = app_factory()  # type: ignore[operator]
     db = app.ctx.kernel.databases.get("users")
     release = threading.Event()
+    started = threading.Event()
 
     def slow_query() -> None:
+        started.set()
         if is_postgres(db):
             db.execute_sql("SELECT pg_sleep(2)")
         else:
@@ -43,7 +45,7 @@ def test_blocking_database_call_does_not_delay_healthz(app_factory: object) -> N
 
         slow_thread = threading.Thread(target=call_slow)
         slow_thread.start()
-        time.sleep(0.2)  # let the slow request reach the database
+        assert started.wait(timeout=10)  # the slow request reached the database
         with httpx.Client(base_url=server.url, timeout=30) as c:
             for _ in range(5):
                 assert c.get("/healthz").status_code == 200

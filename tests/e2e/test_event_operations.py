@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from tests.support.audit_module import Behaviour
 from tests.support.catalog import stocked
 from tests.support.live_server import LiveServer
 from tests.support.orders import ADDRESS
+from tests.support.polling import eventually
 from tests.support.processes import cli_env, free_port
 from tests.support.shop import Shop
 
@@ -86,14 +86,13 @@ def test_the_apps_own_relay_and_consumers_feed_the_metrics(shop_factory: Any) ->
     placed = shop.client.post("/api/v1/orders", json={"address_id": address["id"]},
                               headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
     assert placed.status_code == 201, placed.text
-    deadline = time.monotonic() + 30
-    while True:
+    def published_and_consumed() -> dict[tuple[str, str], float]:
         scraped = events_scraped(shop.client)
-        if (scraped.get(("events_published_total", "orders"), 0) >= 1
-                and scraped.get(("events_consumed_total", "recommendations"), 0) >= 1):
-            break
-        assert time.monotonic() < deadline, scraped
-        time.sleep(0.1)
+        assert scraped.get(("events_published_total", "orders"), 0) >= 1, scraped
+        assert scraped.get(("events_consumed_total", "recommendations"), 0) >= 1, scraped
+        return scraped
+
+    scraped = eventually(published_and_consumed, timeout=30, interval=0.1)
     assert scraped.get(("events_consumed_total", "notifications"), 0) >= 2  # the registration too
 
 

@@ -13,6 +13,7 @@ from ecommerce.modules.users import service as users_service
 from tests.support.api import assert_problem, login
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
+from tests.support.polling import eventually
 from tests.support.shop import Shop
 
 #: Events cross modules here: these tests also run with the RabbitMQ transport.
@@ -226,7 +227,6 @@ def test_cart_and_orders_need_a_login(shop: Shop, path: str) -> None:
 
 
 def test_the_app_expires_unpaid_orders_in_the_background(shop_factory: Any) -> None:
-    import time
 
     shop: Shop = shop_factory(run_relay=True, order_ttl=1, job_interval=0.2)
     product_id, _ = stocked(shop.kernel, 5)
@@ -234,19 +234,12 @@ def test_the_app_expires_unpaid_orders_in_the_background(shop_factory: Any) -> N
     shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 2}, headers=headers)
     order = checkout(shop, headers, {"address_id": address_id}).json()
     assert shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 3
-    deadline = time.monotonic() + 30
-    status = order["order_status"]
-    while status != "expired" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        status = shop.client.get(f"/api/v1/orders/{order['id']}", headers=headers).json()["order_status"]
-    assert status == "expired"
+    eventually(lambda: shop.client.get(f"/api/v1/orders/{order['id']}", headers=headers).json()["order_status"]
+               == "expired", timeout=30, interval=0.1, what="the order expiring")
     # The stock is released right after the order turns expired (a second step of the job), and a cached
     # product page is answered at once: wait for it rather than racing the job.
-    total = shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"]
-    while total != 5 and time.monotonic() < deadline:
-        time.sleep(0.1)
-        total = shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"]
-    assert total == 5
+    eventually(lambda: shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 5,
+               timeout=30, interval=0.1, what="the stock coming back")
 
 
 def test_admin_date_filters_respect_time_zones(shop: Shop) -> None:

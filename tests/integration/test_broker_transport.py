@@ -8,8 +8,7 @@ letters, never acked as if they had worked.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from aio_pika import Message
@@ -21,6 +20,7 @@ from ecommerce.modules.users import models as users_models
 from tests.integration.test_outbox import entries, later, outbox_rows, register, start
 from tests.support import audit_module, databases
 from tests.support.audit_module import Behaviour
+from tests.support.polling import eventually
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.parametrize("backend", [databases.BROKER_LAYOUT], indirect=True)
@@ -42,14 +42,6 @@ def kernel(settings: Settings) -> Iterator[Kernel]:
 def audit_queue(kernel: Kernel) -> QueueDepth:
     assert kernel.consumers is not None
     return {d.module: d for d in kernel.consumers.depths()}["audit"]
-
-
-def eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait for something the broker does on its own clock (a retry delay ending)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the broker never got there"
-        time.sleep(0.05)
 
 
 def drain(kernel: Kernel) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,6 +17,7 @@ from ecommerce.modules.users import models as users_models
 from ecommerce.modules.users import service as users_service
 from tests.support import audit_module
 from tests.support.audit_module import AuditEntry, Behaviour
+from tests.support.polling import eventually
 
 
 @pytest.fixture
@@ -40,13 +40,15 @@ def sample(kernel: Kernel, name: str, module: str) -> float:
     return value or 0.0
 
 
-def settle(kernel: Kernel, done: object, timeout: float = 20.0) -> None:
+def settle(kernel: Kernel, done: Callable[[], bool], timeout: float = 20.0) -> None:
     """Relay (and, with a broker, consume) until ``done()``: broker retries come back after their delay."""
-    deadline = time.monotonic() + timeout
-    while not done():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "the events did not settle"
+    def settled() -> bool:
+        if done():
+            return True
         kernel.relay_until_idle()
-        time.sleep(0.05)
+        return False
+
+    eventually(settled, timeout, what="the events settling")
 
 
 def test_status_shows_the_oldest_pending_event_and_the_lag_counts_only_due_rows(kernel: Kernel) -> None:

@@ -16,6 +16,7 @@ from tests.support import databases
 from tests.support.catalog import product
 
 
+@pytest.mark.unmigrated
 def test_migrate_applies_everything_once(settings: Settings) -> None:
     kernel = Kernel(settings)
     try:

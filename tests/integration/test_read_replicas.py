@@ -26,6 +26,9 @@ from tests.support import databases
 from tests.support.live_server import LiveServer
 from tests.support.pg_cluster import ReplicatedCluster, start_replicated_cluster
 
+#: One primary + standby pair serves the whole file: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("read-replicas")
+
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[ReplicatedCluster]:

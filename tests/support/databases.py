@@ -2,7 +2,8 @@
 
 - ``sqlite``: one SQLite file for all modules (the embedded default);
 - ``sqlite-per-module``: one file per module — proof that no module reads another's tables;
-- ``postgres``: one fresh PostgreSQL database per test session, a schema per module, reset per test;
+- ``postgres``: a fresh PostgreSQL database per test (a copy of a migrated template, see
+  ``tests/support/templates.py``), a schema per module;
 - ``postgres-rabbitmq`` (integration and e2e suites): ``postgres`` with events over RabbitMQ, queues
   named by a namespace unique to the test.
 """
@@ -46,29 +47,38 @@ def _admin() -> psycopg2.extensions.connection:
     return conn
 
 
-def create_database() -> str:
-    """A brand-new, empty database; returns its URL."""
-    name = f"ecommerce_test_{uuid.uuid4().hex[:12]}"
-    conn = _admin()  # not ``with conn``: psycopg2 2.9 opens a transaction there, and CREATE DATABASE refuses one
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        conn.close()
+def url_of(name: str) -> str:
+    """The URL of database ``name`` on the test server."""
     base, _, _ = ADMIN_URL.rpartition("/")
     return f"{base}/{name}"
 
 
+def name_of(url: str) -> str:
+    return url.rpartition("/")[2]
+
+
+def create_database(template: str | None = None, prefix: str = "ecommerce_test_") -> str:
+    """A brand-new database, empty or a copy of ``template`` (which must have no open connection);
+    returns its URL."""
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+    conn = _admin()  # not ``with conn``: psycopg2 2.9 opens a transaction there, and CREATE DATABASE refuses one
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+    return url_of(name)
+
+
 def drop_database(url: str) -> None:
-    name = url.rpartition("/")[2]
+    """Drop a database, ending any connection a test left open to it (a server thread's pool)."""
     conn = _admin()
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name_of(url))))
     finally:
         conn.close()
 

@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.support.polling import eventually
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -37,18 +40,17 @@ def free_port() -> int:
 def wait_until(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
     """Poll ``ready`` (a connection error counts as not yet) until it holds; fail with the child's output
     if it exits first, or after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def probe() -> bool:
         try:
             if ready():
-                return
+                return True
         except (httpx.TransportError, OSError):
             pass
-        if proc.poll() is not None:
-            raise AssertionError(f"{what} exited:\n{proc.stdout.read() if proc.stdout else ''}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not become ready within {timeout:.0f} s")
-        time.sleep(0.1)
+        if proc.poll() is not None:  # no point waiting: fail at once (pytest.fail is not retried)
+            pytest.fail(f"{what} exited:\n{proc.stdout.read() if proc.stdout else ''}", pytrace=False)
+        return False
+
+    eventually(probe, timeout, interval=0.1, what=f"{what} becoming ready")
 
 
 @contextmanager
@@ -113,11 +115,12 @@ def cli_process(cwd: Path, env: dict[str, str], *args: str, ready: str | None = 
         proc = subprocess.Popen([sys.executable, "-m", "ecommerce", *args], cwd=cwd, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while ready is not None and ready not in log.read_text() and proc.poll() is None:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"ecommerce {' '.join(args)} printed no {ready!r} within 60 s:\n{log.read_text()}")
-            time.sleep(0.05)
+        if ready is not None:
+            try:
+                eventually(lambda: ready in log.read_text() or proc.poll() is not None, timeout=60)
+            except AssertionError:
+                raise AssertionError(f"ecommerce {' '.join(args)} printed no {ready!r} within 60 s:\n{log.read_text()}"
+                                     ) from None
         yield proc
     finally:
         end(proc, signal.SIGTERM)
