@@ -55,23 +55,19 @@ def test_every_drawing_opens_full_size_with_assets_from_the_site(site: Path) -> 
 
 
 def test_the_checkout_sequence_diagram_renders_in_a_browser(served: str) -> None:
-    binary = browser.executable()
-    if binary is None:
-        if browser.required():
-            pytest.fail("ECOMMERCE_REQUIRE_BROWSER=1 but chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
-    chrome = browser.Browser(binary)
-    try:
-        events = chrome.open(served + "/diagrams/")
+    with browser.launch() as chrome:
+        page = chrome.new_page()
+        watch = browser.Watch(page, served)
+        page.goto(served + "/diagrams/")
+        # The theme renders it after load, into a closed shadow root: read the DOM through DevTools.
+        devtools = page.context.new_cdp_session(page)
         drawn: list[str] = []
-        for _ in range(200):  # the theme renders it after load, into a closed shadow root
-            drawn = _mermaid_texts(chrome.call("DOM.getDocument", depth=-1, pierce=True)["root"])
+        for _ in range(200):
+            drawn = _mermaid_texts(devtools.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"])
             if drawn:
                 break
-            chrome.evaluate("new Promise(done => setTimeout(done, 100))")
-        found = browser.problems(events + chrome.events, served)
-    finally:
-        chrome.close()
+            page.wait_for_timeout(100)
+        found = watch.take()
     assert drawn, "no <svg> inside the mermaid block"
     text = " ".join(drawn)
     for label in ("POST /api/v1/orders", "orders.api.payable", "OrderPlaced"):
