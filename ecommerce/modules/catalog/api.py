@@ -190,11 +190,13 @@ def restock(reference: str) -> bool:
 
 
 # --- reads for a storefront (the same answers as the JSON routes, cached where they are) --------------
+@remotable("catalog", idempotent=True)
 def product(product_id: int) -> dict[str, Any]:
     """A product with its availability per warehouse (the cached JSON detail); 404 for an unknown one."""
     return products.detail(product_id)
 
 
+@remotable("catalog", idempotent=True)
 @replica_reads
 def listing(page: PageRequest, *, category: str | None = None, brand: int | None = None,
             min_price: int | None = None, max_price: int | None = None, in_stock: bool = False,
@@ -210,6 +212,8 @@ def peek_product(product_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]
     """The product's cached detail and the cached category tree, when both are in this process's cache:
     never blocks, so a page can be served from the event loop; ``None``: call :func:`product` and
     :func:`categories` (in the thread pool)."""
+    if is_remote("catalog"):  # this process holds no catalog cache: the caller asks the catalog service
+        return None
     encoded = caching.peek_encoded(caching.product_key(product_id))
     tree = caching.peek_encoded(caching.TREE_KEY)
     if encoded is None or tree is None:
@@ -217,21 +221,25 @@ def peek_product(product_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]
     return json.loads(encoded), json.loads(tree)
 
 
+@remotable("catalog", idempotent=True)
 def categories() -> list[dict[str, Any]]:
     """Every category (id, name, slug, parent_id, children ids), cached."""
     return taxonomy.category_tree()
 
 
+@remotable("catalog", idempotent=True)
 def brands() -> list[dict[str, Any]]:
     """Every brand as ``{"id", "name"}``, by name."""
     return [{"id": b.id, "name": b.name} for b in taxonomy.list_brands()]
 
 
+@remotable("catalog", idempotent=True)
 def warehouses() -> list[dict[str, Any]]:
     """Every warehouse with its location."""
     return stock.list_warehouses()
 
 
+@remotable("catalog", idempotent=True)
 def set_stock(warehouse_id: int, product_id: int, quantity: int) -> dict[str, int]:
     """An operator's count of a product in a warehouse (the admin route's use case)."""
     return stock.set_stock(warehouse_id, product_id, quantity)

@@ -35,5 +35,6 @@ module = Module(
         Job("purge-expired-notifications", 3600.0, delivery.purge_expired),
     ],
     cli="ecommerce.modules.notifications.cli:add_commands",
+    facade="ecommerce.modules.notifications.api",
     setup=_setup,
 )

@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from ecommerce.kernel.pagination import MAX_LIMIT, PageRequest
+from ecommerce.kernel.remote import remotable
 from ecommerce.modules.notifications import config, delivery, feed
 
 
+@remotable("notifications", idempotent=True)
 def unread_count(user_id: int) -> int:
     return config.get().store.unread_count(user_id)
 
 
+@remotable("notifications", idempotent=True)
 def recent(user_id: int, limit: int = 20) -> list[dict[str, Any]]:
     """The user's newest notifications (at most ``limit``, capped at 100), as the API shows them."""
     page, _ = feed.mine(user_id, PageRequest(max(1, min(limit, MAX_LIMIT))))

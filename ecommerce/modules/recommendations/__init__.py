@@ -21,6 +21,7 @@ module = Module(
     subscriptions=SUBSCRIPTIONS,
     requires=("catalog", "orders"),
     cli="ecommerce.modules.recommendations.cli:add_commands",
+    facade="ecommerce.modules.recommendations.api",
     jobs=[Job("compact-lake", compaction.EVERY, compaction.compact_closed_days)],
     setup=compaction.bind,
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ecommerce.kernel.events.lake import EventLake
+from ecommerce.kernel.remote import remotable
 from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.recommendations import ranking
 from ecommerce.modules.recommendations.ranking import REASONS, Recommendation
@@ -18,18 +19,21 @@ __all__ = ["REASONS", "Rebuilt", "Recommendation", "for_product", "for_user", "p
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
 
 
+@remotable("recommendations", idempotent=True)
 @replica_reads
 def for_product(product_id: int, limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
     """What to show next to a product; raises NotFound (404) for an unknown or deleted product."""
     return ranking.for_product(product_id, limit)
 
 
+@remotable("recommendations", idempotent=True)
 @replica_reads
 def for_user(user_id: int, limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
     """What to suggest to a shopper, never a product they already bought."""
     return ranking.for_user(user_id, limit)
 
 
+@remotable("recommendations", idempotent=True)
 def popular(limit: int = DEFAULT_LIMIT) -> list[Recommendation]:
     """The best sellers in stock (the catalog's first products while nothing has sold)."""
     return ranking.popular(limit)

@@ -32,4 +32,5 @@ module = Module(
     requires=("catalog",),
     seed=_seed,
     cli="ecommerce.modules.search.cli:add_commands",
+    facade="ecommerce.modules.search.api",
 )

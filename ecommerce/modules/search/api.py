@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecommerce.kernel.pagination import Page, PageRequest
+from ecommerce.kernel.remote import remotable
 from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.search.query import SearchFilters, search
@@ -16,6 +17,7 @@ from ecommerce.modules.search.query import SearchFilters, search
 __all__ = ["find"]
 
 
+@remotable("search", idempotent=True)
 @replica_reads
 def find(q: str, page: PageRequest, *, category: str | None = None, brand: int | None = None,
          min_price: int | None = None, max_price: int | None = None, in_stock: bool = False) -> Page[dict[str, Any]]:

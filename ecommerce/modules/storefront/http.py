@@ -85,7 +85,9 @@ def _env(request: Request) -> tuple[Environment, Assets]:
 
 
 def _enabled(request: Request, name: str) -> bool:
-    return name in request.app.ctx.kernel.registry
+    """Hosted here, or by another service of the layout (its facade calls go there)."""
+    kernel = request.app.ctx.kernel
+    return name in kernel.registry or name in kernel.settings.remote_modules
 
 
 def _need(request: Request, name: str) -> None:
