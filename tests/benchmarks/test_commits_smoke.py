@@ -48,7 +48,12 @@ def test_commits_are_counted_and_checkout_stays_within_its_budget(tmp_path: Path
     assert path["traced"] > 0 and counted(path)
     # The relay's statements may leave peewee's execute_sql (raw driver batches): counted, maybe not all traced.
     assert report["relay"]["xact_commit"] >= report["relay"]["traced"] > 0
-    assert path["per_request"] == {"add_to_cart": 2.0, "post_orders": 4.0}
+    # The budget: a change adding one commit to a request adds 1.0 here and fails. Half a commit is the one
+    # pool check a connection idle for over a second costs (a loaded machine: seen with parallel workers).
+    budget = {"add_to_cart": 2.0, "post_orders": 4.0}
+    assert set(path["per_request"]) == set(budget)
+    for name, commits in budget.items():
+        assert commits <= path["per_request"][name] <= commits + 0.5, path["per_request"]
     assert report["relay"]["delivered"] >= 2 * 2  # at least OrderPlaced and the stock event, per checkout
     # The relay woken after each checkout: every transaction of that window is traced (the relay's included),
     # the woken passes delivered every event (none left for a full pass), and the request path is unchanged.
