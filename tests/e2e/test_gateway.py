@@ -187,7 +187,7 @@ modules = ["users"]
 address = "127.0.0.1:{shop_port}"
 modules = ["catalog", "search"]
 """)
-    env = cli_env(tmp_path, ECOMMERCE_DISABLED_MODULES="orders,payments,recommendations,notifications",
+    env = cli_env(tmp_path, ECOMMERCE_DISABLED_MODULES="orders,payments,recommendations,notifications,storefront",
                   ECOMMERCE_TRUSTED_PROXIES="127.0.0.1")
     conf = tmp_path / "nginx.conf"
     generated = subprocess.run([sys.executable, "-m", "ecommerce", "gateway", "nginx", "--layout", str(layout),

@@ -31,7 +31,6 @@ import psycopg2
 import pytest
 
 from ecommerce.demo.tour import ADDRESS, CARD
-from ecommerce.devtools.docsite.openapi import document
 from ecommerce.gateway.supervisor import gateway_config
 from ecommerce.kernel.settings import Settings
 from tests.support import nginx
@@ -89,6 +88,16 @@ def order(gateway: httpx.Client, headers: dict[str, str], order_id: int) -> dict
     return found
 
 
+def _monolith_document(env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """The monolith's OpenAPI document, built in a fresh process: sanic-ext keeps its operations in
+    process-wide stores, so apps earlier tests built in this worker would leak into one built here."""
+    code = "import json; from ecommerce.devtools.docsite.openapi import document; print(json.dumps(document()))"
+    built = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    found: dict[str, Any] = json.loads(built.stdout)
+    return found
+
+
 def _tags_sorted(spec: dict[str, Any]) -> dict[str, Any]:
     """The document with its tag list in name order (the order tags are first met is not part of the API)."""
     return {**spec, "tags": sorted(spec.get("tags", []), key=lambda tag: tag["name"])}
@@ -121,7 +130,7 @@ def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, sp
             assert final["order_status"] == "cancelled"
             assert gateway.post("/internal/catalog/snapshot", json={"args": [[1]]}).status_code == 404
             # The same API document as the monolith's (no one service knows every route), and Swagger UI.
-            monolith = json.loads(json.dumps(document()))
+            monolith = _monolith_document(split.env, tmp_path)
             assert _tags_sorted(gateway.get("/docs/openapi.json").json()) == _tags_sorted(monolith)
             assert "swagger" in gateway.get("/docs").text.lower()
             # The storefront runs in core and reaches catalog, search, recommendations and notifications

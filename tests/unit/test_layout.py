@@ -145,7 +145,7 @@ modules = ["catalog", "search"]
 def test_a_split_service_reaches_the_modules_of_the_others_through_remote_facades() -> None:
     split = load("split", INSTALLED, environ={})
     core = split.settings_for("core", Settings())
-    assert core.service_name == "core" and core.modules == ("users", "orders", "payments")
+    assert core.service_name == "core" and core.modules == ("users", "orders", "payments", "storefront")
     assert core.remote_modules["catalog"] == "catalog@http://127.0.0.1:8102"
     assert core.remote_modules["notifications"] == "notifications@http://127.0.0.1:8103"
     assert set(core.remote_modules).isdisjoint(core.modules)

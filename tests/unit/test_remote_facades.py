@@ -19,8 +19,25 @@ from ecommerce.modules.users import api as users
 def test_the_catalog_surface_every_call_safe_to_repeat() -> None:
     surface = {name: spec.idempotent for name, spec in REMOTABLES["catalog"].items()}
     assert surface == {name: True for name in ("snapshot", "documents", "category_ids", "reserve",
-                                               "reserve_at_prices", "release", "commit", "restock")}
+                                               "reserve_at_prices", "release", "commit", "restock",
+                                               # the storefront's reads and the admin's stock setting
+                                               "product", "listing", "categories", "brands", "warehouses",
+                                               "set_stock")}
     assert all(getattr(getattr(catalog, name), "remotable", None) is REMOTABLES["catalog"][name] for name in surface)
+
+
+def test_the_storefront_reads_of_other_services_are_remotable_and_safe_to_repeat() -> None:
+    from ecommerce.modules.notifications import api as notifications
+    from ecommerce.modules.recommendations import api as recommendations
+    from ecommerce.modules.search import api as search
+
+    assert {n: s.idempotent for n, s in REMOTABLES["search"].items()} == {"find": True}
+    assert {n: s.idempotent for n, s in REMOTABLES["recommendations"].items()} == {
+        "for_product": True, "for_user": True, "popular": True}
+    assert {n: s.idempotent for n, s in REMOTABLES["notifications"].items()} == {"recent": True, "unread_count": True}
+    assert search.find.remotable is REMOTABLES["search"]["find"]  # type: ignore[attr-defined]
+    assert recommendations.popular.remotable is REMOTABLES["recommendations"]["popular"]  # type: ignore[attr-defined]
+    assert notifications.recent.remotable is REMOTABLES["notifications"]["recent"]  # type: ignore[attr-defined]
 
 
 def test_the_users_surface_register_is_never_retried() -> None:
