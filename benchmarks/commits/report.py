@@ -1,7 +1,8 @@
 """``python -m benchmarks.commits report``: docs/performance/commits.md from the committed results.
 
 ``benchmarks/results/commits.json`` is the current code; ``commits-before.json`` the same benchmark run on
-the code before issue 15 item 4 (commit a4ba72a), so the page shows what changed, step by step;
+the code before the checkout-throughput work cut the request path's commits (commit a4ba72a), so the page
+shows what changed, step by step;
 ``commits-batched-relay.json`` the step between (the batched relay, before the handlers were made atomic
 and add to cart lost its second catalog read), for the middle column.
 """
@@ -15,9 +16,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 PAGE = ROOT / "docs" / "performance" / "commits.md"
-#: The request path's budget (issue 15): idempotency, reservation, order, plus the address read.
+#: The request path's budget (the checkout-throughput work): idempotency, reservation, order, plus the address read.
 BUDGET = {"post_orders": 4.0}
-#: Issue 15: at most 12 commits per checkout in total, request path and relay, in-process.
+#: The checkout-throughput work's target: at most 12 commits per checkout in total, request path and relay, in-process.
 TARGET = 12.0
 
 
@@ -135,7 +136,8 @@ def render(results: Path = RESULTS) -> str:
         "How many PostgreSQL transactions one checkout costs: on the request path (add one unit to the cart, "
         "then `POST /orders`) and in the relay delivering that checkout's events. Every commit is a WAL flush, so "
         "this count bounds checkout's throughput long before the CPU does. Measured by "
-        "`python -m benchmarks.commits` (issue 15, [ADR 0015](../adr/0015-checkout-as-a-local-saga.md)): "
+        "`python -m benchmarks.commits` (the checkout-throughput work, "
+        "[ADR 0015](../adr/0015-checkout-as-a-local-saga.md)): "
         f"{now['checkouts']} sequential checkouts over HTTP through the real app (one worker, relay off), "
         "then the kernel's relay-until-idle (one drain), then as many checkouts again with the relay woken "
         "after each; on a fresh database; `xact_commit` of `pg_stat_database` around each part. With peewee "
@@ -179,7 +181,8 @@ def render(results: Path = RESULTS) -> str:
         "## The relay",
         "",
         f"Delivering the checkouts' events ({rel['delivered']} events for {now['checkouts']} checkouts) is "
-        "the relay's part of issue 15 (item 1, [events](../events.md)); its steps as measured here:",
+        "the relay's part of the checkout-throughput work (the batched relay, [events](../events.md)); "
+        "its steps as measured here:",
         "",
         *_steps(old_rel["steps"], rel["steps"]),
         "",

@@ -60,7 +60,7 @@ def _verdict(measured: float, target: float, unit: str = "") -> str:
 
 
 def targets_table(data: dict[str, dict[str, Any]]) -> list[str]:
-    rows = ["| target (issue 10) | measured | verdict |", "|---|---|---|"]
+    rows = ["| target (the HTTP load benchmarks) | measured | verdict |", "|---|---|---|"]
     for backend in ("postgres", "sqlite"):
         if backend not in data:
             continue
@@ -181,7 +181,8 @@ def checkout_cpu(data: dict[str, dict[str, Any]]) -> list[str]:
             f"processes, relay and jobs included, and PostgreSQL's processes for this database), the raw "
             f"transaction {raw[3]:.1f} ms. On 2 cores that is at most {app[2]:.0f} checkouts/s for the app and "
             f"{raw[2]:.0f}/s for the raw SQL, **if nothing else ran**; 200/s needs 10 ms per checkout at most, "
-            "all included. Issue 15's last step (ADR 0015) compiled every statement of the checkout's path once "
+            "all included. The checkout-throughput work's last step (ADR 0015) compiled every statement of the "
+            "checkout's path once "
             "(`Statement`: the order and its lines as one multi-row INSERT, the reservation, the cart, the address, "
             "the order's answer, the relay's inbox), so peewee's SQL compiler went from about a third of the app's "
             "CPU in a GIL profile to about an eighth (nearly all of it in the handlers the relay runs), "
@@ -405,16 +406,18 @@ READING = [
     "| cart lines in one compiled statement (were two queries), catalog snapshots compiled per size | "
     "`orders/cart.py`, `catalog/products.py` | `GET /cart` 400 → 1.1-1.3k req/s |",
     "| the idempotency key's claim and stored answer and the outbox insert compiled once "
-    "(`Statement.execute`), not built by peewee per request (issue 15) | `kernel/idempotency.py`, "
+    "(`Statement.execute`), not built by peewee per request (the checkout-throughput work) | `kernel/idempotency.py`, "
     "`kernel/events/tables.py`, `kernel/statements.py` | claim + answer + publish 10 % → 3 % of the app's CPU "
     "in a checkout (GIL profile) |",
-    "| add to cart reads the catalog once; search's and recommendations' handlers atomic (issue 15, "
+    "| add to cart reads the catalog once; search's and recommendations' handlers atomic "
+    "(the checkout-throughput work, "
     "[ADR 0015](../adr/0015-checkout-as-a-local-saga.md)) | `orders/cart.py`, `search`/`recommendations` "
     "`reactions.py` | commits per checkout 14.2 → 11.05 ([Commits per checkout](commits.md)) |",
     "| every statement of a checkout compiled once (the order and its lines as one multi-row INSERT, the "
     "reservation's reads, insert, conditional takes and lines, the cart, the address, the order's answer, the "
     "relay's inbox); with several workers the relay, the consumers and the jobs in one process of their own "
-    "(issue 15, [ADR 0015](../adr/0015-checkout-as-a-local-saga.md)) | `orders/lifecycle.py`, `orders/cart.py`, "
+    "(the checkout-throughput work, [ADR 0015](../adr/0015-checkout-as-a-local-saga.md)) | "
+    "`orders/lifecycle.py`, `orders/cart.py`, "
     "`orders/queries.py`, `catalog/reservations.py`, `kernel/events/tables.py`, `kernel/events/background.py` | "
     "CPU per checkout, app + PostgreSQL, 2 workers: 27.5 → 12.5 ms (app 17.5 → 6.8); peewee's compiler 31 % "
     "→ 12 % of the app's CPU (GIL profile, 1 worker: nearly all of it in the relay's handlers of other "
@@ -436,8 +439,9 @@ READING = [
     "[ADR 0006](../adr/0006-synchronous-domain-async-edge.md)) and pays for the hop, the GIL hand-over and "
     "the pool check-out and check-in, plus the middleware above. The compiled statements removed the "
     "ORM's share; what is left is that architecture's price.",
-    "- **Checkout** — see *Checkout against the raw transaction* above for the CPU per checkout: after issue "
-    "15's last step about 12.5 ms with two workers (app and PostgreSQL; 18 ms in a run at load average 20), "
+    "- **Checkout** — see *Checkout against the raw transaction* above for the CPU per checkout: after the "
+    "checkout-throughput work's last step about 12.5 ms with two workers (app and PostgreSQL; 18 ms in a run "
+    "at load average 20), "
     "against 6 ms for the raw SQL, where 200/s on 2 cores needs 10 ms all included. What is left: "
     "PostgreSQL's own share (about 6 ms, as many "
     "transactions as the raw SQL plus the relay's), Sanic and the middleware for two requests, the thread "

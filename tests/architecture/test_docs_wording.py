@@ -10,14 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: Internal references a reader cannot follow.
 INTERNAL = re.compile(r"\bissues? #?\d+|\bthe seed\b|\bseed(?:'s| memo)\b|^- Seed:", re.IGNORECASE | re.MULTILINE)
-#: Pages other work was rewriting while these were reworded; each still needs the same treatment.
-#: Empty this list once they are reworded (then it guards every page).
-NOT_YET_REWORDED = {
-    "adr/0015-checkout-as-a-local-saga.md",
-    "adr/0019-recommendations-from-an-event-log-data-lake.md",
-    "docs/performance/commits.md",
-    "docs/performance/http.md",
-}
+
 
 
 def sources() -> list[Path]:
@@ -33,8 +26,7 @@ def test_the_docs_name_what_they_refer_to() -> None:
     found = []
     for path in sources():
         name = path.relative_to(ROOT).as_posix()
-        if name not in NOT_YET_REWORDED:
-            found += [f"{name} {where}" for where in references(path.read_text(encoding="utf-8"))]
+        found += [f"{name} {where}" for where in references(path.read_text(encoding="utf-8"))]
     assert not found, "say what the thing is instead (see docs/brief.md):\n" + "\n".join(found)
 
 
@@ -42,7 +34,3 @@ def test_the_check_catches_internal_references() -> None:
     planted = "Fixed in issue 14.\nThe seed's memo chose it; issues 9 and 10 measure it.\n- Seed: the memo\n"
     assert len(references(planted)) == 4
     assert references("`ecommerce seed` loads the demo; the seeder is idempotent; issue a token") == []
-
-
-def test_the_pages_not_yet_reworded_exist() -> None:
-    assert all((ROOT / name).exists() for name in NOT_YET_REWORDED)
