@@ -50,7 +50,10 @@ from tests.support.orders import shopper
 from tests.support.polling import eventually
 from tests.support.processes import cli_env, cli_process, plugin_env, server_process
 
-pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]  # ``-m 'not rabbitmq'`` leaves the drills out
+#: Drills that run whole servers on PostgreSQL share one xdist worker: two at once can exhaust the
+#: server's 100 connections (each server keeps a pool per module and thread), and then a request fails.
+#: ``-m 'not rabbitmq'`` leaves the drills out.
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.xdist_group("postgres-servers")]
 STOCK = 1000
 SHOPPERS = 24
 PRODUCTS = 3

@@ -12,6 +12,10 @@ from ecommerce.kernel.registry import discover
 from tests.support import databases
 from tests.support.processes import cli_env, free_port, serving
 
+#: Drills that run whole servers on PostgreSQL share one xdist worker: two at once can exhaust the
+#: server's 100 connections (each server keeps a pool per module and thread), and then a request fails.
+pytestmark = pytest.mark.xdist_group("postgres-servers")
+
 STEPS = ("Register a customer and sign in", "Browse the catalog", "Search", "Fill the cart and check out",
          "Pay", "Notifications", "Recommendations")
 

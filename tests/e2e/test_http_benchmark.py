@@ -17,6 +17,10 @@ import pytest
 
 from tests.support import databases
 
+#: Drills that run whole servers on PostgreSQL share one xdist worker: two at once can exhaust the
+#: server's 100 connections (each server keeps a pool per module and thread), and then a request fails.
+pytestmark = pytest.mark.xdist_group("postgres-servers")
+
 ROOT = Path(__file__).resolve().parents[2]
 READS = ("product_cached", "product_uncached", "products_first_page", "products_deep_page", "search", "cart")
 

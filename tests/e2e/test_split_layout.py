@@ -38,7 +38,9 @@ from tests.support.processes import server_process
 from tests.support.split import SERVICES, SplitLayout, split_layout
 from tests.support.up import running_up, wait_gone
 
-pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
+#: Drills that run whole servers on PostgreSQL share one xdist worker: two at once can exhaust the
+#: server's 100 connections (each server keeps a pool per module and thread), and then a request fails.
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.xdist_group("postgres-servers")]
 T = TypeVar("T")
 PASSWORD = "a long enough passphrase 1"
 

@@ -13,6 +13,12 @@ from typing import Any
 
 from sanic import Sanic
 
+#: One server starts at a time in a process. Why: starting compiles Python (sanic's router, sanic-ext's
+#: handlers, the storefront's templates), and CPython 3.11.7 can fail one of two threads compiling at the
+#: same moment ("SystemError: AST constructor recursion depth mismatch"); a test with two servers, or a
+#: server starting while the last one still stops, must not race that way.
+_STARTING = threading.Lock()
+
 
 class LiveServer:
     def __init__(self, app: Sanic, ssl: Any = None) -> None:
@@ -30,9 +36,10 @@ class LiveServer:
         self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
 
     def start(self) -> LiveServer:
-        self._thread.start()
-        if not self._ready.wait(timeout=30):
-            raise RuntimeError("the test server did not start within 30 s")
+        with _STARTING:
+            self._thread.start()
+            if not self._ready.wait(timeout=30):
+                raise RuntimeError("the test server did not start within 30 s")
         if self._error is not None:
             raise RuntimeError("the test server failed to start") from self._error
         return self
