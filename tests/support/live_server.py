@@ -40,6 +40,17 @@ class LiveServer:
             self._thread.start()
             if not self._ready.wait(timeout=30):
                 raise RuntimeError("the test server did not start within 30 s")
+            if isinstance(self._error, SystemError) and "recursion depth mismatch" in str(self._error):
+                # CPython 3.11.7's concurrent-compile bug hit the start-up: a fresh start, once.
+                self._thread.join(timeout=30)
+                self.loop.close()
+                self.loop = asyncio.new_event_loop()
+                self._ready.clear()
+                self._error = None
+                self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
+                self._thread.start()
+                if not self._ready.wait(timeout=30):
+                    raise RuntimeError("the test server did not start within 30 s")
         if self._error is not None:
             raise RuntimeError("the test server failed to start") from self._error
         return self
