@@ -24,8 +24,11 @@ from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
 from tests.support import databases, services
 from tests.support.live_server import LiveServer
+from tests.support.py311 import guard_ast_reentrancy
 from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
 from tests.support.templates import Templates
+
+guard_ast_reentrancy()  # before xdist starts its workers, so they and every server they start inherit it
 
 _app_names = itertools.count(1)
 #: Modules that exist only in the test suite (their schemas are reset too).
@@ -52,17 +55,6 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Byte-compile the package before any test runs. Why: on a fresh clone every first import compiles
-    its module, and servers import lazily in their own threads; CPython 3.11.7 can fail one of two threads
-    compiling at once ("AST constructor recursion depth mismatch"). Cached .pyc files leave nothing to compile."""
-    import compileall
-
-    root = Path(__file__).resolve().parents[1]
-    for package in ("ecommerce", "benchmarks"):
-        compileall.compile_dir(root / package, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -86,7 +86,11 @@ def running(cmd: list[str], env: dict[str, str], ready_url: str, log: Path) -> I
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(ready_url, proc)
+        try:
+            _wait_ready(ready_url, proc)
+        except RuntimeError as exc:  # say why: the server's last lines, not just its exit status
+            tail = log.read_text(errors="replace").splitlines()[-40:]
+            raise RuntimeError(f"{exc}\n--- last lines of {log} ---\n" + "\n".join(tail)) from None
         yield proc
     finally:
         stop(proc)

@@ -13,10 +13,9 @@ from typing import Any
 
 from sanic import Sanic
 
-#: One server starts at a time in a process. Why: starting compiles Python (sanic's router, sanic-ext's
-#: handlers, the storefront's templates), and CPython 3.11.7 can fail one of two threads compiling at the
-#: same moment ("SystemError: AST constructor recursion depth mismatch"); a test with two servers, or a
-#: server starting while the last one still stops, must not race that way.
+#: One server starts at a time in a process. Why: starting parses and compiles Python (sanic's router, the
+#: storefront's templates), and CPython 3.11's ``ast`` keeps its recursion depth in one global
+#: (``tests/support/py311.py``); two start-ups in two threads must not interleave there.
 _STARTING = threading.Lock()
 
 
@@ -40,17 +39,6 @@ class LiveServer:
             self._thread.start()
             if not self._ready.wait(timeout=30):
                 raise RuntimeError("the test server did not start within 30 s")
-            if isinstance(self._error, SystemError) and "recursion depth mismatch" in str(self._error):
-                # CPython 3.11.7's concurrent-compile bug hit the start-up: a fresh start, once.
-                self._thread.join(timeout=30)
-                self.loop.close()
-                self.loop = asyncio.new_event_loop()
-                self._ready.clear()
-                self._error = None
-                self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
-                self._thread.start()
-                if not self._ready.wait(timeout=30):
-                    raise RuntimeError("the test server did not start within 30 s")
         if self._error is not None:
             raise RuntimeError("the test server failed to start") from self._error
         return self

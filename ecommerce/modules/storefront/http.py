@@ -76,9 +76,9 @@ def _environment(static_url: str, asynchronous: bool = True) -> tuple[Environmen
 
 
 def warm_templates(static_url: str) -> None:
-    """Compile every template once, at start-up, before any request: no Python ``compile()`` runs while
-    pages are served. Why: some CPython 3.11 releases (seen on 3.11.7) fail one of two threads compiling at the same
-    time ("SystemError: AST constructor recursion depth mismatch"); compiled templates stay cached."""
+    """Compile every template once, at start-up, before any request: the first page is not slower than the
+    rest, and no template parses Python (Jinja's lexer uses ``ast``) while pages are served, where CPython
+    3.11's ``ast`` is not re-entrant ("SystemError: AST constructor recursion depth mismatch")."""
     for asynchronous in (True, False):
         env, _ = _environment(static_url, asynchronous)
         for name in env.list_templates(extensions=["html"]):
