@@ -221,3 +221,64 @@ def test_double_clicking_place_order_makes_one_order(chrome: Browser, store: Sho
 def _user_id(shop: Shop, email: str) -> int:
     found: Any = shop.kernel.runner.call(lambda: User.get(User.email == email))
     return int(found.id)
+
+
+@LAYOUTS
+def test_a_shopper_buys_with_the_keyboard_alone(chrome: Browser, store: Shop) -> None:
+    """Sign up, search, add to the cart, check out and pay without a mouse: Tab, typing, Enter and the
+    arrow keys only, with the focus visible on every element passed on the way."""
+    page = _context(chrome, store).new_page()
+    keys = page.keyboard
+    page.goto("/")
+    browser.tab_to(page, "Skip to content")
+    keys.press("Enter")
+    browser.tab_to(page, "Sign up")
+    keys.press("Enter")
+    page.wait_for_url("**/signup")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create your account")
+    browser.tab_to(page, "Email")
+    keys.type(new_email())
+    browser.tab_to(page, "Password")
+    keys.type(PASSWORD)
+    keys.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Welcome")
+
+    browser.tab_to(page, "Search products")
+    keys.type("sleeve")
+    keys.press("Enter")
+    expect(page.locator(".hit")).to_have_count(1)
+    browser.tab_to(page, "Aurora Laptop Sleeve")
+    keys.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aurora Laptop Sleeve")
+    browser.tab_to(page, "Add to cart")
+    keys.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Added to your cart")
+
+    browser.tab_to(page, "Cart")
+    keys.press("Enter")
+    page.wait_for_url("**/cart")
+    browser.tab_to(page, "Quantity of Aurora Laptop Sleeve")
+    keys.press("ArrowUp")  # 1 -> 2; leaving the field commits it (htmx prices the cart again)
+    keys.press("Tab")
+    expect(page.locator("#subtotal")).to_have_text("$58.00")
+    browser.tab_to(page, "Check out")
+    keys.press("Enter")
+    page.wait_for_url("**/checkout")
+    for label, text in (("Street", "1 Main St"), ("City", "Berlin"), ("Postal code", "10115")):
+        browser.tab_to(page, label)
+        keys.type(text)
+    browser.tab_to(page, "Save address")
+    keys.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Address saved")
+    browser.tab_to(page, "Place order")
+    keys.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pay order")
+
+    browser.tab_to(page, "A new card")
+    keys.press("Space")
+    browser.tab_to(page, "Card number")
+    keys.type("4242 4242 4242 4242")
+    browser.tab_to(page, "CVC")
+    keys.type("123")
+    keys.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Payment received")

@@ -102,3 +102,30 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
             for v in results["violations"] if v.get("impact") in impacts]
+
+
+#: What a keyboard user hears for the focused element: its label, its ARIA name, or its own text.
+_FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const label = (el.labels && el.labels.length) ? el.labels[0].innerText : null;
+  const name = label || el.getAttribute('aria-label') || el.innerText || el.value || '';
+  const style = getComputedStyle(el);
+  return {name: name.trim(), tag: el.tagName.toLowerCase(),
+          visible: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0};
+}"""
+
+
+def tab_to(page: Page, name: str, limit: int = 80) -> None:
+    """Press Tab (only Tab) until the focused element is called ``name`` (or ``name`` then a hint, as in
+    "Password (at least 12 characters)"); every element passed on the way
+    must show where the focus is (an outline), as a keyboard user needs to see it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if focused is None:
+            continue
+        assert focused["visible"], f"the focus on {focused['tag']} {focused['name']!r} is not visible"
+        if focused["name"] == name or focused["name"].startswith(name + " "):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {name!r} on {page.url}")
