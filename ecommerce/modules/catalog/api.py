@@ -32,6 +32,7 @@ __all__ = [
     "documents",
     "listing",
     "peek_product",
+    "peek_product_encoded",
     "product",
     "release",
     "reserve",
@@ -212,13 +213,20 @@ def peek_product(product_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]
     """The product's cached detail and the cached category tree, when both are in this process's cache:
     never blocks, so a page can be served from the event loop; ``None``: call :func:`product` and
     :func:`categories` (in the thread pool)."""
+    found = peek_product_encoded(product_id)
+    return None if found is None else (json.loads(found[0]), json.loads(found[1]))
+
+
+def peek_product_encoded(product_id: int) -> tuple[bytes, bytes] | None:
+    """:func:`peek_product` as the JSON bytes the cache holds. The cache hands out the same bytes objects
+    until the product or the tree changes, so a page rendered from them can be kept while they are."""
     if is_remote("catalog"):  # this process holds no catalog cache: the caller asks the catalog service
         return None
     encoded = caching.peek_encoded(caching.product_key(product_id))
     tree = caching.peek_encoded(caching.TREE_KEY)
     if encoded is None or tree is None:
         return None
-    return json.loads(encoded), json.loads(tree)
+    return encoded, tree
 
 
 @remotable("catalog", idempotent=True)

@@ -35,6 +35,7 @@ from ecommerce.modules.recommendations import api as recommendations
 from ecommerce.modules.search import api as search
 from ecommerce.modules.storefront import csrf, images, pages
 from ecommerce.modules.storefront.assets import CACHE_CONTROL, Assets
+from ecommerce.modules.storefront.visitor_pages import TOKEN, VisitorPages
 from ecommerce.modules.users import api as users
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -227,6 +228,26 @@ async def page(request: Request, template: str, context: dict[str, Any], status:
     return await render(template, status=status, app=request.app, environment=env, context={**base, **context})
 
 
+def _visitor(request: Request) -> bool:
+    """No session cookie and no notice to show: the page is the same for every such visitor but the token."""
+    return not (request.cookies.get(ACCESS) or request.cookies.get(REFRESH) or request.query_string)
+
+
+async def kept_page(request: Request, template: str, key: tuple[Any, ...], sources: tuple[object, ...],
+                    context: Callable[[], dict[str, Any]]) -> HTTPResponse:
+    """A visitor's page from :class:`VisitorPages`, rendered (with the token's stand-in) on a miss."""
+    kept: VisitorPages = request.app.ctx.visitor_pages
+    body = kept.get(key, sources, request.ctx.csrf)
+    if body is None:
+        env, _ = _env(request)
+        base = {"user": None, "csrf_token": TOKEN, "unread": 0, "modules": request.app.ctx.kernel.registry.names(),
+                "flash": None, "request": request}
+        rendered = await env.get_template(template).render_async({**base, **context()})
+        kept.put(key, sources, rendered)
+        body = rendered.replace(TOKEN, request.ctx.csrf)
+    return html(body)
+
+
 def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
     """The friendly page for an error (no traceback, no internals: the detail is the problem's own)."""
     env, _ = _environment(request.app.ctx.settings.static_url, False)
@@ -269,6 +290,7 @@ def build_blueprint() -> Blueprint:
     @bp.before_server_start
     async def install_error_pages(app: Sanic) -> None:
         app.error_handler.pages = (wants_page, error_page)  # type: ignore[attr-defined]
+        app.ctx.visitor_pages = VisitorPages()
         warm_templates(app.ctx.settings.static_url)
 
     @bp.on_request
@@ -334,11 +356,15 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/p/<product_id:int>")
     async def product(request: Request, product_id: int) -> HTTPResponse:
-        # A cache hit is rendered on the event loop, like the JSON detail's: no thread hop.
-        context = pages.cached_product(product_id)
-        if context is None:
-            context = await run_sync(pages.product, product_id)
-        return await page(request, "product.html", context)
+        # A cache hit is served on the event loop, like the JSON detail's: no thread hop; and a visitor's
+        # page is rendered once while the product and the categories stay the same (visitor_pages.py).
+        cached = catalog.peek_product_encoded(product_id)
+        if cached is None:
+            return await page(request, "product.html", await run_sync(pages.product, product_id))
+        if _visitor(request):
+            return await kept_page(request, "product.html", ("product", product_id), cached,
+                                   lambda: pages.decoded_product(*cached))
+        return await page(request, "product.html", pages.decoded_product(*cached))
 
     @bp.get("/p/<product_id:int>/together")
     async def together(request: Request, product_id: int) -> HTTPResponse:

@@ -6,6 +6,7 @@ Nothing here knows HTTP or HTML: a test or a script can call these directly.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,13 +132,10 @@ def product(product_id: int) -> dict[str, Any]:
     return {"product": catalog.product(product_id), **navigation()}
 
 
-def cached_product(product_id: int) -> dict[str, Any] | None:
-    """:func:`product` from this process's cache alone (never blocks: for the event loop), else None."""
-    found = catalog.peek_product(product_id)
-    if found is None:
-        return None
-    detail, tree = found
-    return {"product": detail, **navigation(tree)}
+def decoded_product(detail: bytes, tree: bytes) -> dict[str, Any]:
+    """:func:`product` from the catalog cache's bytes (``catalog.peek_product_encoded``): no query, no
+    blocking, so the event loop can build it."""
+    return {"product": json.loads(detail), **navigation(json.loads(tree))}
 
 
 def together(product_id: int, recommendations: Any) -> dict[str, Any]:
