@@ -35,7 +35,7 @@ from ecommerce.modules.recommendations import api as recommendations
 from ecommerce.modules.search import api as search
 from ecommerce.modules.storefront import csrf, images, pages
 from ecommerce.modules.storefront.assets import CACHE_CONTROL, Assets
-from ecommerce.modules.storefront.visitor_pages import TOKEN, VisitorPages
+from ecommerce.modules.storefront.visitor_pages import VisitorPages
 from ecommerce.modules.users import api as users
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -220,10 +220,22 @@ async def _unread(request: Request, who: Principal | None) -> int:
     return await run_sync(notifications.unread_count, who.user_id)
 
 
+def csrf_token(request: Request) -> str:
+    """The request's CSRF token: the cookie's, or a new one (set as the cookie with the answer). Issued only
+    for a page with a form: a visitor reading product pages gets no cookie (and the same kept page)."""
+    token = request.cookies.get(csrf.COOKIE)
+    if csrf.well_formed(token):
+        return str(token)
+    issued: str | None = getattr(request.ctx, "new_csrf", None)
+    if issued is None:
+        issued = request.ctx.new_csrf = csrf.new_token()
+    return issued
+
+
 async def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTTPResponse:
     who = await current(request)
     env, _ = _env(request)
-    base = {"user": who, "csrf_token": request.ctx.csrf, "unread": await _unread(request, who),
+    base = {"user": who, "csrf_token": csrf_token(request), "unread": await _unread(request, who),
             "modules": request.app.ctx.kernel.registry.names(), "flash": query_args(request).get("done")}
     return await render(template, status=status, app=request.app, environment=env, context={**base, **context})
 
@@ -233,19 +245,21 @@ def _visitor(request: Request) -> bool:
     return not (request.cookies.get(ACCESS) or request.cookies.get(REFRESH) or request.query_string)
 
 
-async def kept_page(request: Request, template: str, key: tuple[Any, ...], sources: tuple[object, ...],
+async def kept_page(request: Request, template: str, key: tuple[Any, ...], sources: tuple[object, ...] | None,
                     context: Callable[[], dict[str, Any]]) -> HTTPResponse:
-    """A visitor's page from :class:`VisitorPages`, rendered (with the token's stand-in) on a miss."""
+    """A visitor's page from :class:`VisitorPages`, rendered on a miss (and kept when it was built from
+    cached ``sources``). A visitor's page has no form that posts (its "Add to cart" leads to the login
+    first), so it needs no CSRF token: the same bytes for every visitor, and no cookie."""
     kept: VisitorPages = request.app.ctx.visitor_pages
-    body = kept.get(key, sources, request.ctx.csrf)
+    body = None if sources is None else kept.get(key, sources)
     if body is None:
         env, _ = _env(request)
-        base = {"user": None, "csrf_token": TOKEN, "unread": 0, "modules": request.app.ctx.kernel.registry.names(),
+        base = {"user": None, "csrf_token": "", "unread": 0, "modules": request.app.ctx.kernel.registry.names(),
                 "flash": None, "request": request}
-        rendered = await env.get_template(template).render_async({**base, **context()})
-        kept.put(key, sources, rendered)
-        body = rendered.replace(TOKEN, request.ctx.csrf)
-    return html(body)
+        body = (await env.get_template(template).render_async({**base, **context()})).encode()
+        if sources is not None:
+            kept.put(key, sources, body)
+    return raw(body, content_type="text/html; charset=utf-8")
 
 
 def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
@@ -254,7 +268,7 @@ def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
     shown = detail if status < 500 else "We could not finish that. Please try again in a moment."
     body = env.get_template("error.html").render(
         status=status, title=ERROR_TITLES.get(status, "That did not work"), detail=shown, user=None,
-        csrf_token=getattr(request.ctx, "csrf", ""), unread=0, modules=[], flash=None,
+        csrf_token="", unread=0, modules=[], flash=None,
         request_id=getattr(request.ctx, "request_id", None), request=request)
     response = html(body, status=status)
     _headers(request, response)
@@ -293,17 +307,11 @@ def build_blueprint() -> Blueprint:
         app.ctx.visitor_pages = VisitorPages()
         warm_templates(app.ctx.settings.static_url)
 
-    @bp.on_request
-    async def session_and_csrf(request: Request) -> None:
-        token = request.cookies.get(csrf.COOKIE)
-        request.ctx.new_csrf = not csrf.well_formed(token)
-        request.ctx.csrf = csrf.new_token() if request.ctx.new_csrf else token
-
     @bp.on_response
     async def cookies_and_headers(request: Request, response: HTTPResponse) -> None:
-        if getattr(request.ctx, "new_csrf", False):
-            response.add_cookie(csrf.COOKIE, request.ctx.csrf, httponly=True, secure=_https(request),
-                                samesite="Lax", path="/")
+        issued = getattr(request.ctx, "new_csrf", None)
+        if issued is not None:
+            response.add_cookie(csrf.COOKIE, issued, httponly=True, secure=_https(request), samesite="Lax", path="/")
         pair = getattr(request.ctx, "new_pair", None)
         if pair is not None:
             _set_session(request, response, pair)
@@ -360,7 +368,10 @@ def build_blueprint() -> Blueprint:
         # page is rendered once while the product and the categories stay the same (visitor_pages.py).
         cached = catalog.peek_product_encoded(product_id)
         if cached is None:
-            return await page(request, "product.html", await run_sync(pages.product, product_id))
+            context = await run_sync(pages.product, product_id)
+            if _visitor(request):
+                return await kept_page(request, "product.html", ("product", product_id), None, lambda: context)
+            return await page(request, "product.html", context)
         if _visitor(request):
             return await kept_page(request, "product.html", ("product", product_id), cached,
                                    lambda: pages.decoded_product(*cached))

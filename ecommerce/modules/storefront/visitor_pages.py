@@ -1,10 +1,10 @@
 """Pages rendered once for every visitor without a session, kept while the data they show is unchanged.
 
-Why: a product page for one visitor differs from the next visitor's only by the CSRF token, yet rendering
-the templates again for each costs several times the cached JSON detail the page shows. A page is
-rendered once with :data:`TOKEN` where the token goes, and each visitor gets it with their own token put
-in. An entry is keyed by the very cached objects it was rendered from (the catalog cache hands out the
-same bytes until the product or the category tree changes), so a price change or a stock move renders
+Why: rendering the templates again for each visitor costs several times the cached JSON detail a product
+page shows, and a visitor's product page is the same for every visitor: no session, and no form that
+posts (its "Add to cart" leads to the login first), so no CSRF token and no cookie. A page is kept as the
+bytes sent. An entry is keyed by the very cached objects it was rendered from (the catalog cache hands out
+the same bytes until the product or the category tree changes), so a price change or a stock move renders
 the page again: a kept page is never staler than the JSON detail.
 
 Used from one event loop (a worker's), never from threads: no lock.
@@ -15,30 +15,24 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from markupsafe import Markup
-
-#: Stands for the visitor's CSRF token in a kept page. Markup, so templates write it as it is; text from
-#: the data (a product's description) is escaped on the way in and can never contain it.
-TOKEN = Markup("<!--csrf-token-->")
-
 
 class VisitorPages:
     """A bounded LRU of rendered pages, each with the objects it was rendered from."""
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
-        self._pages: OrderedDict[Hashable, tuple[tuple[object, ...], str]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[tuple[object, ...], bytes]] = OrderedDict()
 
-    def get(self, key: Hashable, sources: tuple[object, ...], token: str) -> str | None:
-        """The page for ``key`` with ``token`` in it, if it was rendered from these same ``sources``."""
+    def get(self, key: Hashable, sources: tuple[object, ...]) -> bytes | None:
+        """The page for ``key``, if it was rendered from these same ``sources``."""
         found = self._pages.get(key)
         if found is None or not _same(found[0], sources):
             return None
         self._pages.move_to_end(key)
-        return found[1].replace(TOKEN, token)
+        return found[1]
 
-    def put(self, key: Hashable, sources: tuple[object, ...], page: str) -> None:
-        """Keep ``page`` (rendered with :data:`TOKEN` for the token) while ``sources`` stay the cached ones."""
+    def put(self, key: Hashable, sources: tuple[object, ...], page: bytes) -> None:
+        """Keep ``page`` while ``sources`` stay the cached ones."""
         self._pages[key] = (sources, page)
         self._pages.move_to_end(key)
         while len(self._pages) > self.size:
