@@ -37,6 +37,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (the instances of a layout's service)."""
+    while True:
+        first = free_port()
+        if first + count > 65536:
+            continue
+        try:
+            for offset in range(1, count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", first + offset))
+        except OSError:
+            continue
+        return first
+
+
 def wait_until(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
     """Poll ``ready`` (a connection error counts as not yet) until it holds; fail with the child's output
     if it exits first, or after ``timeout`` seconds."""
