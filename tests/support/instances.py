@@ -43,7 +43,7 @@ class Deployment:
         subprocess.run(["kill", f"-{int(signal.SIGKILL)}", str(self.pid_of(instance))], check=True)
 
     def log(self) -> str:
-        return "\n".join(self.up.lines)
+        return "\n".join(self.up.read())
 
 
 @contextmanager
