@@ -133,14 +133,14 @@ class Layout:
 
         Every module hosted by another service is reached through its remote facade
         (``remote_modules``: module -> ``service@http://address``, see :mod:`ecommerce.kernel.remote`), at
-        that service's first instance.
+        every instance of that service (``http://a|http://b``).
         """
         service = self.service(name)
         address = service.instance_address(instance)
         urls = dict(base.module_database_urls)
         urls.update({module: url for module, url in service.databases.items() if url is not None})
         remote = {
-            module: f"{other.name}@http://{other.address}"
+            module: f"{other.name}@" + "|".join(f"http://{address}" for address in other.addresses)
             for other in self.services.values() if other.name != name
             for module in other.modules
         }

@@ -178,3 +178,11 @@ def test_instances_listen_on_consecutive_ports(tmp_path: Path) -> None:
         load("split", INSTALLED, environ={}).with_instances(2)
     with pytest.raises(LayoutError, match="--instances: 0 is not between 1 and 64"):
         layout.with_instances(0)
+
+
+def test_a_service_of_several_instances_is_called_at_every_instance(tmp_path: Path) -> None:
+    layout = load(_write(tmp_path, '[services.core]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n'
+                                   '[services.catalog]\naddress = "127.0.0.1:9011"\nmodules = ["catalog"]\n'
+                                   'instances = 2\n'), INSTALLED)
+    core = layout.settings_for("core", Settings(data_dir=tmp_path))
+    assert core.remote_modules["catalog"] == "catalog@http://127.0.0.1:9011|http://127.0.0.1:9012"
