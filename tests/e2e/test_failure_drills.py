@@ -38,7 +38,7 @@ from tests.support import databases
 from tests.support.instances import Deployment, deployment, shopper
 from tests.support.pg_cluster import start_replicated_cluster
 from tests.support.polling import eventually
-from tests.support.processes import free_port
+from tests.support.processes import free_ports
 
 #: Whole servers on PostgreSQL take turns on one xdist worker (connections, CPU), as the other drills do.
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres-servers")]
@@ -236,7 +236,7 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed (apt-get install redis-server; .ci/run installs it)")
-        self.binary, self.dir, self.port = binary, tmp_path, free_port()
+        self.binary, self.dir, self.port = binary, tmp_path, free_ports(1)  # kept while it is stopped
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.client = redis.Redis(port=self.port, socket_connect_timeout=1)
         self.process: subprocess.Popen[bytes] | None = None

@@ -16,7 +16,7 @@ import httpx
 
 from tests.support import databases, nginx
 from tests.support.api import PASSWORD, bearer, new_email
-from tests.support.processes import cli_env, free_port, free_ports
+from tests.support.processes import cli_env, free_ports
 from tests.support.split import require_postgres
 from tests.support.up import Up, running_up
 
@@ -53,14 +53,14 @@ def deployment(tmp_path: Path, *, instances: int = 2, database_url: str | None =
     require_postgres()
     nginx.binary()
     url = database_url or databases.create_database()
-    first = free_ports(instances)
+    first = free_ports(instances + 1)  # the instances, then the gateway (which binds last)
     layout = tmp_path / "instances.toml"
-    layout.write_text(f'name = "instances"\n[gateway]\naddress = "127.0.0.1:{free_port()}"\n\n[services.app]\n'
+    layout.write_text(f'name = "instances"\n[gateway]\naddress = "127.0.0.1:{first + instances}"\n\n[services.app]\n'
                       f'address = "127.0.0.1:{first}"\nmodules = ["*"]\ninstances = {instances}\n')
     settings = {**UNTHROTTLED, "ECOMMERCE_DATABASE_URL": url, "ECOMMERCE_SECRET_KEY": "instances-" + "i" * 40,
                 "ECOMMERCE_RELAY_INTERVAL": "0.2", "ECOMMERCE_JOB_INTERVAL": "0.5", **env}
     try:
-        with running_up(tmp_path, layout, cli_env(tmp_path, **settings)) as up:
+        with running_up(tmp_path, layout, cli_env(tmp_path, **settings), port=first + instances) as up:
             yield Deployment(up, up.gateway, [f"http://127.0.0.1:{first + n}" for n in range(instances)], url,
                              tmp_path / "data")
     finally:

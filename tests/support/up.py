@@ -69,10 +69,11 @@ def alive(pids: set[int]) -> set[int]:
 
 @contextmanager
 def running_up(tmp_path: Path, layout: Path, env: dict[str, str], *, demo: bool = True,
-               ready_within: float = 120) -> Iterator[Up]:
+               ready_within: float = 120, port: int | None = None) -> Iterator[Up]:
     """``ecommerce up --layout LAYOUT --port <free> [--demo]`` until the block ends; yields once it printed
-    ``ready``. A failed test kills ``up`` and every process under it."""
-    port = free_port()
+    ``ready``. A failed test kills ``up`` and every process under it. ``port``: the gateway's (default: a free
+    one)."""
+    port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ecommerce", "up", "--layout", str(layout), "--port", str(port),
                              *(["--demo"] if demo else [])], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
