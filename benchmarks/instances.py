@@ -114,7 +114,7 @@ def _alternating(pairs: dict[str, tuple[Target, Target]], args: argparse.Namespa
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Both deployments up at once (started one after the other: the first migrates and seeds), then the
     ceilings with one and two workers, each pair measured alternately."""
-    cluster = start_replicated_cluster()
+    cluster = start_replicated_cluster(max_connections=300)  # two deployments' pools at once
     try:
         primary, replica = cluster.create_database("bench_instances")
         with tempfile.TemporaryDirectory(prefix="bench-instances-") as tmp:

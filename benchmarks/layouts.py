@@ -104,13 +104,16 @@ class Running:
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout or ()], daemon=True).start()
         deadline = time.monotonic() + 300
+        seen: list[str] = []
         while True:
             try:
-                if lines.get(timeout=1).startswith("ready"):
+                seen.append(lines.get(timeout=1))
+                if seen[-1].startswith("ready"):
                     break
             except queue.Empty:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"ecommerce up --layout {layout} did not get ready") from None
+                    tail = "".join(line[-300:].rstrip("\n") + "\n" for line in seen[-25:])
+                    raise SystemExit(f"ecommerce up --layout {layout} did not get ready:\n{tail}") from None
         threading.Thread(target=lambda: [lines.get() for _ in iter(int, 1)], daemon=True).start()  # keep draining
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -111,7 +111,7 @@ class ReplicatedCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_replicated_cluster() -> ReplicatedCluster:
+def start_replicated_cluster(max_connections: int = 100) -> ReplicatedCluster:
     """initdb a primary, start it, clone it with ``pg_basebackup -R`` and start the clone as a hot standby."""
     bin_dir = binaries()
     if bin_dir is None:
@@ -124,7 +124,8 @@ def start_replicated_cluster() -> ReplicatedCluster:
     settings = {
         "listen_addresses": "'127.0.0.1'", "port": str(primary.port), "unix_socket_directories": f"'{root}'",
         "wal_level": "replica", "max_wal_senders": "5", "hot_standby": "on", "fsync": "off",
-        "synchronous_commit": "off", "full_page_writes": "off", "shared_buffers": "32MB", "max_connections": "100",
+        "synchronous_commit": "off", "full_page_writes": "off", "shared_buffers": "32MB",
+        "max_connections": str(max_connections),
     }
     with open(primary.data / "postgresql.conf", "a") as conf:
         conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
