@@ -90,26 +90,30 @@ def _well_stocked(catalog_url: str, units: int) -> list[int]:
 class Running:
     """``ecommerce up --layout FILE --demo`` until closed."""
 
-    def __init__(self, layout: Path, folder: Path) -> None:
+    def __init__(self, layout: Path, folder: Path, extra: dict[str, str] | None = None) -> None:
         self.port = _port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMMERCE_")}
         env.update(ECOMMERCE_DATA_DIR=str(folder / "data"), ECOMMERCE_SECRET_KEY="bench-" + "b" * 40,
                    ECOMMERCE_EVENT_BROKER_NAMESPACE=f"bench-{uuid.uuid4().hex[:8]}", ECOMMERCE_LOG_LEVEL="WARNING",
                    ECOMMERCE_RATE_LIMIT="1000000/minute", ECOMMERCE_USER_RATE_LIMIT="1000000/minute",
                    ECOMMERCE_AUTH_RATE_LIMIT="1000000/minute")
+        env.update(extra or {})
         self.process = subprocess.Popen([sys.executable, "-m", "ecommerce", "up", "--layout", str(layout), "--port",
                                          str(self.port), "--demo"], cwd=folder, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout or ()], daemon=True).start()
         deadline = time.monotonic() + 300
+        seen: list[str] = []
         while True:
             try:
-                if lines.get(timeout=1).startswith("ready"):
+                seen.append(lines.get(timeout=1))
+                if seen[-1].startswith("ready"):
                     break
             except queue.Empty:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"ecommerce up --layout {layout} did not get ready") from None
+                    tail = "".join(line[-300:].rstrip("\n") + "\n" for line in seen[-25:])
+                    raise SystemExit(f"ecommerce up --layout {layout} did not get ready:\n{tail}") from None
         threading.Thread(target=lambda: [lines.get() for _ in iter(int, 1)], daemon=True).start()  # keep draining
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -213,6 +217,12 @@ to compare.
 """
 
 
+def machine_facts() -> dict[str, Any]:
+    """What a results file says about the machine it was measured on (the load average at the start)."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "load": [round(x, 2) for x in os.getloadavg()]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkouts", type=int, default=150)
@@ -224,8 +234,7 @@ def main() -> int:
         saved = json.loads(RESULTS.read_text())
         PAGE.write_text(render(saved["results"], saved["machine"]))
         return 0
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-               "load": [round(x, 2) for x in os.getloadavg()]}
+    machine = machine_facts()
     results = [measure(kind, args.checkouts, args.concurrency, args.reads) for kind in ("monolith", "split")]
     RESULTS.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
     PAGE.write_text(render(results, machine))

@@ -219,24 +219,29 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _layout(args: argparse.Namespace, settings: Settings) -> Layout:
+    """The layout named by ``--layout``, with every service at ``--instances`` instances when given."""
     from ecommerce.kernel import layout
 
-    return layout.load(args.layout, disabled=settings.disabled_modules)
+    loaded = layout.load(args.layout, disabled=settings.disabled_modules)
+    instances = getattr(args, "instances", None)
+    return loaded.with_instances(instances) if instances is not None else loaded
 
 
 def _service_settings(args: argparse.Namespace, settings: Settings) -> Settings:
     """``serve --layout L --service S``: the settings of that one service (a layout of one service needs no
     ``--service``)."""
     if args.layout is None:
-        if args.service:
-            raise SettingsError("--service needs --layout")
+        flags = (("--service", args.service), ("--instance", args.instance), ("--instances", args.instances))
+        for flag, value in flags:
+            if value is not None:
+                raise SettingsError(f"{flag} needs --layout")
         return settings
     layout = _layout(args, settings)
     name = args.service or (next(iter(layout.services)) if len(layout.services) == 1 else None)
     if name is None:
         raise SettingsError(f"--layout {args.layout}: name the service to start with --service "
                             f"({', '.join(layout.services)})")
-    return layout.settings_for(name, settings)
+    return layout.settings_for(name, settings, args.instance or 1)
 
 
 def cmd_layout(args: argparse.Namespace, settings: Settings) -> int:
@@ -247,7 +252,9 @@ def cmd_layout(args: argparse.Namespace, settings: Settings) -> int:
     broker = layout.broker_url or settings.event_broker_url
     print(f"events   {redact_url(broker) if broker else 'in-process (no broker)'}")
     for service in layout.services.values():
-        print(f"\nservice {service.name}  {service.address}")
+        where = ", ".join(map(str, service.addresses))
+        count = f"  ({service.instances} instances)" if service.instances > 1 else ""
+        print(f"\nservice {service.name}  {where}{count}")
         resolved = settings.replace(module_database_urls={
             **settings.module_database_urls, **{m: u for m, u in service.databases.items() if u is not None}})
         for module in service.modules:
@@ -297,7 +304,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         else os.path.abspath(args.layout)
     return supervisor.run(layout, settings, layout_source=source, port=args.port,
                           run_dir=settings.data_dir.resolve() / "up" / layout.name,
-                          ready_timeout=args.ready_timeout, env=env, demo=args.demo)
+                          ready_timeout=args.ready_timeout, env=env, demo=args.demo, instances_flag=args.instances)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -393,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--layout", metavar="NAME|FILE",
                        help="start one service of a deployment layout (shipped: monolith, split; or a .toml path)")
     serve.add_argument("--service", metavar="NAME", help="with --layout: the service to start")
+    serve.add_argument("--instance", type=int, metavar="I",
+                       help="with --layout: which instance of the service (1..N: on the service's port + I - 1)")
+    serve.add_argument("--instances", type=int, metavar="N",
+                       help="with --layout: every service runs as N instances (overrides the layout's instances)")
     serve.set_defaults(handler=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending migrations of every enabled module")
@@ -421,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     layout.add_argument("action", choices=["show"])
     layout.add_argument("--layout", metavar="NAME|FILE", default="monolith",
                         help="a shipped layout (monolith, split) or a .toml path (default monolith)")
+    layout.add_argument("--instances", type=int, metavar="N", help="every service as N instances")
     layout.set_defaults(handler=cmd_layout)
 
     gateway = sub.add_parser("gateway", help="write the nginx configuration of a layout's gateway")
@@ -434,6 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--openapi", metavar="PATH",
                          help="also write the whole API's OpenAPI document here and serve it as /docs/openapi.json "
                               "(a split layout: no one service knows every route)")
+    gateway.add_argument("--instances", type=int, metavar="N",
+                         help="every service as N instances (overrides the layout's instances)")
     gateway.set_defaults(handler=cmd_gateway)
 
     up = sub.add_parser("up", help="start nginx and every service of a layout; Ctrl-C stops them all")
@@ -441,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a shipped layout (monolith, split) or a .toml path (default monolith)")
     up.add_argument("--port", type=int, help="the gateway's port (default: the layout's, 8000)")
     up.add_argument("--demo", action="store_true", help="each service loads its demo data (idempotent)")
+    up.add_argument("--instances", type=int, metavar="N",
+                    help="run every service as N instances behind the gateway (overrides the layout's instances)")
     up.add_argument("--ready-timeout", type=float, default=120.0, metavar="SECONDS",
                     help="give up (and stop everything) if a /readyz does not answer within this (default 120)")
     up.set_defaults(handler=cmd_up)

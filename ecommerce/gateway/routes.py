@@ -3,7 +3,7 @@ gateway routes by)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ecommerce.kernel.module import Module
 
@@ -12,6 +12,8 @@ from ecommerce.kernel.module import Module
 class Route:
     path: str  # the public path pattern, e.g. /api/v1/products/<product_id:int>
     method: str
+    #: Guarded by an Idempotency-Key (``@idempotent``): a retry with the same key does the work once.
+    keyed: bool = field(default=False, compare=False)
 
     @property
     def segments(self) -> list[str]:
@@ -27,10 +29,12 @@ def module_routes(module: Module) -> list[Route]:
     if not module.blueprint:
         return []
     from ecommerce.app import API_PREFIX, _load
+    from ecommerce.kernel.http.idempotency import MARK
 
     blueprint = _load(module.blueprint)()
     return sorted(
-        Route(f"{'' if module.site else API_PREFIX}/{route.uri.lstrip('/')}", method)
+        Route(f"{'' if module.site else API_PREFIX}/{route.uri.lstrip('/')}", method,
+              keyed=bool(getattr(route.handler, MARK, False)))
         for route in blueprint._future_routes
         for method in route.methods or ()
     )

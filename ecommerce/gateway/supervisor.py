@@ -8,6 +8,12 @@ Each child gets its own process group: a Ctrl-C in the terminal reaches only ``u
 the children in order (SIGTERM to each group, a grace period, SIGKILL to what is left), so nginx's
 workers go with their master and nothing is orphaned. Every line a child writes is prefixed with its
 name (``[catalog] ...``), stdout to stdout and stderr to stderr.
+
+A service of several instances (``instances = N``, ``--instances N``) runs as ``app#1``, ``app#2``, ...:
+the first instance of each service starts alone and migrates (and loads the demo data), the others start
+once it is ready, with ``--no-migrate``. When one instance dies the others go on serving and the gateway
+routes around it (``up`` says so and keeps running); only when a service has no instance left does ``up``
+stop everything, as with one instance.
 """
 
 from __future__ import annotations
@@ -87,6 +93,8 @@ class ChildSpec:
     name: str
     argv: Sequence[str]
     ready_url: str
+    #: The layout service this child is an instance of (None: the gateway).
+    service: str | None = None
 
 
 @dataclass
@@ -118,6 +126,8 @@ class Supervisor:
         self.err = err or sys.stderr
         self.grace = grace
         self.children: list[Child] = []
+        #: Instances that died while another instance of their service still runs: reported, not fatal.
+        self.lost: list[Child] = []
         self.stop_requested = threading.Event()
         self._lock = threading.Lock()
 
@@ -148,8 +158,15 @@ class Supervisor:
         return child
 
     def dead(self) -> Child | None:
-        """The first child that has exited, if any."""
-        return next((c for c in self.children if c.process.poll() is not None), None)
+        """The first child that has exited, if any (instances already reported as lost excepted)."""
+        return next((c for c in self.children if c.process.poll() is not None and c not in self.lost), None)
+
+    def survivable(self, child: Child) -> bool:
+        """Whether ``child`` died but another instance of its service still runs (the gateway routes around it)."""
+        service = child.spec.service
+        return service is not None and any(
+            other is not child and other.spec.service == service and other.process.poll() is None
+            for other in self.children)
 
     def wait_ready(self, timeout: float, probe: Callable[[str], bool] = ready) -> list[str]:
         """Poll every child's ``/readyz`` until all answer; returns the names still not ready (empty: all
@@ -169,10 +186,18 @@ class Supervisor:
         return sorted(pending)
 
     def watch(self) -> Child | None:
-        """Block until a stop is requested (None) or a child exits (that child)."""
+        """Block until a stop is requested (None) or a child exits that its service cannot do without
+        (that child). An instance whose siblings still run is reported and left out."""
         while not self.stop_requested.wait(0.2):
             if (gone := self.dead()) is not None:
-                return gone
+                if not self.survivable(gone):
+                    return gone
+                self.lost.append(gone)
+                left = [c.spec.name for c in self.children if c.spec.service == gone.spec.service
+                        and c.process.poll() is None]
+                self.say(f"ecommerce up: {gone.spec.name} exited with status {gone.process.returncode}; "
+                         f"{', '.join(left)} still serve(s) {gone.spec.service}, the gateway routes around it",
+                         error=True)
         return None
 
     def stop_all(self) -> None:
@@ -205,15 +230,38 @@ def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> N
         os.killpg(process.pid, signum)
 
 
-def service_command(layout_source: str, service: str, *, demo: bool = False) -> list[str]:
-    """The command line of one service: the one a deployment would run, naming its service. ``serve``
-    applies the service's pending migrations itself before it listens; ``demo`` also loads demo data."""
+def service_command(layout_source: str, service: str, *, demo: bool = False, instance: int | None = None,
+                    migrate: bool = True) -> list[str]:
+    """The command line of one service (``instance``: one of its instances): the one a deployment would
+    run, naming its service. ``serve`` applies the service's pending migrations itself before it listens
+    (``migrate=False``: another instance did); ``demo`` also loads demo data."""
     return [sys.executable, "-m", "ecommerce", "serve", "--layout", layout_source, "--service", service,
-            *(["--demo"] if demo else [])]
+            *(["--instance", str(instance)] if instance is not None else []),
+            *(["--demo"] if demo else []), *([] if migrate else ["--no-migrate"])]
+
+
+def children_of(layout: Layout, layout_source: str, *, demo: bool = False,
+                instances_flag: int | None = None) -> list[list[ChildSpec]]:
+    """What ``up`` starts, in waves: every service's first instance (which migrates), then the other
+    instances. ``instances_flag``: ``up --instances N`` (each instance's ``serve`` is told its number,
+    which the layout file alone may not allow)."""
+    first: list[ChildSpec] = []
+    others: list[ChildSpec] = []
+    for name, service in layout.services.items():
+        for number, address in enumerate(service.addresses, start=1):
+            several = service.instances > 1
+            argv = service_command(layout_source, name, demo=demo and number == 1,
+                                   instance=number if several else None, migrate=number == 1)
+            if instances_flag is not None and several:
+                argv += ["--instances", str(instances_flag)]
+            spec = ChildSpec(f"{name}#{number}" if several else name, argv, url_of(address), service=name)
+            (first if number == 1 else others).append(spec)
+    return [first, others] if others else [first]
 
 
 def run(layout: Layout, settings: Settings, *, layout_source: str, port: int | None, run_dir: Path,
-        ready_timeout: float, env: Mapping[str, str], demo: bool = False, grace: float = STOP_GRACE) -> int:
+        ready_timeout: float, env: Mapping[str, str], demo: bool = False, grace: float = STOP_GRACE,
+        instances_flag: int | None = None) -> int:
     """``ecommerce up``: write the gateway configuration into ``run_dir``, start nginx and every service,
     wait until each ``/readyz`` answers, then run until Ctrl-C/SIGTERM (exit 0) or until a child dies
     (the others are stopped, exit 1 naming it). The layout must be startable: callers check each
@@ -230,27 +278,31 @@ def run(layout: Layout, settings: Settings, *, layout_source: str, port: int | N
     conf.write_text(gateway_config(layout, settings, port=port, layout_source=layout_source, openapi=openapi),
                     encoding="utf-8")
     gateway = Address(layout.gateway.host, port if port is not None else layout.gateway.port)
-    children = [ChildSpec(name, service_command(layout_source, name, demo=demo), url_of(service.address))
-                for name, service in layout.services.items()]
-    children.append(ChildSpec(GATEWAY, nginx_command(binary, conf, run_dir), url_of(gateway)))
+    waves = children_of(layout, layout_source, demo=demo, instances_flag=instances_flag)
+    waves[-1].append(ChildSpec(GATEWAY, nginx_command(binary, conf, run_dir), url_of(gateway)))
 
     supervisor = Supervisor({**env, "PYTHONUNBUFFERED": "1"}, grace=grace)
     supervisor.install_signal_handlers()
-    supervisor.say(f"ecommerce up: layout {layout.name}, services {', '.join(layout.services)}; "
-                   f"gateway config {conf}")
+    names = ", ".join(n + (f" x{s.instances}" if s.instances > 1 else "") for n, s in layout.services.items())
+    supervisor.say(f"ecommerce up: layout {layout.name}, services {names}; gateway config {conf}")
     supervisor.say(f"gateway {url_of(gateway)}  (API docs: {url_of(gateway)}/docs)")
     try:
-        return _supervise(supervisor, children, url_of(gateway), ready_timeout)
+        return _supervise(supervisor, waves, url_of(gateway), ready_timeout)
     except BaseException:  # a bug or an OS error here must not leave the children running
         supervisor.stop_all()
         raise
 
 
-def _supervise(supervisor: Supervisor, children: list[ChildSpec], gateway: str, ready_timeout: float) -> int:
-    """Start the children and run them until a stop or a death: :func:`run`'s exit status."""
-    for spec in children:
-        supervisor.start(spec)
-    not_ready = supervisor.wait_ready(ready_timeout)
+def _supervise(supervisor: Supervisor, waves: list[list[ChildSpec]], gateway: str, ready_timeout: float) -> int:
+    """Start the children, wave after wave, and run them until a stop or a death: :func:`run`'s exit status."""
+    deadline = time.monotonic() + ready_timeout
+    not_ready: list[str] = []
+    for wave in waves:
+        for spec in wave:
+            supervisor.start(spec)
+        not_ready = supervisor.wait_ready(max(0.0, deadline - time.monotonic()))
+        if not_ready or supervisor.dead() is not None or supervisor.stop_requested.is_set():
+            break
     gone = supervisor.dead()
     if supervisor.stop_requested.is_set() and gone is None:
         supervisor.stop_all()

@@ -23,11 +23,17 @@ The format::
     [services.core]
     address = "127.0.0.1:8101"
     modules = ["users", "orders", "payments"]       # "*": every installed module no other service hosts
+    instances = 2                                   # optional (default 1): ports 8101, 8102, ... behind nginx
     database = "..."                                # optional: this service's modules
     databases = { users = "..." }                   # optional: one module
 
 URLs may use ``{service}`` and ``{module}``, and ``${VARIABLE}`` or ``${VARIABLE:-default}`` from the
 environment, so one file serves a laptop and a deployment.
+
+``instances = N`` (or ``ecommerce up --instances N``) runs N identical processes of a service, instance
+``i`` (1..N) on the service's port plus ``i - 1``; the gateway balances across them. They share the
+service's databases, so nothing else changes: the relay's claims and the jobs are safe to run in every
+instance at once.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,6 +53,8 @@ from ecommerce.kernel.settings import Settings, SettingsError, _amqp_url, _datab
 SHIPPED = Path(__file__).resolve().parent.parent / "layouts"
 WILDCARD = "*"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+#: The most instances of one service a layout may ask for (ports are consecutive).
+MAX_INSTANCES = 64
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -71,6 +79,19 @@ class Service:
     address: Address
     modules: tuple[str, ...]
     databases: Mapping[str, str | None]
+    instances: int = 1
+
+    def instance_address(self, instance: int) -> Address:
+        """Where instance ``instance`` (1-based) listens: the service's port plus ``instance - 1``."""
+        if not 1 <= instance <= self.instances:
+            raise LayoutError(f"service {self.name!r} has {self.instances} instance(s); "
+                              f"there is no instance {instance}")
+        return Address(self.address.host, self.address.port + instance - 1)
+
+    @property
+    def addresses(self) -> tuple[Address, ...]:
+        """Every instance's address, in order."""
+        return tuple(self.instance_address(i) for i in range(1, self.instances + 1))
 
 
 @dataclass(frozen=True)
@@ -98,29 +119,56 @@ class Layout:
                 return service
         raise LayoutError(f"{self.path}: module {module!r} is hosted by no service")
 
-    def settings_for(self, name: str, base: Settings) -> Settings:
+    def with_instances(self, count: int) -> Layout:
+        """This layout with every service run as ``count`` instances (``ecommerce up --instances``)."""
+        if not 1 <= count <= MAX_INSTANCES:
+            raise LayoutError(f"--instances: {count} is not between 1 and {MAX_INSTANCES}")
+        services = {name: replace(service, instances=count) for name, service in self.services.items()}
+        _check_addresses(self.path, self.gateway, services.values())
+        return replace(self, services=services)
+
+    def settings_for(self, name: str, base: Settings, instance: int = 1) -> Settings:
         """``base`` with this service's modules, databases, address and broker: what ``serve`` runs.
+        ``instance`` (1-based) picks the instance's port.
 
         Every module hosted by another service is reached through its remote facade
-        (``remote_modules``: module -> ``service@http://address``, see :mod:`ecommerce.kernel.remote`).
+        (``remote_modules``: module -> ``service@http://address``, see :mod:`ecommerce.kernel.remote`), at
+        every instance of that service (``http://a|http://b``).
         """
         service = self.service(name)
+        address = service.instance_address(instance)
         urls = dict(base.module_database_urls)
         urls.update({module: url for module, url in service.databases.items() if url is not None})
         remote = {
-            module: f"{other.name}@http://{other.address}"
+            module: f"{other.name}@" + "|".join(f"http://{address}" for address in other.addresses)
             for other in self.services.values() if other.name != name
             for module in other.modules
         }
         return base.replace(
             modules=service.modules,
             module_database_urls=urls,
-            host=service.address.host,
-            port=service.address.port,
+            host=address.host,
+            port=address.port,
             event_broker_url=self.broker_url or base.event_broker_url,
             service_name=name,
             remote_modules=remote,
         )
+
+
+def _check_addresses(path: Path, gateway: Address, services: Iterable[Service]) -> None:
+    """No two instances, and no instance and the gateway, on one address (ports past 65535 included)."""
+    taken: dict[Address, str] = {}
+    for service in services:
+        for number, address in enumerate(service.addresses, start=1):
+            where = f"service {service.name!r}" + (f" (instance {number})" if service.instances > 1 else "")
+            key = f"services.{service.name}.{'instances' if number > 1 else 'address'}"
+            if address.port > 65535:
+                raise LayoutError(f"{path}: {key}: instance {number} would listen on port {address.port}")
+            if address == gateway:
+                raise LayoutError(f"{path}: gateway.address: {gateway} is also the address of {where}")
+            if address in taken:
+                raise LayoutError(f"{path}: {key}: {address} is already the address of {taken[address]}")
+            taken[address] = where
 
 
 def resolve(source: str | Path) -> Path:
@@ -179,9 +227,7 @@ class _Parser:
             raise self.fail("gateway.default", f"unknown service {default!r} (services: {', '.join(services)})")
         broker = self.optional_text(events, "events.broker")
         gateway_address = self.address(gateway.get("address", "127.0.0.1:8000"), "gateway.address")
-        for service in services.values():
-            if service.address == gateway_address:
-                raise self.fail("gateway.address", f"{gateway_address} is also the address of service {service.name!r}")
+        _check_addresses(self.path, gateway_address, services.values())
         return Layout(
             name=str(data.get("name", self.path.stem)),
             path=self.path,
@@ -203,7 +249,7 @@ class _Parser:
                 raise self.fail(key, "'gateway' is the nginx gateway ([gateway]), not a service of modules")
             if not isinstance(table, dict):
                 raise self.fail(key, "must be a table")
-            self.known(table, f"{key}.", {"address", "modules", "database", "databases"})
+            self.known(table, f"{key}.", {"address", "modules", "database", "databases", "instances"})
             modules = table.get("modules")
             if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules) or not modules:
                 raise self.fail(f"{key}.modules", "must be a non-empty list of module names (or [\"*\"])")
@@ -232,15 +278,14 @@ class _Parser:
             raise self.fail("services", f"module(s) {', '.join(missing)} hosted by no service (host each installed "
                                         "module once, or disable it with ECOMMERCE_DISABLED_MODULES)")
         out: dict[str, Service] = {}
-        addresses: dict[Address, str] = {}
         for name, table in raw.items():
             key = f"services.{name}"
             address = self.address(table.get("address"), f"{key}.address")
-            if address in addresses:
-                raise self.fail(f"{key}.address", f"{address} is already the address of service {addresses[address]!r}")
-            addresses[address] = name
+            instances = table.get("instances", 1)
+            if isinstance(instances, bool) or not isinstance(instances, int) or not 1 <= instances <= MAX_INSTANCES:
+                raise self.fail(f"{key}.instances", f"must be a whole number from 1 to {MAX_INSTANCES}")
             modules = tuple(m for m in listed[name] if m not in self.disabled)
-            out[name] = Service(name, address, modules, self.databases(name, table, modules, default_db))
+            out[name] = Service(name, address, modules, self.databases(name, table, modules, default_db), instances)
         return out
 
     def databases(self, service: str, table: dict[str, Any], modules: tuple[str, ...],

@@ -369,7 +369,8 @@ def _secret(source: str, value: Any) -> str:
 
 def _remotes(source: str, value: Any) -> dict[str, str]:
     """``catalog=catalog@http://127.0.0.1:8102,search=catalog@http://127.0.0.1:8102``: where each remote
-    module's service listens (a layout fills this in; the variable exists for deployments without one)."""
+    module's service listens, its instances separated by ``|`` (a layout fills this in; the variable exists
+    for deployments without one)."""
     if isinstance(value, dict):
         pairs = [(str(k), str(v)) for k, v in value.items()]
     else:
@@ -381,10 +382,10 @@ def _remotes(source: str, value: Any) -> dict[str, str]:
             pairs.append((module.strip(), target.strip()))
     out: dict[str, str] = {}
     for module, target in pairs:
-        service, at, url = target.partition("@")
-        parts = urlsplit(url)
-        if not at or not service or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingsError(f"{source}: {module}={target!r} is not service@http://host:port")
+        service, at, urls = target.partition("@")
+        every = [urlsplit(url.strip()) for url in urls.split("|")]  # several instances: http://a|http://b
+        if not at or not service or not all(p.scheme in ("http", "https") and p.hostname for p in every):
+            raise SettingsError(f"{source}: {module}={target!r} is not service@http://host:port[|http://host:port]")
         out[module] = target
     return out
 

@@ -15,6 +15,7 @@ from ecommerce.kernel.errors import Conflict, ValidationFailed
 from ecommerce.modules.catalog import api as catalog
 from tests.support.catalog import category, stocked
 from tests.support.live_server import LiveServer
+from tests.support.processes import free_port
 from tests.support.remote import ADAPTERS, Facade, routed
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
@@ -96,3 +97,15 @@ def test_reserve_priced_holds_nothing_when_the_caller_refuses_the_prices(call: F
     prices = call(catalog.reserve_priced, "contract-priced", [(pid, 3)], lambda found: None)
     assert prices[pid].unit_price == 500 and call(catalog.snapshot, [pid])[pid].available == 1
 
+
+
+def test_an_instance_that_refuses_is_skipped_even_for_a_call_made_once(live: LiveServer) -> None:
+    """The catalog service as two instances, the first one down: every call, ``reserve`` (not retried:
+    not idempotent over HTTP) included, reaches the live one, whichever instance's turn it is."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    with routed("catalog", "http", live, retries=0, before=(dead,)) as call:
+        pid, _ = stocked(call.kernel, 4)
+        until = datetime.datetime(2099, 1, 1)
+        for n in range(3):
+            assert call(catalog.reserve, f"two-instances-{n}", [(pid, 1)], hold_until=until)[0].quantity == 1
+        assert call(catalog.snapshot, [pid])[pid].available == 1

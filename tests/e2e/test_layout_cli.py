@@ -28,6 +28,8 @@ def test_layout_show_lists_services_modules_addresses_and_redacted_databases(tmp
     monolith = _cli(tmp_path, "layout", "show")  # monolith: the usual settings, one service
     assert "service app  127.0.0.1:8001" in monolith.stdout and "events   in-process (no broker)" in monolith.stdout
     assert f"  users           sqlite:///{tmp_path / 'data' / 'ecommerce.db'}" in monolith.stdout
+    twice = _cli(tmp_path, "layout", "show", "--instances", "2")
+    assert "service app  127.0.0.1:8001, 127.0.0.1:8002  (2 instances)" in twice.stdout, twice.stdout + twice.stderr
 
 
 def test_layout_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -39,6 +41,11 @@ def test_layout_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
         (("serve", "--layout", "split"), "--layout split: name the service to start with --service"),
         (("serve", "--layout", "split", "--service", "search"), "no service 'search' (services: core, catalog, "),
         (("serve", "--service", "core"), "--service needs --layout"),
+        (("serve", "--instance", "2"), "--instance needs --layout"),
+        (("serve", "--layout", "monolith", "--instance", "2"),
+         "service 'app' has 1 instance(s); there is no instance 2"),
+        (("up", "--layout", "split", "--instances", "2"), "127.0.0.1:8102 is already the address of service 'core' "
+                                                          "(instance 2)"),
         (("gateway", "nginx", "--layout", "split", "--tls-cert", "c.pem"), "--tls-cert and --tls-key go together"),
     ]:
         result = _cli(tmp_path, *args)
@@ -58,5 +65,10 @@ def test_gateway_nginx_writes_a_configuration_nginx_accepts(tmp_path: Path) -> N
     assert "listen 127.0.0.1:8080;" in text and "client_max_body_size 2097152;" in text
     checked = nginx.check(out, tmp_path / "nginx")
     assert checked.returncode == 0, checked.stderr
+    several = tmp_path / "instances.conf"
+    assert _cli(tmp_path, "gateway", "nginx", "--layout", "monolith", "--instances", "3", "--output",
+                str(several)).returncode == 0
+    assert all(f"server 127.0.0.1:{port} max_fails=3" in several.read_text() for port in (8001, 8002, 8003))
+    assert nginx.check(several, tmp_path / "nginx").returncode == 0
     printed = _cli(tmp_path, "gateway", "nginx", "--layout", "monolith")
     assert printed.returncode == 0 and "upstream ecommerce_app {" in printed.stdout

@@ -3,7 +3,8 @@
 Debian's binaries (``/usr/lib/postgresql/<version>/bin``) run as the ``postgres`` user (the server refuses
 root) on free ports in a temporary directory: ``initdb``, then ``pg_basebackup -R`` into a second
 directory, so the replica streams the primary's WAL exactly as a production standby would. The machine's
-own server is never touched. The replica can be stopped and started again (the fallback drill).
+own server is never touched. The replica can be stopped and started again (the fallback drill); its port
+comes from below the ephemeral range, so no outgoing connection takes it while it is down.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import psycopg2
 
-from tests.support.processes import free_port
+from tests.support.processes import free_ports
 
 
 def binaries() -> Path | None:
@@ -110,25 +111,26 @@ class ReplicatedCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_replicated_cluster() -> ReplicatedCluster:
+def start_replicated_cluster(max_connections: int = 100) -> ReplicatedCluster:
     """initdb a primary, start it, clone it with ``pg_basebackup -R`` and start the clone as a hot standby."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL's server binaries are not installed (apt-get install postgresql)")
     root = Path(tempfile.mkdtemp(prefix="ecommerce-pg-"))
     shutil.chown(root, "postgres", "postgres") if os.geteuid() == 0 else None
-    primary = Server("primary", root / "primary", free_port(), bin_dir)
+    primary = Server("primary", root / "primary", free_ports(1), bin_dir)
     _as_postgres(bin_dir / "initdb", "-D", primary.data, "-A", "trust", "-U", "postgres", "--no-sync",
                  "-E", "UTF8", "--locale", "C")
     settings = {
         "listen_addresses": "'127.0.0.1'", "port": str(primary.port), "unix_socket_directories": f"'{root}'",
         "wal_level": "replica", "max_wal_senders": "5", "hot_standby": "on", "fsync": "off",
-        "synchronous_commit": "off", "full_page_writes": "off", "shared_buffers": "32MB", "max_connections": "100",
+        "synchronous_commit": "off", "full_page_writes": "off", "shared_buffers": "32MB",
+        "max_connections": str(max_connections),
     }
     with open(primary.data / "postgresql.conf", "a") as conf:
         conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
     primary.start()
-    replica = Server("replica", root / "replica", free_port(), bin_dir)
+    replica = Server("replica", root / "replica", free_ports(1), bin_dir)
     _as_postgres(bin_dir / "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
                  "-D", replica.data, "-R", "-X", "stream", "--no-sync")
     with open(replica.data / "postgresql.conf", "a") as conf:

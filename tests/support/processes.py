@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,6 +36,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (the instances of a layout's service).
+
+    Chosen below the kernel's ephemeral range: every outgoing connection (a client, a database driver,
+    nginx to an upstream) and every ``free_port()`` takes its local port from that range, so a port picked
+    there could be taken by one of them before the last instance binds it, seconds later."""
+    low = _ephemeral_low()
+    while True:
+        first = random.randrange(10000, low - count) if low - count > 10000 else free_port()
+        if first + count > 65536:
+            continue
+        try:
+            for offset in range(count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", first + offset))
+        except OSError:
+            continue
+        return first
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def wait_until(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, timeout: float = 60) -> None:

@@ -33,15 +33,18 @@ class Facade:
 
 
 @contextmanager
-def routed(module: str, adapter: str, live: LiveServer, *, timeout: float = 5.0, retries: int = 1) -> Iterator[Facade]:
+def routed(module: str, adapter: str, live: LiveServer, *, timeout: float = 5.0, retries: int = 1,
+           before: tuple[str, ...] = ()) -> Iterator[Facade]:
     """``module``'s facade, called through ``adapter``; the HTTP one signs as a service named ``caller``
-    for the live server's service (``Settings.service_name``)."""
+    for the live server's service (``Settings.service_name``). ``before``: URLs of other instances of that
+    service, listed ahead of the live one."""
     kernel: Kernel = live.app.ctx.kernel
     if adapter == "in-process":
         yield Facade(kernel, adapter)
         return
     tokens = ServiceTokens(kernel.secret, "caller")
-    http = HttpAdapter(module, kernel.settings.service_name, live.url, tokens, timeout=timeout, retries=retries)
+    http = HttpAdapter(module, kernel.settings.service_name, "|".join([*before, live.url]), tokens, timeout=timeout,
+                       retries=retries)
     previous = facade.installed()
     facade.install({**previous, module: http})
     try:

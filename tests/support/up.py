@@ -20,6 +20,13 @@ class Up:
     process: subprocess.Popen[str]
     gateway: str
     lines: list[str] = field(default_factory=list)  # every line of its stdout and stderr so far
+    unread: queue.Queue[str] = field(default_factory=queue.Queue)  # lines not yet moved into ``lines``
+
+    def read(self) -> list[str]:
+        """Every line so far, including those written since the last look."""
+        while not self.unread.empty():
+            self.lines.append(self.unread.get())
+        return self.lines
 
     def children(self) -> dict[int, str]:
         """pid -> command line of every live descendant of ``up`` (zombies excluded)."""
@@ -62,16 +69,17 @@ def alive(pids: set[int]) -> set[int]:
 
 @contextmanager
 def running_up(tmp_path: Path, layout: Path, env: dict[str, str], *, demo: bool = True,
-               ready_within: float = 120) -> Iterator[Up]:
+               ready_within: float = 120, port: int | None = None) -> Iterator[Up]:
     """``ecommerce up --layout LAYOUT --port <free> [--demo]`` until the block ends; yields once it printed
-    ``ready``. A failed test kills ``up`` and every process under it."""
-    port = free_port()
+    ``ready``. A failed test kills ``up`` and every process under it. ``port``: the gateway's (default: a free
+    one)."""
+    port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ecommerce", "up", "--layout", str(layout), "--port", str(port),
                              *(["--demo"] if demo else [])], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in proc.stdout or ()], daemon=True).start()
     shop = Up(proc, f"http://127.0.0.1:{port}")
+    lines = shop.unread
+    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in proc.stdout or ()], daemon=True).start()
     try:
         deadline = time.monotonic() + ready_within
         while not any(line.startswith("ready") for line in shop.lines):
@@ -87,8 +95,7 @@ def running_up(tmp_path: Path, layout: Path, env: dict[str, str], *, demo: bool 
             for pid in descendants(proc.pid):
                 subprocess.run(["kill", "-9", str(pid)], check=False)
             proc.wait()
-        while not lines.empty():
-            shop.lines.append(lines.get())
+        shop.read()
 
 
 def wait_gone(pids: set[int], timeout: float = 10) -> set[int]:

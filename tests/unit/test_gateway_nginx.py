@@ -5,11 +5,9 @@ their own name)."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -21,40 +19,13 @@ from ecommerce.kernel.layout import SHIPPED, Layout, load
 from ecommerce.kernel.registry import discover
 from tests.support import nginx
 from tests.support.processes import free_port
-
-
-class _Echo(BaseHTTPRequestHandler):
-    """Answers any method with the service's name and what it was asked."""
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        body = f"{self.server.service} {self.command} {self.path}".encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.support.stand_ins import stand_ins
 
 
 @contextmanager
 def _services(names: list[str]) -> Iterator[dict[str, int]]:
-    servers = []
-    for name in names:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-        server.service = name  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-    try:
-        yield {name: s.server_address[1] for name, s in zip(names, servers, strict=True)}
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+    with stand_ins([(name, 0, False) for name in names]) as servers:
+        yield {s.name: s.server_address[1] for s in servers}
 
 
 def _split_on(tmp_path: Path, ports: dict[str, int], gateway: int) -> Layout:
@@ -122,7 +93,9 @@ def test_the_port_flag_and_the_body_limit(tmp_path: Path) -> None:
     text = render(layout, _routes(layout), port=9443, max_body_bytes=65536, layout_source="split")
     assert "listen 127.0.0.1:9443;" in text and "client_max_body_size 65536;" in text
     assert "server 127.0.0.1:8102 max_fails=3 fail_timeout=10s;" in text
-    assert "proxy_next_upstream error timeout http_502 http_504;" in text and "non_idempotent" not in text
+    assert "proxy_next_upstream error timeout http_502 http_504;" in text
+    # Only keyed POSTs (checkout, payments, refunds: the core service) may go to a second instance.
+    assert text.count("non_idempotent") == 1 and "location ^~ /_keyed/ecommerce_core/" in text
 
 
 def test_a_route_another_module_would_swallow_is_refused() -> None:

@@ -71,6 +71,16 @@ GOOD_SERVICE = '[services.app]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n'
     ('[services.a]\naddress = "127.0.0.1:9001"\nmodules = ["users"]\n'
      '[services.b]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n',
      "services.b.address: 127.0.0.1:9001 is already the address of service 'a'"),
+    (GOOD_SERVICE + "instances = 0\n", "services.app.instances: must be a whole number from 1 to 64"),
+    (GOOD_SERVICE + 'instances = "2"\n', "services.app.instances: must be a whole number from 1 to 64"),
+    (GOOD_SERVICE + "instances = true\n", "services.app.instances: must be a whole number from 1 to 64"),
+    ('[gateway]\naddress = "127.0.0.1:9002"\n' + GOOD_SERVICE + "instances = 2\n",
+     "gateway.address: 127.0.0.1:9002 is also the address of service 'app' (instance 2)"),
+    ('[services.a]\naddress = "127.0.0.1:9001"\nmodules = ["users"]\ninstances = 3\n'
+     '[services.b]\naddress = "127.0.0.1:9003"\nmodules = ["*"]\n',
+     "services.b.address: 127.0.0.1:9003 is already the address of service 'a' (instance 3)"),
+    ('[services.a]\naddress = "127.0.0.1:65535"\nmodules = ["*"]\ninstances = 2\n',
+     "services.a.instances: instance 2 would listen on port 65536"),
     ('[gateway]\ndefault = "shop"\n' + GOOD_SERVICE, "gateway.default: unknown service 'shop' (services: app)"),
     ('[gateway]\nport = 8000\n' + GOOD_SERVICE, "gateway.port: unknown key (expected: address, default)"),
     (GOOD_SERVICE + 'color = "blue"\n', "services.app.color: unknown key"),
@@ -151,3 +161,28 @@ def test_a_split_service_reaches_the_modules_of_the_others_through_remote_facade
     assert set(core.remote_modules).isdisjoint(core.modules)
     catalog = split.settings_for("catalog", Settings())
     assert catalog.remote_modules["users"] == "core@http://127.0.0.1:8101" and "catalog" not in catalog.remote_modules
+
+
+def test_instances_listen_on_consecutive_ports(tmp_path: Path) -> None:
+    layout = load(_write(tmp_path, GOOD_SERVICE + "instances = 3\n"), INSTALLED)
+    app = layout.services["app"]
+    assert app.instances == 3 and [str(a) for a in app.addresses] == [
+        "127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"]
+    base = Settings(data_dir=tmp_path)
+    assert layout.settings_for("app", base, 3).port == 9003 and layout.settings_for("app", base).port == 9001
+    with pytest.raises(LayoutError, match="service 'app' has 3 instance\\(s\\); there is no instance 4"):
+        layout.settings_for("app", base, 4)
+    # `--instances N` overrides the file, and is checked the same way.
+    assert load("monolith", INSTALLED).with_instances(2).services["app"].addresses[1].port == 8002
+    with pytest.raises(LayoutError, match=r"127\.0\.0\.1:8102 is already the address of service 'core' \(instance 2\)"):
+        load("split", INSTALLED, environ={}).with_instances(2)
+    with pytest.raises(LayoutError, match="--instances: 0 is not between 1 and 64"):
+        layout.with_instances(0)
+
+
+def test_a_service_of_several_instances_is_called_at_every_instance(tmp_path: Path) -> None:
+    layout = load(_write(tmp_path, '[services.core]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n'
+                                   '[services.catalog]\naddress = "127.0.0.1:9011"\nmodules = ["catalog"]\n'
+                                   'instances = 2\n'), INSTALLED)
+    core = layout.settings_for("core", Settings(data_dir=tmp_path))
+    assert core.remote_modules["catalog"] == "catalog@http://127.0.0.1:9011|http://127.0.0.1:9012"

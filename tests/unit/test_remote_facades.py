@@ -118,6 +118,8 @@ def test_remote_modules_from_the_environment() -> None:
                                   "ECOMMERCE_SERVICE_NAME": "notifications"})
     assert settings.remote_modules == {"catalog": "catalog@http://10.0.0.2:8102", "users": "core@http://h:1"}
     assert settings.service_name == "notifications"
-    for bad in ("catalog", "catalog=http://h:1", "catalog=core@ftp://h"):
+    two = Settings.from_env({"ECOMMERCE_REMOTE_MODULES": "catalog=catalog@http://h:8102|http://h:8103"})
+    assert two.remote_modules == {"catalog": "catalog@http://h:8102|http://h:8103"}  # two instances
+    for bad in ("catalog", "catalog=http://h:1", "catalog=core@ftp://h", "catalog=core@http://h:1|ftp://h"):
         with pytest.raises(SettingsError, match="ECOMMERCE_REMOTE_MODULES"):
             Settings.from_env({"ECOMMERCE_REMOTE_MODULES": bad})

@@ -23,6 +23,9 @@ from ecommerce.kernel.idempotency import Claim, IdempotencyStore, StoredResponse
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 HEADER = "idempotency-key"
+#: The attribute that marks a handler guarded by :func:`idempotent`: the gateway lets such a POST, sent
+#: with its key, be retried on another instance (``ecommerce.gateway.routes``).
+MARK = "ecommerce_idempotent"
 #: Visible ASCII only: what every client library can send in a header unchanged (no spaces, which
 #: proxies may trim, no bytes a header decoder would reinterpret), e.g. a UUID.
 KEY = re.compile(r"^[!-~]{1,255}$")
@@ -98,6 +101,7 @@ def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = N
                 await run_sync(store.finish, scope, key, response.status, body)
             return response
 
+        setattr(once, MARK, True)
         return once  # type: ignore[return-value]
 
     return decorate

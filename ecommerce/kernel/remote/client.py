@@ -7,11 +7,15 @@ Failure behaviour, the contract callers rely on:
 - the callee down, refusing, answering 5xx or slower than ``timeout``: :class:`RemoteUnavailable`, a
   :class:`ServiceUnavailable`, which the HTTP layer answers as 503 problem details with ``Retry-After``;
 - idempotent calls are tried ``1 + retries`` times (a short pause between); the others exactly once,
-  since a timed-out call may have happened: the caller compensates (checkout releases its reference).
+  since a timed-out call may have happened: the caller compensates (checkout releases its reference);
+- a service of several instances (``http://a|http://b``): calls take turns over them, a retry goes to the
+  next one, and an instance that refuses the connection is skipped for any call, idempotent or not (a
+  refused connection carried nothing, so nothing can have happened twice).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -37,31 +41,44 @@ class RemoteUnavailable(ServiceUnavailable):
 
 
 class HttpAdapter:
-    """Calls of one remote module, to one service (``base_url``), signed as this service."""
+    """Calls of one remote module, to one service (``base_url``; its instances' URLs separated by ``|``),
+    signed as this service."""
 
     def __init__(self, module: str, service: str, base_url: str, tokens: ServiceTokens, *,
                  timeout: float, retries: int, retry_after: int = 5) -> None:
         self.module, self.service, self.tokens = module, service, tokens
         self.retries, self.retry_after = retries, retry_after
-        self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout),
-                                   headers={"Content-Type": "application/json"})
+        self.clients = [httpx.Client(base_url=url.strip().rstrip("/"), timeout=httpx.Timeout(timeout),
+                                     headers={"Content-Type": "application/json"})
+                        for url in base_url.split("|") if url.strip()]
+        self._turn = itertools.count()
 
     def call(self, spec: Remotable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         body = json.dumps({"args": codec.encode(list(args)),
                            "kwargs": {k: codec.encode(v) for k, v in kwargs.items()}})
         path = f"{INTERNAL_PREFIX}/{self.module}/{spec.name}"
         attempts = 1 + (self.retries if spec.idempotent else 0)
+        first = next(self._turn)  # instances take turns
         pause = RETRY_PAUSE
-        for attempt in range(1, attempts + 1):
+        attempt = refused = 0
+        while attempt < attempts:
+            client = self.clients[(first + attempt + refused) % len(self.clients)]
             try:
-                response = self.client.post(path, content=body,
-                                            headers={TOKEN_HEADER: f"Bearer {self.tokens.issue(self.service)}"})
+                response = client.post(path, content=body,
+                                       headers={TOKEN_HEADER: f"Bearer {self.tokens.issue(self.service)}"})
+            except httpx.ConnectError as exc:
+                failure = f"{type(exc).__name__}"
+                if refused + 1 < len(self.clients):  # nothing was sent: another instance may take it at once
+                    refused += 1
+                    log.warning("remote instance refused", extra={"target": f"{self.service}:{client.base_url}"})
+                    continue
             except httpx.HTTPError as exc:
                 failure = f"{type(exc).__name__}"
             else:
                 if response.status_code < 500 or _is_error_body(response):
                     return self._answer(spec, response)
                 failure = f"HTTP {response.status_code}"
+            attempt += 1
             log.warning("remote call failed", extra={"target": f"{self.service}:{path}", "attempt": attempt,
                                                      "error": failure})
             if attempt < attempts:
@@ -84,7 +101,8 @@ class HttpAdapter:
         return codec.decode(data.get("result"))
 
     def close(self) -> None:
-        self.client.close()
+        for client in self.clients:
+            client.close()
 
 
 def _is_error_body(response: httpx.Response) -> bool:
