@@ -104,8 +104,15 @@ def ratios(f: dict[str, Any]) -> list[str]:
     return out
 
 
+#: Results without the "compute + fetch" figure were measured on the code before the rebuild-speed work.
+EARLIER = ("These figures are from the code **before** the rebuild-speed work (not measured again since): "
+           "the SQL deduplicated by event id and read every column, the rows were fetched as Python lists, and "
+           "the PostgreSQL load wrote its CSV in Python.")
+
+
 def section(f: dict[str, Any], title: str, source: str) -> list[str]:
-    lines = [f"## {title}", "",
+    earlier = "duckdb_parquet_fetch_s" not in f
+    lines = [f"## {title}{' (earlier code)' if earlier else ''}", "", *([EARLIER, ""] if earlier else []),
              f"`{source}`: {_num(f['orders'])} orders, {_num(f['lake_events'])} lake events of which "
              f"{_num(f['order_events'])} are order events (what a rebuild reads), {_num(f['rows_loaded'])} rows "
              f"loaded per rebuild; {_load_average(f)}.", ""]
