@@ -116,6 +116,12 @@ def section(f: dict[str, Any], title: str, source: str) -> list[str]:
              f"`{source}`: {_num(f['orders'])} orders, {_num(f['lake_events'])} lake events of which "
              f"{_num(f['order_events'])} are order events (what a rebuild reads), {_num(f['rows_loaded'])} rows "
              f"loaded per rebuild; {_load_average(f)}.", ""]
+    if "load_before" in f and max(f["load_before"][0], f["load_after"][0]) > 2 * f.get("cpus", 2):
+        lines += [f"**A loaded machine**: other sessions' test suites and benchmarks ran meanwhile (load average up "
+                  f"to {max(f['load_before'][0], f['load_after'][0]):.0f} on {f.get('cpus', 2)} cores), so every "
+                  f"absolute time here is several times an idle machine's, and each engine got a varying share of "
+                  f"the CPU from one step to the next. Compare the engines within this run, not with other runs; "
+                  f"the figures on an idle machine are still to be measured.", ""]
     lines += table(f)
     lines += ["", *ratios(f)]
     return lines
