@@ -15,13 +15,16 @@ measures, in one run on a fresh database:
 1. appending to the lake: one ``O_APPEND`` write per line (lines/s, on a sample) and in bulk;
 2. the rebuild over the JSON lines with the Python fold and with DuckDB (order events/s), same tables —
    the whole rebuild (read, compute, bulk-load the tables, commit) and its compute part alone (read and
-   compute the rows: the part the engine changes; the load into the database is the same for both);
+   compute the rows: the fold's as Python lists, DuckDB's in its own memory; turning DuckDB's rows into
+   Python tuples or CSV is part of the load, and is also timed on its own as "compute + fetch");
 3. compaction of every day to Parquet (events/s);
 4. both again over the Parquet files, same tables;
 5. with ``--incremental``: every order event through the module's handlers, one transaction each, as the
    relay would (events/s) — and the rebuilds must equal that too.
 
-Prints one line per figure and, with ``--json FILE``, writes them as JSON. Deterministic (seeded).
+Every timing is the median of ``--repeat`` runs (default 3), fold and DuckDB alike; the machine's load
+average before and after is recorded with the figures. Prints one line per figure and, with
+``--json FILE``, writes them as JSON. Deterministic (seeded).
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -85,11 +90,21 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def median(fn: Callable[[], object], repeat: int) -> float:
+    return statistics.median(timed(fn) for _ in range(repeat))
+
+
+def computed(lake: EventLake, engine: str) -> None:
+    """The compute part alone: the engine's rows, not loaded."""
+    compute(lake, engine).close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="default 100000 (the dataset's scale 10)")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--incremental", action="store_true", help="also apply every event through the handlers")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing, the median reported (default 3)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="lake-bench-"))
@@ -98,7 +113,8 @@ def main() -> None:
                         modules=("catalog", "orders", "payments", "recommendations", "users"))
     kernel = Kernel(settings)
     kernel.migrate()
-    figures: dict[str, Any] = {"backend": "postgresql" if args.database_url else "sqlite", "orders": args.orders}
+    figures: dict[str, Any] = {"backend": "postgresql" if args.database_url else "sqlite", "orders": args.orders,
+                               "repeat": args.repeat, "cpus": os.cpu_count(), "load_before": os.getloadavg()}
     try:
         records = synthetic(args.orders)
         order_keys = {OrderPlaced.key(), OrderStatusChanged.key()}
@@ -111,8 +127,10 @@ def main() -> None:
         figures["bulk_append_lines_per_s"] = len(records) / timed(lambda: lake.append_many(records))
 
         def rebuild(engine: str, files: str) -> float:
-            figures[f"{engine}_{files}_compute_s"] = timed(lambda: compute(lake, engine))
-            return timed(lambda: kernel.call(api.rebuild, lake, None, None, engine))
+            figures[f"{engine}_{files}_compute_s"] = median(lambda: computed(lake, engine), args.repeat)
+            if engine == "duckdb":  # the same rows as Python tuples, as the fold's are
+                figures[f"duckdb_{files}_fetch_s"] = median(lambda: lake_sql.model_tables(lake.events_dir), args.repeat)
+            return median(lambda: kernel.call(api.rebuild, lake, None, None, engine), args.repeat)
 
         seconds = rebuild("fold", "jsonl")
         expected = kernel.call(tables)
@@ -151,6 +169,7 @@ def main() -> None:
             assert kernel.call(tables) == expected, "the rebuild differs from the incremental model"
     finally:
         kernel.close()
+    figures["load_after"] = os.getloadavg()
     report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
@@ -158,20 +177,23 @@ def main() -> None:
 
 def report(f: dict[str, Any]) -> None:
     events = f["order_events"]
-    print(f"{f['backend']}: {f['orders']} orders, {f['lake_events']} lake events, {events} order events")
+    print(f"{f['backend']}: {f['orders']} orders, {f['lake_events']} lake events, {events} order events "
+          f"(median of {f['repeat']}; load average {f['load_before'][0]:.1f} before, {f['load_after'][0]:.1f} after)")
     print(f"  lake append (one write per line) {f['append_lines_per_s']:10.0f} lines/s")
     print(f"  lake append (bulk, the seed)     {f['bulk_append_lines_per_s']:10.0f} lines/s")
     print(f"  rows loaded per rebuild           {f['rows_loaded']:10d}")
     for label, key in (("fold,   JSON lines", "fold_jsonl"), ("DuckDB, JSON lines", "duckdb_jsonl"),
                        ("fold,   Parquet", "fold_parquet"), ("DuckDB, Parquet", "duckdb_parquet")):
         whole, part = f[f"{key}_s"], f[f"{key}_compute_s"]
-        print(f"  rebuild, {label:<22}  {events / whole:10.0f} events/s ({whole:.1f} s); "
-              f"compute alone {events / part:8.0f} events/s ({part:.1f} s)")
+        fetch = f" (+ fetch {f[key + '_fetch_s']:.2f} s)" if f"{key}_fetch_s" in f else ""
+        print(f"  rebuild, {label:<22}  {events / whole:10.0f} events/s ({whole:.2f} s); "
+              f"compute alone {events / part:8.0f} events/s ({part:.2f} s){fetch}")
     print(f"  compaction to Parquet            {f['lake_events'] / f['compaction_s']:10.0f} events/s "
           f"({f['compaction_s']:.1f} s, {f['compacted_files']} files)")
     for files in ("jsonl", "parquet"):
         print(f"  DuckDB / fold ({files}): {f[f'fold_{files}_s'] / f[f'duckdb_{files}_s']:.1f}x whole rebuild, "
-              f"{f[f'fold_{files}_compute_s'] / f[f'duckdb_{files}_compute_s']:.1f}x compute")
+              f"{f[f'fold_{files}_compute_s'] / f[f'duckdb_{files}_compute_s']:.1f}x compute, "
+              f"{f[f'fold_{files}_compute_s'] / f[f'duckdb_{files}_fetch_s']:.1f}x compute + fetch")
     if "incremental_s" in f:
         print(f"  incremental apply                {events / f['incremental_s']:10.0f} events/s "
               f"({f['incremental_s']:.1f} s)")

@@ -1,8 +1,7 @@
 """The purchase model as SQL over the data lake (DuckDB): what ``rebuild`` loads by default.
 
 The same rules as the fold (``fold.py``) and the incremental handlers (``purchases.py``), as set
-operations over every order event, each once (the lake's views dedupe by event id across Parquet and
-JSON lines):
+operations over every order event:
 
 - an order's buyer is the ``user_id`` of its earliest event; it is placed, paid or void when any of its
   events says so; ``placed_at`` is the latest placement's time; it counts when placed and paid and not void;
@@ -10,62 +9,97 @@ JSON lines):
 - sales (popularity): per product, counted orders and units; bought together: per ordered pair of
   distinct products in one counted order, how many such orders.
 
+Why no deduplication by event id here, although the lake may hold an event twice (in Parquet and in its
+JSON lines, or appended twice): every rule is an "any of", an "earliest" or a "latest" of the events, and
+copies of one event are the same line, so a copy changes no result (the fold's property test delivers
+duplicates on both sides to prove it). Grouping half a million events by their text id was the most
+expensive step of the query; only the reported count of events needs the distinct ids, and only when
+JSON lines are present (compacted files hold each event once).
+Why one scan per event type: the Parquet files and the JSON lines of a type are two glob patterns read
+with an explicit schema and only the columns the rules need, so the cost per file is a footer read.
+
 Category sales are not a table: ranking joins ``recommendations_sales`` to the categories the catalog
 gives (reference data), so popular-in-a-category is the same sales counts filtered by category.
-Why SQL: a columnar engine does the grouping and the pair self-join over hundreds of thousands of events
-in well under a second, where the fold spends seconds in Python objects (ADR 0019 has the figures).
+The rows stay in DuckDB until the load takes them (:class:`Computed`): as Python tuples in batches for
+SQLite, as a CSV file DuckDB writes for PostgreSQL's ``COPY`` (ADR 0019 has the figures).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ecommerce.kernel.lake.files import lock
-from ecommerce.kernel.lake.schema import literal, schemas_of
-from ecommerce.kernel.lake.sql import connect
+import duckdb
+
+from ecommerce.kernel.lake.files import Sources, lock, scan
+from ecommerce.kernel.lake.schema import json_columns, literal, schemas_of
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.recommendations.purchases import PAID_STATES, VOID_STATES
 
 SCHEMAS = schemas_of([OrderPlaced, OrderStatusChanged])
 LINES = '[{"product_id": "BIGINT", "quantity": "BIGINT"}]'
+#: Rows handed to the loader at a time (SQLite's ``executemany`` takes an iterator of them).
+BATCH = 20_000
+#: The payload fields each event type contributes (the rest is never read).
+FIELDS = {OrderPlaced.key(): ("order_id", "user_id", "lines"),
+          OrderStatusChanged.key(): ("order_id", "user_id", "to_status")}
 
 
 def _states(states: frozenset[str]) -> str:
     return ", ".join(literal(s) for s in sorted(states))
 
 
-#: The model's tables in one script: temporary tables the caller reads back.
-SCRIPT = f"""
+def _scan(sources: Sources | None, key: str) -> str:
+    """Every copy of ``key``'s events (Parquet and JSON lines), with the columns the rules need."""
+    wanted = ", ".join(f"payload.{name} AS {name}" for name in FIELDS[key])
+    columns = json_columns(SCHEMAS[key])
+    parts = [f"SELECT id, occurred_at, {wanted} FROM read_parquet({literal(str(path))}, hive_partitioning = false)"
+             for path in (sources.parquet if sources else [])]
+    spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in columns.items()) + "}"
+    parts += [f"SELECT id, occurred_at, {wanted} FROM read_json({literal(str(path))}, format = 'newline_delimited', "
+              f"ignore_errors = true, columns = {spec}) WHERE id IS NOT NULL"  # a torn tail reads as NULLs
+              for path in (sources.jsonl if sources else [])]
+    if not parts:  # no such events yet: an empty relation of the right shape
+        typed = ", ".join(f"NULL::{SCHEMAS[key][name]} AS {name}" for name in FIELDS[key])
+        return f"SELECT NULL::VARCHAR AS id, NULL::TIMESTAMP AS occurred_at, {typed} WHERE FALSE"
+    return " UNION ALL ".join(parts)
+
+
+def _script(found: dict[str, Sources]) -> str:
+    placed, status = OrderPlaced.key(), OrderStatusChanged.key()
+    return f"""
 CREATE TEMP TABLE happened AS
-    SELECT event_id, occurred_at, order_id, user_id, TRUE AS placed, NULL AS to_status, lines
-    FROM order_placed
+    SELECT id, occurred_at, order_id, user_id, TRUE AS placed, NULL::VARCHAR AS to_status, lines
+    FROM ({_scan(found.get(placed), placed)})
     UNION ALL
-    SELECT event_id, occurred_at, order_id, user_id, FALSE, to_status, NULL FROM order_status_changed;
+    SELECT id, occurred_at, order_id, user_id, FALSE, to_status, NULL FROM ({_scan(found.get(status), status)});
 CREATE TEMP TABLE facts AS
     SELECT order_id,
-           arg_min(user_id, (occurred_at, event_id)) AS user_id,
+           arg_min(user_id, (occurred_at, id)) AS user_id,
            bool_or(placed) AS placed,
            bool_or(to_status IN ({_states(PAID_STATES)})) IS TRUE AS paid,
            bool_or(to_status IN ({_states(VOID_STATES)})) IS TRUE AS void,
-           max(occurred_at) FILTER (WHERE placed) AS placed_at
+           max(occurred_at) FILTER (WHERE placed) AS placed_at,
+           arg_min(lines, (occurred_at, id)) FILTER (WHERE placed AND json_array_length(lines) > 0) AS lines
     FROM happened GROUP BY order_id;
-CREATE TEMP TABLE placed_lines AS
-    SELECT event_id, occurred_at, order_id, line.product_id AS product_id, coalesce(line.quantity, 1) AS quantity
-    FROM (SELECT event_id, occurred_at, order_id, unnest(from_json(lines, '{LINES}')) AS line
-          FROM happened WHERE placed)
-    WHERE line.product_id IS NOT NULL;
 CREATE TEMP TABLE lines AS
-    SELECT l.order_id, l.product_id, sum(l.quantity)::BIGINT AS quantity
-    FROM placed_lines l
-    JOIN (SELECT order_id, arg_min(event_id, (occurred_at, event_id)) AS event_id
-          FROM placed_lines GROUP BY order_id) first USING (order_id, event_id)
-    GROUP BY l.order_id, l.product_id;
+    SELECT order_id, line.product_id AS product_id, sum(coalesce(line.quantity, 1))::BIGINT AS quantity
+    FROM (SELECT order_id, unnest(from_json(lines, '{LINES}')) AS line FROM facts WHERE lines IS NOT NULL)
+    WHERE line.product_id IS NOT NULL
+    GROUP BY order_id, product_id;
 CREATE TEMP TABLE counted AS
     SELECT l.order_id, l.product_id, l.quantity FROM lines l JOIN facts f USING (order_id)
     WHERE f.placed AND f.paid AND NOT f.void;
 """
 
+
+#: Why DuckDB may read the files in any order (``preserve_insertion_order``): nothing here depends on the
+#: order rows arrive in — every result is an aggregate or sorted — and keeping the files' order makes the
+#: scan of two years of small daily files wait on each file in turn (it halved the scan's time).
+CONFIG: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": False}
+#: The model's tables, in the order of their primary keys (SQLite appends to its b-trees).
 QUERIES = {
     "orders": "SELECT order_id, user_id, placed, paid, void, placed AND paid AND NOT void AS counted, placed_at "
               "FROM facts ORDER BY order_id",
@@ -78,35 +112,55 @@ QUERIES = {
 }
 
 
-def model_tables(events_dir: Path) -> tuple[int, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
-    """(distinct order events, {table: (columns, rows)}) computed from the lake (no compaction meanwhile)."""
+class Computed:
+    """The model's rows, computed into an in-memory DuckDB and not yet fetched; close it when loaded."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, events: int) -> None:
+        self.con, self.events = con, events
+
+    def columns(self, table: str) -> list[str]:
+        return [d[0] for d in self.con.execute(f"DESCRIBE TABLE result_{table}").fetchall()]
+
+    def count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM result_{table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        """The rows as Python tuples, fetched in batches (never all of them in one list)."""
+        result = self.con.execute(f"SELECT * FROM result_{table}")
+        return itertools.chain.from_iterable(iter(lambda: result.fetchmany(BATCH), []))
+
+    def write_csv(self, table: str, path: Path) -> None:
+        """The rows as CSV (no header, ``\\N`` for NULL) written by DuckDB itself: what ``COPY`` reads."""
+        self.con.execute(f"COPY result_{table} TO {literal(str(path))} (FORMAT csv, HEADER false, NULLSTR '\\N')")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def compute(events_dir: Path) -> Computed:
+    """The model computed from the lake (no compaction meanwhile), held in DuckDB for the load."""
     with lock(events_dir, exclusive=False):
-        return _compute(events_dir)
+        found = {key: sources for key, sources in scan(events_dir).items() if key in SCHEMAS}
+        con = duckdb.connect(":memory:", config=CONFIG)
+        try:
+            con.execute(_script(found))
+            for table, sql in QUERIES.items():
+                con.execute(f"CREATE TEMP TABLE result_{table} AS {sql}")
+            exact = not any(sources.jsonl for sources in found.values())  # compacted files: each event once
+            row = con.execute("SELECT count(*) FROM happened" if exact else
+                              "SELECT count(DISTINCT id) FROM happened").fetchone()
+        except BaseException:
+            con.close()
+            raise
+    return Computed(con, int(row[0]) if row else 0)
 
 
-def _compute(events_dir: Path) -> tuple[int, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
-    con = connect(events_dir, SCHEMAS, keys=list(SCHEMAS))
+def model_tables(events_dir: Path) -> tuple[int, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
+    """(distinct order events, {table: (columns, rows)}) as Python lists: for tests and the benchmark."""
+    computed = compute(events_dir)
     try:
-        for key, view in ((OrderPlaced.key(), "order_placed"), (OrderStatusChanged.key(), "order_status_changed")):
-            if view not in _views(con):  # no such events yet: an empty view of the right shape
-                con.execute(_empty_view(key, view))
-        con.execute(SCRIPT)
-        row = con.execute("SELECT count(*) FROM happened").fetchone()
-        events = int(row[0]) if row else 0
-        out = {}
-        for table, sql in QUERIES.items():
-            result = con.execute(sql)
-            out[table] = ([d[0] for d in result.description or []], result.fetchall())
-        return events, out
+        return computed.events, {table: (computed.columns(table), list(computed.rows(table))) for table in QUERIES}
     finally:
-        con.close()
+        computed.close()
 
-
-def _views(con: Any) -> set[str]:
-    return {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-
-
-def _empty_view(key: str, view: str) -> str:
-    fields = ", ".join(f"NULL::{kind} AS {name}" for name, kind in SCHEMAS[key].items())
-    return (f"CREATE VIEW {view} AS SELECT NULL::VARCHAR AS event_id, NULL::TIMESTAMP AS occurred_at, "
-            f"NULL::DATE AS date, NULL::VARCHAR AS source, {fields} WHERE FALSE")

@@ -1,0 +1,198 @@
+"""``python -m benchmarks.recommendations_report``: docs/performance/lake.md from the committed results.
+
+``benchmarks/results/recommendations-rebuild-sqlite.json`` and ``-postgres.json`` are what
+``python -m benchmarks.recommendations_rebuild --orders 100000 [--database-url ...] --json FILE`` wrote;
+the page's tables, ratios and verdicts on the targets are computed from them, never typed in.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PAGE = ROOT / "docs" / "performance" / "lake.md"
+#: The targets of the lake work: DuckDB at least this many times the fold's rate, the whole rebuild under
+#: this many seconds at scale 10.
+RATIO_TARGET, SECONDS_TARGET = 50.0, 10.0
+ENGINES = (("fold", "Python fold"), ("duckdb", "DuckDB"))
+FILES = (("jsonl", "JSON lines"), ("parquet", "Parquet"))
+
+HEAD = """# Data lake and recommendations rebuild
+
+How fast the [data lake](../events.md#the-data-lake) takes events, compacts closed days to Parquet, and
+rebuilds the [recommendations](../modules/recommendations.md#rebuilding-from-the-data-lake) model from
+them with the Python fold and with DuckDB ([ADR 0019](../adr/0019-recommendations-from-an-event-log-data-lake.md)).
+
+```console
+$ python -m benchmarks.recommendations_rebuild --orders 100000 --json recommendations-rebuild-sqlite.json
+$ python -m benchmarks.recommendations_rebuild --orders 100000 --database-url postgresql://... --json ...
+$ python -m benchmarks.recommendations_rebuild --orders 2000 --incremental     # + the handlers' path
+$ python -m benchmarks.recommendations_report                                  # this page, from those files
+```
+
+The benchmark (`benchmarks/recommendations_rebuild.py`, not a timed test; a smoke run at 150 orders is in
+`tests/benchmarks/test_recommendations_rebuild_smoke.py`) writes the events of `--orders` orders with the
+seeded dataset's shape (`ecommerce/devtools/dataset/events.py`: placement, payment, status changes,
+refunds; the dataset's mix of final states; 1-5 products of `orders / 10`, a few popular; two years of
+daily partitions) to a fresh lake, then in **one run** on a fresh database: both rebuild engines over the
+JSON lines, compaction of every day, both engines again over the Parquet files. Every rebuild must end
+with the same tables (it asserts so; with `--incremental` also equal to the handlers' path). Each timing
+is the median of `--repeat` runs (3 here), for both engines alike. Three figures per rebuild:
+
+- **whole**: what `ecommerce recommendations rebuild` does — lock the model, read the lake, compute,
+  delete and bulk-load the module's tables, commit;
+- **compute**: read the events and compute the model's rows — the fold's as Python lists, DuckDB's in
+  its own memory (where the load streams them from);
+- **compute + fetch** (DuckDB only): the same rows also turned into Python tuples, the form the fold's
+  compute ends with — the like-for-like comparison of the two engines' compute parts.
+"""
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}".replace(",", " ")
+
+
+def _load_average(f: dict[str, Any]) -> str:
+    if "load_before" not in f:
+        return "load average not recorded"
+    return (f"load average {f['load_before'][0]:.1f} before and {f['load_after'][0]:.1f} after "
+            f"(1-minute; {f.get('cpus', 2)} cores)")
+
+
+def _ratio(f: dict[str, Any], files: str, part: str) -> float:
+    fold = f[f"fold_{files}_compute_s"] if part != "whole" else f[f"fold_{files}_s"]
+    duck = {"whole": f"duckdb_{files}_s", "compute": f"duckdb_{files}_compute_s",
+            "fetch": f"duckdb_{files}_fetch_s"}[part]
+    return float(fold / f[duck])
+
+
+def table(f: dict[str, Any]) -> list[str]:
+    events = f["order_events"]
+    rows = ["| step | seconds | events/s |", "|---|---:|---:|"]
+    for files, where in FILES:
+        for engine, name in ENGINES:
+            parts = [("whole", f"{engine}_{files}_s"), ("compute", f"{engine}_{files}_compute_s")]
+            if engine == "duckdb" and f"duckdb_{files}_fetch_s" in f:
+                parts.append(("compute + fetch", f"duckdb_{files}_fetch_s"))
+            for label, key in parts:
+                rows.append(f"| rebuild, {name}, over {where} — {label} | {f[key]:.2f} | {_num(events / f[key])} |")
+    rows.append(f"| compaction of every day to Parquet ({_num(f['lake_events'])} events, "
+                f"{_num(f['compacted_files'])} files) | {f['compaction_s']:.1f} | "
+                f"{_num(f['lake_events'] / f['compaction_s'])} |")
+    rows.append(f"| lake append, one `O_APPEND` write per line (sample of 10 000) | | "
+                f"{_num(f['append_lines_per_s'])} lines/s |")
+    rows.append(f"| lake append in bulk (what `ecommerce seed --scale` does) | | "
+                f"{_num(f['bulk_append_lines_per_s'])} lines/s |")
+    return rows
+
+
+def ratios(f: dict[str, Any]) -> list[str]:
+    out = []
+    for files, where in FILES:
+        fetch = f", {_ratio(f, files, 'fetch'):.1f}x on compute + fetch" if f"duckdb_{files}_fetch_s" in f else ""
+        out.append(f"- **DuckDB against the fold, over {where}**: {_ratio(f, files, 'whole'):.1f}x on the whole "
+                   f"rebuild ({f[f'fold_{files}_s']:.2f} s against {f[f'duckdb_{files}_s']:.2f} s), "
+                   f"{_ratio(f, files, 'compute'):.1f}x on the compute part{fetch}.")
+    return out
+
+
+#: Results without the "compute + fetch" figure were measured on the code before the rebuild-speed work.
+EARLIER = ("These figures are from the code **before** the rebuild-speed work (not measured again since): "
+           "the SQL deduplicated by event id and read every column, the rows were fetched as Python lists, and "
+           "the PostgreSQL load wrote its CSV in Python.")
+
+
+def section(f: dict[str, Any], title: str, source: str) -> list[str]:
+    earlier = "duckdb_parquet_fetch_s" not in f
+    lines = [f"## {title}{' (earlier code)' if earlier else ''}", "", *([EARLIER, ""] if earlier else []),
+             f"`{source}`: {_num(f['orders'])} orders, {_num(f['lake_events'])} lake events of which "
+             f"{_num(f['order_events'])} are order events (what a rebuild reads), {_num(f['rows_loaded'])} rows "
+             f"loaded per rebuild; {_load_average(f)}.", ""]
+    if "load_before" in f and max(f["load_before"][0], f["load_after"][0]) > 2 * f.get("cpus", 2):
+        lines += [f"**A loaded machine**: other sessions' test suites and benchmarks ran meanwhile (load average up "
+                  f"to {max(f['load_before'][0], f['load_after'][0]):.0f} on {f.get('cpus', 2)} cores), so every "
+                  f"absolute time here is several times an idle machine's, and each engine got a varying share of "
+                  f"the CPU from one step to the next. Compare the engines within this run, not with other runs; "
+                  f"the figures on an idle machine are still to be measured.", ""]
+    lines += table(f)
+    lines += ["", *ratios(f)]
+    return lines
+
+
+def verdict(f: dict[str, Any]) -> list[str]:
+    whole = max(f["duckdb_parquet_s"], f["duckdb_jsonl_s"])
+    best_whole = max(_ratio(f, files, "whole") for files, _ in FILES)
+    compute = min(_ratio(f, files, "compute") for files, _ in FILES)
+    fetch = min(_ratio(f, files, "fetch") for files, _ in FILES)
+    met = "met" if whole < SECONDS_TARGET else "**not met**"
+    load = max(f["duckdb_parquet_s"] - f["duckdb_parquet_compute_s"], 1e-3)  # the load and commit after the compute
+    lines = [f"## The targets ({_num(f['orders'])} orders, SQLite)", "",
+             f"- **The whole scale-10 rebuild under {SECONDS_TARGET:.0f} s**: {met} — DuckDB "
+             f"{f['duckdb_parquet_s']:.2f} s over Parquet, {f['duckdb_jsonl_s']:.2f} s over JSON lines.",
+             f"- **DuckDB at least {RATIO_TARGET:.0f}x the fold's rate**: on the compute part "
+             f"{compute:.1f}x or more ({'met' if compute >= RATIO_TARGET else '**not met**'}); with DuckDB's rows "
+             f"fetched into Python as the fold's are, {fetch:.1f}x or more "
+             f"({'met' if fetch >= RATIO_TARGET else '**not met**'}); on the whole rebuild at most "
+             f"{best_whole:.1f}x (**not met**). The load and commit after DuckDB's compute took about "
+             f"{load:.2f} s over Parquet, so even an engine that computed in no time would make the whole rebuild "
+             f"at most {f['fold_parquet_s'] / load:.0f}x the fold's: the whole rebuild cannot reach "
+             f"{RATIO_TARGET:.0f}x while both engines load the same rows."]
+    return lines
+
+
+TAIL = """
+## Where the time goes
+
+- **The load is shared.** A whole rebuild deletes and reloads every row of the module's tables (most of
+  them bought-together pairs), whatever engine computed them: SQLite through `executemany` of one
+  prepared `INSERT` per table, the rows streamed from DuckDB in batches, with the tables' secondary
+  indexes dropped before and built again after the load in the same transaction (one sort per index
+  instead of a b-tree insert per row; readers keep their snapshot until the commit); PostgreSQL through
+  `COPY` of a CSV file DuckDB writes itself (no Python object per row; the fold's rows go through
+  Python's CSV writer). On SQLite that load is the same work after either engine, so the whole
+  rebuild's ratio is bounded by (fold's whole rebuild) / load, far below 50x; the targets' 50x can only
+  be the engines' own part.
+- **Reading the lake**: two years of daily partitions are two files per day for the two order event
+  types. DuckDB reads each kind with one glob and only the columns its rules need; what remains is a
+  fixed cost per file (its footer, one column chunk per column), the largest part of DuckDB's compute.
+- **What changed to get here** (the earlier figures, same benchmark, were 3.7x-11x on the compute part
+  and 2.6x-4.1x whole): no grouping by event id (every rule of the model ignores a second copy of an
+  event, so only the reported event count needs distinct ids, and only while JSON lines exist); only
+  the needed columns; the rows kept in DuckDB instead of a list of tuples per table; the PostgreSQL load
+  from DuckDB's CSV writer; the SQLite load without its secondary indexes.
+- **Not measured here**: the incremental path at this size (about 400-600 events/s on SQLite, so 15
+  minutes for 420k events; run `--incremental` at a smaller `--orders`).
+- **Compaction** is dominated by the number of files (two years of days x four event types) and their
+  `fsync`s, not by the events: one DuckDB statement writes every day of one event type.
+"""
+
+
+def render() -> str:
+    sqlite, postgres = _load("recommendations-rebuild-sqlite.json"), _load("recommendations-rebuild-postgres.json")
+    lines = [HEAD]
+    if sqlite:
+        lines += [*section(sqlite, f"{_num(sqlite['orders'])} orders, SQLite",
+                           "benchmarks/results/recommendations-rebuild-sqlite.json"), ""]
+    if postgres:
+        lines += [*section(postgres, f"{_num(postgres['orders'])} orders, PostgreSQL",
+                           "benchmarks/results/recommendations-rebuild-postgres.json"), ""]
+    if sqlite:
+        lines += verdict(sqlite)
+    return "\n".join(lines) + "\n" + TAIL
+
+
+def main() -> None:
+    PAGE.write_text(render())
+    print(f"wrote {PAGE.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
