@@ -91,8 +91,11 @@ def running_up(tmp_path: Path, layout: Path, env: dict[str, str], *, demo: bool 
         yield shop
     finally:
         if proc.poll() is None:
-            proc.kill()  # a failed test: do not leave the children running either
-            for pid in descendants(proc.pid):
+            # Children first, listed while ``up`` still lives: once it is gone they belong to init and
+            # no longer show as its descendants (every instance would outlive the test).
+            children = descendants(proc.pid)
+            proc.kill()
+            for pid in children:
                 subprocess.run(["kill", "-9", str(pid)], check=False)
             proc.wait()
         shop.read()
