@@ -111,3 +111,11 @@ def test_other_files_are_the_use_cases() -> None:
     orders = anatomy.installed()["orders"][1]
     assert {"cart.py", "checkout.py", "transitions.py", "queries.py", "states.py"} <= set(anatomy.other_files(orders))
     assert not {"api.py", "__init__.py", "migrations/"} & set(anatomy.other_files(orders))
+
+
+def test_the_contributing_guide_lists_exactly_the_roles() -> None:
+    """CONTRIBUTING.md writes the anatomy out for a newcomer: its table cannot drift from ``ROLES``."""
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = guide[guide.index("### The anatomy of a module"):guide.index("A module without one of these roles")]
+    listed = [line.split("|")[1].strip().strip("`") for line in section.splitlines() if line.startswith("| ")]
+    assert listed[1:] == ["__init__.py", *(role.path for role in anatomy.ROLES), "use cases"]
