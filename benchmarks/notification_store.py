@@ -27,7 +27,7 @@ from pathlib import Path
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.notifications import config
+from ecommerce.modules.notifications import settings as notification_settings
 from ecommerce.modules.notifications.documents import SENT, DocumentStore, Notification, Outcome, Position
 
 PAGE = 20
@@ -54,7 +54,7 @@ def rate(count: int, work: Callable[[], object]) -> float:
 
 
 def measure(kernel: Kernel, docs: list[Notification], recipients: int) -> dict[str, float]:
-    store: DocumentStore = config.get().store
+    store: DocumentStore = notification_settings.get().store
     users = range(1, recipients + 1)
 
     def put_all() -> None:

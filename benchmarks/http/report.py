@@ -422,7 +422,7 @@ READING = [
     "reservation's reads, insert, conditional takes and lines, the cart, the address, the order's answer, the "
     "relay's inbox); with several workers the relay, the consumers and the jobs in one process of their own "
     "(the checkout-throughput work, [ADR 0015](../adr/0015-checkout-as-a-local-saga.md)) | "
-    "`orders/lifecycle.py`, `orders/cart.py`, "
+    "`orders/checkout.py`, `orders/cart.py`, "
     "`orders/queries.py`, `catalog/reservations.py`, `kernel/events/tables.py`, `kernel/events/background.py` | "
     "CPU per checkout, app + PostgreSQL, 2 workers: 27.5 → 12.5 ms (app 17.5 → 6.8); peewee's compiler 31 % "
     "→ 12 % of the app's CPU (GIL profile, 1 worker: nearly all of it in the relay's handlers of other "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from peewee import AutoField, CharField, Database, DateTimeField, IntegerField, Model, TextField
 
-from ecommerce.kernel.events.schema import create_event_tables_v1
+from ecommerce.kernel.events.table_steps import create_event_tables_v1
 
 
 def _create_idempotency_keys_v1(db: Database, module: str) -> None:

@@ -3,7 +3,7 @@
 Each module keeps numbered scripts (``0001_initial.py`` defining ``up(migrator, db)``) in its
 ``migrations/`` folder and a history table of its own (``<module>_migrations``) in its own database, so
 modules migrate independently and a carved-out module takes its history with it. The kernel's own
-tables (outbox, inbox) are versioned steps in ``kernel/events/schema.py``, recorded in
+tables (outbox, inbox) are versioned steps in ``kernel/events/table_steps.py``, recorded in
 ``<module>_kernel_migrations`` the same way.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,10 @@ class Module:
     #: of the layout): e.g. users hands the kernel its remote token check.
     remote_setup: Callable[[Kernel], None] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    #: The roles of the module anatomy (``ecommerce.kernel.anatomy.ROLES``) this module has no file for, each
+    #: with the reason: ``{"events": "publishes no integration events"}``. A missing role not named here is
+    #: an error of the anatomy check, so a gap is a decision written down, not a convention.
+    lacks: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.events.module != self.name or self.events.database is not self.database:

@@ -88,3 +88,18 @@ def test_every_recommendation_reason_is_explained() -> None:
     table = pages.recommendation_reasons()
     assert all(f"| `{reason}` |" in table for reason in ranking.REASONS)
     assert "<!-- generated: recommendation-reasons -->" in _text("docs/modules/recommendations.md")
+
+
+def test_the_architecture_page_shows_the_anatomy_generated_from_the_check() -> None:
+    """The anatomy is a generated table (every role, every module with its declared gaps), not a drawing by
+    hand: a module added or a gap declared shows on the page by itself."""
+    from ecommerce.kernel import anatomy
+
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert "<!-- generated: module-anatomy -->" in page
+    assert "+---" not in page, "a hand-drawn box is back on the architecture page"
+    table = pages.module_anatomy()
+    assert all(f"| `{role.path}` |" in table for role in anatomy.ROLES)
+    for name, (module, _) in anatomy.installed().items():
+        row = next(line for line in table.splitlines() if line.startswith(f"| [{name}](modules/{name}.md) |"))
+        assert all(f"**{role}**: {why}" in row for role, why in module.lacks.items())

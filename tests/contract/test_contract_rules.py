@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 from tests.support.api import assert_problem, login
 from tests.support.catalog import stocked
 from tests.support.shop import Shop
@@ -83,7 +83,7 @@ def test_required_address_fields_cannot_be_cleared_with_null(shop: Shop) -> None
 def test_every_route_documents_its_error_answers(shop: Shop) -> None:
     """429 everywhere under /api, 401 where a token is needed, 403 on admin routes, 400 for any input."""
     admin, _ = shop.account()
-    shop.kernel.runner.call(service.set_role, admin["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, admin["id"], "admin")
     login(shop.client, admin["email"])
     spec = shop.client.get("/docs/openapi.json").json()
     for path, methods in spec["paths"].items():

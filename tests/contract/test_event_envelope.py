@@ -27,7 +27,7 @@ from peewee import DatabaseProxy, SqliteDatabase
 from ecommerce.devtools.docsite.payloads import json_schema, payload_schema
 from ecommerce.kernel.events import EventTables, IntegrationEvent
 from ecommerce.kernel.events.envelope import ENVELOPE_VERSION, FIELDS, EnvelopeError, decode, encode
-from ecommerce.kernel.events.schema import create_event_tables_v1
+from ecommerce.kernel.events.table_steps import create_event_tables_v1
 from ecommerce.kernel.events.transport import outbox_event
 from ecommerce.kernel.registry import discover
 from ecommerce.modules.orders.events import OrderPlaced

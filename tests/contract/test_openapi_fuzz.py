@@ -25,8 +25,8 @@ from schemathesis.engine import events
 
 from ecommerce.kernel.http.idempotency import KEY as IDEMPOTENCY_KEY
 from ecommerce.modules.orders import cart
+from ecommerce.modules.users import accounts as users_accounts
 from ecommerce.modules.users import addresses
-from ecommerce.modules.users import service as users_service
 from tests.support.api import PASSWORD, login, register
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
@@ -80,7 +80,7 @@ def _seed(shop: Shop, role: str) -> Target:
     kernel, client = shop.kernel, shop.client
     user = register(client)
     if role == "admin":
-        kernel.runner.call(users_service.set_role, user["id"], "admin")
+        kernel.runner.call(users_accounts.set_role, user["id"], "admin")
     tokens = login(client, user["email"])
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     product_id, _ = stocked(kernel, 50)

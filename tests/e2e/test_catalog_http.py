@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playhouse.test_utils import count_queries
 
-from ecommerce.modules.users import service as users_service
+from ecommerce.modules.users import accounts as users_accounts
 from tests.support.api import assert_problem, login
 from tests.support.catalog import brand, category, product, stocked
 from tests.support.shop import Shop
@@ -19,7 +19,7 @@ PRODUCTS = "/api/v1/products"
 @pytest.fixture
 def admin(shop: Shop) -> dict[str, str]:
     user, _ = shop.account()
-    shop.kernel.runner.call(users_service.set_role, user["id"], "admin")
+    shop.kernel.runner.call(users_accounts.set_role, user["id"], "admin")
     return shop.headers(login(shop.client, user["email"]))
 
 

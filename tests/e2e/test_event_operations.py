@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.users import service as users_service
+from ecommerce.modules.users import accounts as users_accounts
 from tests.conftest import test_settings as settings_for
 from tests.support import audit_module
 from tests.support.audit_module import Behaviour
@@ -151,7 +151,7 @@ def parked_event(settings: Settings) -> None:
     kernel = Kernel(settings.replace(relay_max_attempts=1), modules={**discover(), "audit": audit_module.module})
     try:
         kernel.migrate()
-        kernel.runner.call(users_service.register, "parked@example.com", "long-enough-password")
+        kernel.runner.call(users_accounts.register, "parked@example.com", "long-enough-password")
         assert kernel.relay_once().failed == 1
     finally:
         Behaviour.failures_left = 0

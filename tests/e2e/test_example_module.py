@@ -103,7 +103,7 @@ def kernel_with_wishlist(settings: Settings, wishlist: ModuleType) -> Iterator[K
 
 def test_facade_events_and_concurrent_wishes(kernel_with_wishlist: Kernel, wishlist: ModuleType) -> None:
     kernel = kernel_with_wishlist
-    service = importlib.import_module("ecommerce_wishlist.service")
+    wishes = importlib.import_module("ecommerce_wishlist.wishes")
     api = importlib.import_module("ecommerce_wishlist.api")
     item = product(kernel)["id"]
 
@@ -112,7 +112,7 @@ def test_facade_events_and_concurrent_wishes(kernel_with_wishlist: Kernel, wishl
 
     def wish() -> None:
         barrier.wait()
-        results.append(kernel.runner.call(service.add, 7, item, ""))
+        results.append(kernel.runner.call(wishes.add, 7, item, ""))
 
     threads = [threading.Thread(target=wish) for _ in range(6)]
     for t in threads:
@@ -120,7 +120,7 @@ def test_facade_events_and_concurrent_wishes(kernel_with_wishlist: Kernel, wishl
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 5 + [True]  # one row, one event
-    kernel.runner.call(service.add, 8, item, "")
+    kernel.runner.call(wishes.add, 8, item, "")
     assert kernel.runner.call(api.wished_count, item) == 2
     outbox = wishlist.module.events.Outbox
     assert kernel.runner.call(lambda: outbox.select().count()) == 2

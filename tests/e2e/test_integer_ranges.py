@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ecommerce.kernel.limits import MAX_AMOUNT, MAX_ID
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 from tests.support.api import assert_problem, bearer, login
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
@@ -150,7 +150,7 @@ def _attacks(spec: dict[str, Any]) -> list[Attack]:
 
 def _admin(shop: Shop) -> dict[str, str]:
     user, _ = shop.account()
-    shop.kernel.runner.call(service.set_role, user["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, user["id"], "admin")
     return bearer(login(shop.client, user["email"])["access_token"])
 
 

@@ -28,7 +28,8 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import Envelope
 from ecommerce.kernel.pagination import encode_cursor
-from ecommerce.modules.notifications import config, delivery
+from ecommerce.modules.notifications import delivery
+from ecommerce.modules.notifications import settings as notification_settings
 from tests.security.test_hardening import self_signed
 from tests.support.api import assert_problem, register
 from tests.support.catalog import stocked
@@ -177,7 +178,7 @@ def test_with_redis_the_documents_live_in_redis(shop_factory: Any, mail_server: 
 
 def test_every_order_and_payment_outcome_is_told(shop: Shop) -> None:
     """Declined, cancelled (with a refund), expired and shipped: each renders its own template."""
-    from ecommerce.modules.orders import lifecycle
+    from ecommerce.modules.orders import transitions
 
     customer = Customer(shop)
     declined, cancelled, expired, shipped = (customer.order(quantity=1) for _ in range(4))
@@ -186,9 +187,9 @@ def test_every_order_and_payment_outcome_is_told(shop: Shop) -> None:
     shop.kernel.relay_until_idle()
     response = shop.client.post(f"/api/v1/orders/{cancelled['id']}/cancel", headers=customer.headers)
     assert response.status_code == 200, response.text
-    assert shop.kernel.runner.call(lifecycle.expire_due, utcnow() + datetime.timedelta(days=1)) == 2
+    assert shop.kernel.runner.call(transitions.expire_due, utcnow() + datetime.timedelta(days=1)) == 2
     for target in ("fulfilled", "shipped"):
-        shop.kernel.runner.call(lifecycle.admin_transition, shipped["id"], target)
+        shop.kernel.runner.call(transitions.admin_transition, shipped["id"], target)
     shop.kernel.relay_until_idle()
     told = {(item["template"], item["subject"]) for item in customer.feed(limit=50)["items"]}
     assert {
@@ -220,7 +221,7 @@ def test_smtp_failures_retry_with_backoff_then_fail_for_good(shop_factory: Any, 
     assert deliver(shop.kernel, t0 + datetime.timedelta(days=1)).failed == 0  # failed is final
     [item] = customer.feed()["items"]
     assert item["status"] == "failed"  # kept and visible, never lost
-    stored = shop.kernel.runner.call(config.get().store.get, item["id"])
+    stored = shop.kernel.runner.call(notification_settings.get().store.get, item["id"])
     assert stored is not None and stored.attempts == 3 and "451" in (stored.last_error or "")
     assert mail_server.to(customer.email) == []
 

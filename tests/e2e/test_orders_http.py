@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ecommerce.modules.orders.models import Order
-from ecommerce.modules.users import service as users_service
+from ecommerce.modules.users import accounts as users_accounts
 from tests.support.api import assert_problem, login
 from tests.support.catalog import stocked
 from tests.support.orders import ADDRESS
@@ -165,7 +165,7 @@ def test_cancel_and_admin_fulfilment(shop: Shop) -> None:
     assert "cancelled" in again.json()["detail"]
 
     boss, _ = shop.account()
-    shop.kernel.runner.call(users_service.set_role, boss["id"], "admin")
+    shop.kernel.runner.call(users_accounts.set_role, boss["id"], "admin")
     admin = shop.headers(login(shop.client, boss["email"]))
     shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=headers)
     second = checkout(shop, headers, {"address_id": address_id}).json()
@@ -248,7 +248,7 @@ def test_admin_date_filters_respect_time_zones(shop: Shop) -> None:
     shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=headers)
     order = checkout(shop, headers, {"address_id": address_id}).json()
     boss, _ = shop.account()
-    shop.kernel.runner.call(users_service.set_role, boss["id"], "admin")
+    shop.kernel.runner.call(users_accounts.set_role, boss["id"], "admin")
     admin = shop.headers(login(shop.client, boss["email"]))
     created = order["created_at"].replace("Z", "+00:00")
     import datetime

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.modules.payments import charges, refunds, tokens
+from ecommerce.modules.payments import card_tokens, charges, refunds
 from ecommerce.modules.payments.events import PaymentRefunded
 from ecommerce.modules.payments.models import Payment, Refund, SimulatorCharge, SimulatorRefund, Token, events
-from ecommerce.modules.users import service as users_service
+from ecommerce.modules.users import accounts as users_accounts
 from tests.support import databases
 from tests.support.api import assert_problem, login
 from tests.support.catalog import stocked
@@ -93,7 +93,7 @@ class Buyer:
 
 def admin_headers(shop: Shop) -> dict[str, str]:
     boss, _ = shop.account()
-    shop.kernel.runner.call(users_service.set_role, boss["id"], "admin")
+    shop.kernel.runner.call(users_accounts.set_role, boss["id"], "admin")
     return shop.headers(login(shop.client, boss["email"]))
 
 
@@ -380,13 +380,13 @@ def test_rotation_skips_an_unreadable_card_and_keeps_the_old_keys(shop: Shop) ->
     flipped[-1] ^= 1
     shop.kernel.runner.call(lambda: Token.update(encrypted_number=bytes(flipped)).where(Token.id == row.id).execute())
     old_kid = row.key_id
-    kid, count, unreadable = shop.kernel.runner.call(tokens.rotate_keys, True)
+    kid, count, unreadable = shop.kernel.runner.call(card_tokens.rotate_keys, True)
     assert (count, unreadable) == (1, [broken["id"]])
     keys = shop.kernel.runner.call(lambda: {t.value: t.key_id for t in Token.select()})
     assert keys == {kept["id"]: kid, broken["id"]: old_kid}  # the bad one untouched, the good one rotated
-    from ecommerce.modules.payments import config
+    from ecommerce.modules.payments import settings as payment_settings
 
-    assert old_kid in config.get().vault.ring.keys  # --drop-old refused while a card is unreadable
+    assert old_kid in payment_settings.get().vault.ring.keys  # --drop-old refused while a card is unreadable
     assert good.pay(kept["id"]).status_code == 201
 
 
@@ -418,7 +418,7 @@ def test_card_validation_never_echoes_the_number(shop: Shop) -> None:
 def test_key_rotation_keeps_every_card_usable(shop: Shop) -> None:
     buyer = Buyer(shop)
     card = buyer.card()
-    kid, count, unreadable = shop.kernel.runner.call(tokens.rotate_keys, True)
+    kid, count, unreadable = shop.kernel.runner.call(card_tokens.rotate_keys, True)
     assert count >= 1 and unreadable == []
     assert shop.kernel.runner.call(lambda: {t.key_id for t in Token.select()}) == {kid}
     assert buyer.pay(card["id"]).status_code == 201
@@ -495,12 +495,12 @@ def test_no_card_number_or_cvc_anywhere(shop: Shop, caplog: pytest.LogCaptureFix
 
 
 def test_a_late_payment_for_an_expired_order_is_refunded(shop: Shop) -> None:
-    from ecommerce.modules.orders import lifecycle
+    from ecommerce.modules.orders import transitions
 
     buyer = Buyer(shop)
     pending = buyer.pay(buyer.card(TIMEOUT)["id"]).json()  # charged at the processor, unknown to us
     later = utcnow() + datetime.timedelta(hours=2)
-    assert shop.kernel.runner.call(lifecycle.expire_due, later) == 1
+    assert shop.kernel.runner.call(transitions.expire_due, later) == 1
     shop.kernel.runner.call(charges.reconcile)  # finds the charge an hour late
     settled = shop.client.get(f"/api/v1/payments/{pending['id']}", headers=buyer.headers).json()
     assert settled["status"] == "succeeded" and settled["refunded_amount"] == settled["amount"]
@@ -512,13 +512,13 @@ def test_a_payment_the_order_never_took_is_refunded_exactly_once(shop: Shop, end
     """The charge succeeds while the order is still ``pending_payment`` (so nothing is refunded at charge
     time), then the order expires or its customer cancels it before orders handles ``PaymentSucceeded``:
     the money must still go back, once."""
-    from ecommerce.modules.orders import lifecycle
+    from ecommerce.modules.orders import transitions
 
     buyer = Buyer(shop)
     paid = buyer.pay(buyer.card()["id"])
     assert paid.status_code == 201 and paid.json()["refunded_amount"] == 0
     if ending == "expired":
-        assert shop.kernel.runner.call(lifecycle.expire_due, utcnow() + datetime.timedelta(hours=2)) == 1
+        assert shop.kernel.runner.call(transitions.expire_due, utcnow() + datetime.timedelta(hours=2)) == 1
     else:
         cancelled = shop.client.post(f"/api/v1/orders/{buyer.order['id']}/cancel", headers=buyer.headers)
         assert cancelled.status_code == 200, cancelled.text
@@ -541,7 +541,7 @@ def test_the_order_s_payment_is_found_through_the_live_payment_index(shop: Shop,
     PostgreSQL's planner prefers a scan of a small table, so there it is asked whether the index *can*
     answer the query at all: with sequential scans priced out, it picks the index only if its predicate
     implies the query's."""
-    from ecommerce.modules.payments.records import live_payments
+    from ecommerce.modules.payments.payment_rows import live_payments
 
     def plan() -> str:
         sql, params = live_payments(1, "succeeded").sql()
@@ -557,18 +557,19 @@ def test_the_order_s_payment_is_found_through_the_live_payment_index(shop: Shop,
 
 def test_a_rotation_made_elsewhere_is_picked_up_without_restart(shop: Shop) -> None:
     from ecommerce.kernel.security.tokens import derive_key
-    from ecommerce.modules.payments import config
+    from ecommerce.modules.payments import settings as payment_settings
     from ecommerce.modules.payments.vault import Vault, load_ring
 
     buyer = Buyer(shop)
     card = buyer.card()
-    serving = config.get()
+    serving = payment_settings.get()
     other = Vault(load_ring(shop.kernel.settings), derive_key(shop.kernel.secret, "payments:fingerprint"))
-    config.configure(config.Config(vault=other, gateway=serving.gateway))  # "another process" rotates
+    # "another process" rotates:
+    payment_settings.configure(payment_settings.Config(vault=other, gateway=serving.gateway))
     try:
-        shop.kernel.runner.call(tokens.rotate_keys, True)
+        shop.kernel.runner.call(card_tokens.rotate_keys, True)
     finally:
-        config.configure(serving)
+        payment_settings.configure(serving)
     assert buyer.pay(card["id"]).status_code == 201  # this server reloaded the ring for the unknown key id
 
 
@@ -577,23 +578,23 @@ def test_rotation_with_keys_from_the_environment(shop: Shop) -> None:
     import os
 
     from ecommerce.kernel.security.tokens import derive_key
-    from ecommerce.modules.payments import config
+    from ecommerce.modules.payments import settings as payment_settings
     from ecommerce.modules.payments.vault import KeyRing, Vault
 
     buyer = Buyer(shop)
     card = buyer.card()
-    serving = config.get()
+    serving = payment_settings.get()
     old = serving.vault.ring
     new_key = os.urandom(32)
     env_ring = KeyRing({"prod-2": new_key, **old.keys}, "prod-2")  # the operator put the new key first
     vault = Vault(env_ring, derive_key(shop.kernel.secret, "payments:fingerprint"))
-    config.configure(config.Config(vault=vault, gateway=serving.gateway))
+    payment_settings.configure(payment_settings.Config(vault=vault, gateway=serving.gateway))
     try:
         with pytest.raises(RuntimeError):
-            shop.kernel.runner.call(tokens.rotate_keys, True)
-        assert shop.kernel.runner.call(tokens.rotate_keys, False) == ("prod-2", 1, [])
+            shop.kernel.runner.call(card_tokens.rotate_keys, True)
+        assert shop.kernel.runner.call(card_tokens.rotate_keys, False) == ("prod-2", 1, [])
         vault.ring = KeyRing({"prod-2": new_key}, "prod-2")  # old key removed from the variable
         assert buyer.pay(card["id"]).status_code == 201
     finally:
-        config.configure(serving)
+        payment_settings.configure(serving)
     assert base64.b64encode(new_key)

@@ -14,7 +14,7 @@ import pytest
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import Envelope
-from ecommerce.modules.orders import lifecycle
+from ecommerce.modules.orders import transitions
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.recommendations import api as recommendations
 from ecommerce.modules.recommendations import reactions
@@ -119,7 +119,7 @@ def test_a_cancelled_or_expired_order_does_not_count_and_a_refund_takes_it_back(
     buyer = Shopper(shop)
     buyer.cancel(buyer.order(a, b, pay=False))
     Shopper(shop).order(a, c, pay=False)
-    assert shop.kernel.runner.call(lifecycle.expire_due, utcnow() + datetime.timedelta(days=1)) == 1
+    assert shop.kernel.runner.call(transitions.expire_due, utcnow() + datetime.timedelta(days=1)) == 1
     shop.kernel.relay_until_idle()
     refunded = Shopper(shop)
     refunded.cancel(refunded.order(a, d))  # paid, then cancelled: payments refunds it
@@ -248,7 +248,7 @@ def test_rebuild_from_the_lake_equals_the_incremental_model(shop: Shop) -> None:
     cy.order(hose, rake)
     cy.cancel(cy.order(pan, hose, pay=False))  # cancelled before payment: never counted
     dee.order(pan, rake, pay=False)  # expires unpaid: never counted
-    assert shop.kernel.runner.call(lifecycle.expire_due, utcnow() + datetime.timedelta(days=1)) == 1
+    assert shop.kernel.runner.call(transitions.expire_due, utcnow() + datetime.timedelta(days=1)) == 1
     dee.cancel(dee.order(knife, hose))  # paid, then cancelled and refunded: taken back out
     dee.order(pot, rake)
     # A duplicate delivery: the relay hands the orders' events over again (and logs them twice).

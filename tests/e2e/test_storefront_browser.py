@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from ecommerce.kernel.pagination import PageRequest
 from ecommerce.modules.orders import api as orders
+from ecommerce.modules.users import accounts as users_accounts
 from ecommerce.modules.users import api as users
-from ecommerce.modules.users import service as users_service
 from ecommerce.modules.users.models import User
 from tests.support import browser
 from tests.support import catalog as make
@@ -194,7 +194,7 @@ def test_a_shopper_buys_two_products_and_an_admin_ships_them(chrome: Browser, st
 def _admin(shop: Shop, chrome: Browser) -> Page:
     email = new_email()
     user = shop.kernel.runner.call(users.register, email, PASSWORD)
-    shop.kernel.runner.call(users_service.set_role, user.id, "admin")
+    shop.kernel.runner.call(users_accounts.set_role, user.id, "admin")
     page = _context(chrome, shop).new_page()
     page.goto("/login")
     page.get_by_label("Email").fill(email)

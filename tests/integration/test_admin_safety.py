@@ -16,7 +16,7 @@ import pytest
 
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.errors import Conflict, Unauthorized
-from ecommerce.modules.users import api, service, sessions
+from ecommerce.modules.users import accounts, api, sessions
 from ecommerce.modules.users.models import AuthSession, User
 
 PASSWORD = "long-enough-password"
@@ -26,7 +26,7 @@ _emails = itertools.count(1)
 def new_user(kernel: Kernel, role: str = "customer") -> int:
     user = kernel.runner.call(api.register, f"admin-safety-{next(_emails)}@example.com", PASSWORD)
     if role != "customer":
-        kernel.runner.call(service.set_role, user.id, role)
+        kernel.runner.call(accounts.set_role, user.id, role)
     return user.id
 
 
@@ -60,10 +60,10 @@ def at_once(kernel: Kernel, *jobs: Callable[[], object]) -> list[str]:
 def test_the_last_active_admin_cannot_be_removed(kernel: Kernel, change: dict[str, str]) -> None:
     only = new_user(kernel, "admin")
     with pytest.raises(Conflict, match="last active admin"):
-        kernel.runner.call(lambda: service.admin_update(only, **change))
+        kernel.runner.call(lambda: accounts.admin_update(only, **change))
     assert active_admins(kernel) == [only]
     other = new_user(kernel, "admin")
-    kernel.runner.call(lambda: service.admin_update(only, **change))  # with another admin it is allowed
+    kernel.runner.call(lambda: accounts.admin_update(only, **change))  # with another admin it is allowed
     assert active_admins(kernel) == [other]
 
 
@@ -71,9 +71,9 @@ def test_an_admin_cannot_remove_themselves(kernel: Kernel) -> None:
     me, _ = new_user(kernel, "admin"), new_user(kernel, "admin")
     for change in ({"role": "customer"}, {"status": "suspended"}, {"status": "deleted"}):
         with pytest.raises(Conflict, match="their own account"):
-            kernel.runner.call(lambda change=change: service.admin_update(me, actor_id=me, **change))
+            kernel.runner.call(lambda change=change: accounts.admin_update(me, actor_id=me, **change))
     assert me in active_admins(kernel)
-    kernel.runner.call(lambda: service.admin_update(me, status="active", role="admin", actor_id=me))  # a no-op is fine
+    kernel.runner.call(lambda: accounts.admin_update(me, status="active", role="admin", actor_id=me))  # a no-op is fine
 
 
 @pytest.mark.parametrize(
@@ -90,12 +90,12 @@ def test_two_admins_removing_each_other_at_once_leave_one(kernel: Kernel, change
     for _ in range(6):
         first, second = new_user(kernel, "admin"), new_user(kernel, "admin")
         if left_over is not None:  # only the pair is in charge when the race starts
-            kernel.runner.call(service.set_status, left_over, "suspended")
+            kernel.runner.call(accounts.set_status, left_over, "suspended")
         assert active_admins(kernel) == [first, second]
         outcomes = at_once(
             kernel,
-            functools.partial(service.admin_update, second, actor_id=first, **changes[0]),
-            functools.partial(service.admin_update, first, actor_id=second, **changes[1]),
+            functools.partial(accounts.admin_update, second, actor_id=first, **changes[0]),
+            functools.partial(accounts.admin_update, first, actor_id=second, **changes[1]),
         )
         assert sorted(outcomes) == ["Conflict", "ok"], outcomes
         [left_over] = active_admins(kernel)
@@ -111,8 +111,8 @@ def test_restoring_an_account_revives_no_old_token(kernel: Kernel, status: str) 
     user = kernel.runner.call(api.register, f"restored-{status}@example.com", PASSWORD)
     old = [_tokens(kernel, user.email) for _ in range(2)]
     renewed = kernel.runner.call(sessions.refresh, old[1].refresh_token)  # a rotated pair is old too
-    kernel.runner.call(service.set_status, user.id, status)
-    kernel.runner.call(service.set_status, user.id, "active")  # in the same second as the suspension
+    kernel.runner.call(accounts.set_status, user.id, status)
+    kernel.runner.call(accounts.set_status, user.id, "active")  # in the same second as the suspension
     for pair in [*old, renewed]:
         with pytest.raises(Unauthorized):
             kernel.runner.call(kernel.authenticate, pair.access_token)
@@ -138,10 +138,10 @@ def test_a_login_racing_a_suspension_gets_no_session_that_outlives_it(kernel: Ke
     def suspend_while_logging_in() -> None:
         while len(issued) < 6:  # some sessions exist, and more logins are on their way
             time.sleep(0.001)
-        service.set_status(user.id, "suspended")
+        accounts.set_status(user.id, "suspended")
 
     at_once(kernel, log_in, log_in, log_in, suspend_while_logging_in)
-    kernel.runner.call(service.set_status, user.id, "active")
+    kernel.runner.call(accounts.set_status, user.id, "active")
     assert len(issued) >= 6
     open_sessions = AuthSession.select().where((AuthSession.user == user.id) & AuthSession.revoked_at.is_null())
     assert kernel.runner.call(open_sessions.count) == 0

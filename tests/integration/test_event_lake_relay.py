@@ -12,8 +12,8 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
+from ecommerce.modules.users import accounts as users_accounts
 from ecommerce.modules.users import models as users_models
-from ecommerce.modules.users import service as users_service
 from tests.support import audit_module
 from tests.support.audit_module import AuditEntry, Behaviour
 
@@ -41,7 +41,7 @@ def later(seconds: float) -> datetime.datetime:
 
 def test_the_event_is_logged_before_a_failing_handler_and_only_once(kernel: Kernel) -> None:
     Behaviour.failures_left = 1
-    kernel.runner.call(users_service.register, "lake@example.com", "long-enough-password")
+    kernel.runner.call(users_accounts.register, "lake@example.com", "long-enough-password")
     first = kernel.relay_once()
     assert first.retried == 1 and len(logged(kernel)) == 1  # in the log although the handler failed
     second = kernel.relay_once(later(5))
@@ -55,7 +55,7 @@ def test_a_failed_append_is_retried_and_the_handlers_still_run(kernel: Kernel) -
     assert kernel.lake is not None
     kernel.lake.root.parent.mkdir(parents=True, exist_ok=True)
     kernel.lake.root.write_text("not a directory")  # every append now fails
-    kernel.runner.call(users_service.register, "full@example.com", "long-enough-password")
+    kernel.runner.call(users_accounts.register, "full@example.com", "long-enough-password")
     report = kernel.relay_once()
     assert report.retried == 1 and report.errors[0].startswith("lake:")
     assert kernel.runner.call(lambda: AuditEntry.select().count()) == 1  # the handler was not held back
@@ -70,7 +70,7 @@ def test_a_failed_append_is_retried_and_the_handlers_still_run(kernel: Kernel) -
 
 def test_a_batch_is_logged_before_its_handlers_even_when_one_fails(kernel: Kernel) -> None:
     password = "long-enough-password"
-    users = [kernel.runner.call(users_service.register, f"lake{n}@example.com", password) for n in range(3)]
+    users = [kernel.runner.call(users_accounts.register, f"lake{n}@example.com", password) for n in range(3)]
     Behaviour.poison = {int(users[1].id)}
     first = kernel.relay_once()
     assert (first.delivered, first.retried) == (2, 1)

@@ -13,8 +13,8 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
+from ecommerce.modules.users import accounts as users_accounts
 from ecommerce.modules.users import models as users_models
-from ecommerce.modules.users import service as users_service
 from tests.support import audit_module
 from tests.support.audit_module import AuditEntry, Behaviour
 from tests.support.polling import eventually
@@ -32,7 +32,7 @@ def kernel(settings: Settings) -> Iterator[Kernel]:
 
 
 def register(kernel: Kernel, email: str) -> int:
-    return int(kernel.runner.call(users_service.register, email, "long-enough-password").id)
+    return int(kernel.runner.call(users_accounts.register, email, "long-enough-password").id)
 
 
 def sample(kernel: Kernel, name: str, module: str) -> float:

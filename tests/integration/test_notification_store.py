@@ -21,7 +21,7 @@ import pytest
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.registry import discover
-from ecommerce.modules.notifications import config
+from ecommerce.modules.notifications import settings as notification_settings
 from ecommerce.modules.notifications.documents import (
     FAILED,
     PENDING,
@@ -66,7 +66,7 @@ def store_kernel(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ker
 
 @pytest.fixture
 def store(store_kernel: Kernel) -> DocumentStore:
-    return config.get().store
+    return notification_settings.get().store
 
 
 def doc(recipient: int = 1, created: datetime.datetime | None = None, event: str | None = None,

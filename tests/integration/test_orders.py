@@ -17,7 +17,7 @@ from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.catalog.models import Inventory
-from ecommerce.modules.orders import lifecycle, states
+from ecommerce.modules.orders import checkout, states, transitions
 from ecommerce.modules.orders.models import Order
 from tests.support import paysim_module
 from tests.support.catalog import stocked
@@ -57,7 +57,7 @@ def test_thirty_shoppers_for_the_last_ten_units(kernel: Kernel) -> None:
     def buy(user_id: int, address_id: int) -> None:
         barrier.wait()
         try:
-            kernel.runner.call(lifecycle.checkout, user_id, address_id)
+            kernel.runner.call(checkout.checkout, user_id, address_id)
             outcomes.append("order")
         except catalog.InsufficientStock:
             outcomes.append("409")
@@ -78,7 +78,7 @@ def pending_order(kernel: Kernel, quantity: int = 2) -> tuple[int, int]:
     product_id, _ = stocked(kernel, 10)
     user_id, address_id = shopper(kernel)
     fill(kernel, user_id, (product_id, quantity))
-    return kernel.runner.call(lifecycle.checkout, user_id, address_id), product_id
+    return kernel.runner.call(checkout.checkout, user_id, address_id), product_id
 
 
 def test_expiry_releases_stock_exactly_once_with_concurrent_jobs(kernel: Kernel) -> None:
@@ -90,7 +90,7 @@ def test_expiry_releases_stock_exactly_once_with_concurrent_jobs(kernel: Kernel)
 
     def job() -> None:
         barrier.wait()
-        counts.append(kernel.runner.call(lifecycle.expire_due, later))
+        counts.append(kernel.runner.call(transitions.expire_due, later))
 
     threads = [threading.Thread(target=job) for _ in range(4)]
     for t in threads:
@@ -102,12 +102,12 @@ def test_expiry_releases_stock_exactly_once_with_concurrent_jobs(kernel: Kernel)
     assert stock_of(kernel, product_id) == (10, 0)
     kernel.relay_until_idle()  # the safety-net reaction releases again: a no-op
     assert stock_of(kernel, product_id) == (10, 0)
-    assert kernel.runner.call(lifecycle.expire_due, later) == 0
+    assert kernel.runner.call(transitions.expire_due, later) == 0
 
 
 def test_orders_not_yet_due_do_not_expire(kernel: Kernel) -> None:
     order_id, _ = pending_order(kernel)
-    assert kernel.runner.call(lifecycle.expire_due) == 0
+    assert kernel.runner.call(transitions.expire_due) == 0
     assert order(kernel, order_id).order_status == states.PENDING
 
 
@@ -148,10 +148,10 @@ def test_every_transition_legal_and_illegal(kernel: Kernel) -> None:
     for current, target in itertools.product(ALL_STATES, ALL_STATES):
         kernel.runner.call(lambda c=current: Order.update(order_status=c).where(Order.id == order_id).execute())
         if (current, target) in LEGAL_MOVES:
-            assert kernel.runner.call(lifecycle.transition, order_id, target).order_status == target
+            assert kernel.runner.call(transitions.transition, order_id, target).order_status == target
         else:
             with pytest.raises(Conflict) as caught:
-                kernel.runner.call(lifecycle.transition, order_id, target)
+                kernel.runner.call(transitions.transition, order_id, target)
             assert f"from {current} to {target}" in caught.value.detail
             assert order(kernel, order_id).order_status == current
         checked += 1
@@ -211,7 +211,7 @@ def test_a_refund_after_fulfilment_says_what_happened(kernel: Kernel, path: tupl
     kernel.runner.call(paysim_module.succeed, order_id, placed.user_id, placed.total)
     kernel.relay_until_idle()
     for target in path:
-        kernel.runner.call(lifecycle.admin_transition, order_id, target)
+        kernel.runner.call(transitions.admin_transition, order_id, target)
     kernel.relay_until_idle()
     kernel.runner.call(paysim_module.refunded, order_id, placed.user_id, placed.total, fully=fully)
     kernel.relay_until_idle()
@@ -226,12 +226,12 @@ def test_cancelling_a_paid_order_restocks_and_asks_for_a_refund(kernel: Kernel) 
     placed = order(kernel, order_id)
     kernel.runner.call(paysim_module.succeed, order_id, placed.user_id, placed.total)
     kernel.relay_until_idle()
-    kernel.runner.call(lifecycle.cancel, placed.user_id, order_id)
+    kernel.runner.call(transitions.cancel, placed.user_id, order_id)
     assert stock_of(kernel, product_id) == (10, 0)
     payloads = kernel.runner.call(lambda: [r.payload for r in events.Outbox.select().order_by(events.Outbox.id)])
     assert '"to_status":"cancelled"' in payloads[-1] and '"refund_requested":true' in payloads[-1]
     with pytest.raises(Conflict):
-        kernel.runner.call(lifecycle.cancel, placed.user_id, order_id)
+        kernel.runner.call(transitions.cancel, placed.user_id, order_id)
     assert stock_of(kernel, product_id) == (10, 0)
 
 
@@ -280,7 +280,7 @@ def test_checkout_removes_only_the_ordered_units_while_the_cart_keeps_changing(k
     def buy(user_id: int, address_id: int) -> None:
         barrier.wait()
         try:
-            orders[user_id] = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+            orders[user_id] = kernel.runner.call(checkout.checkout, user_id, address_id)
         finally:
             done[user_id].set()
 
@@ -331,7 +331,7 @@ def test_a_line_added_or_raised_during_checkout_stays_in_the_cart(kernel: Kernel
         return held
 
     monkeypatch.setattr(catalog, "reserve_priced", reserve_then_change_the_cart)
-    order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+    order_id = kernel.runner.call(checkout.checkout, user_id, address_id)
     assert ordered(kernel, order_id) == {a: 2, b: 1}
     assert cart_of(kernel, user_id) == {a: 3, c: 1}  # the raise and the new line survive the checkout
 
@@ -364,10 +364,10 @@ def test_order_expiry_and_the_reservation_sweep_agree(kernel: Kernel) -> None:
     for _ in range(5):
         user_id, address_id = shopper(kernel)
         fill(kernel, user_id, (product_id, 2))
-        placed.append(kernel.runner.call(lifecycle.checkout, user_id, address_id))
+        placed.append(kernel.runner.call(checkout.checkout, user_id, address_id))
     assert stock_of(kernel, product_id) == (30, 10)
     later = utcnow() + datetime.timedelta(hours=1)
-    jobs = [lambda: kernel.runner.call(lifecycle.expire_due, later), lambda: sweep(kernel, later)] * 3
+    jobs = [lambda: kernel.runner.call(transitions.expire_due, later), lambda: sweep(kernel, later)] * 3
     barrier = threading.Barrier(len(jobs))
     errors: list[BaseException] = []
 
@@ -396,7 +396,7 @@ def test_the_sweep_first_then_the_order_expiry_is_a_no_op(kernel: Kernel) -> Non
     later = utcnow() + datetime.timedelta(hours=1)
     assert sweep(kernel, later) == 1
     assert stock_of(kernel, product_id) == (10, 0)
-    assert kernel.runner.call(lifecycle.expire_due, later) == 1
+    assert kernel.runner.call(transitions.expire_due, later) == 1
     kernel.relay_until_idle()
     assert order(kernel, order_id).order_status == states.EXPIRED
     assert reservation_of(kernel, order_id)[0] == "released"  # closed: no late commit can take it now
@@ -424,11 +424,11 @@ def test_a_payment_after_its_units_were_sold_cancels_the_order_with_a_refund(ker
     product_id, _ = stocked(kernel, 2)
     user_id, address_id = shopper(kernel)
     fill(kernel, user_id, (product_id, 2))
-    late = kernel.runner.call(lifecycle.checkout, user_id, address_id)
+    late = kernel.runner.call(checkout.checkout, user_id, address_id)
     assert sweep(kernel, utcnow() + datetime.timedelta(hours=1)) == 1
     other, other_address = shopper(kernel)
     fill(kernel, other, (product_id, 2))
-    kernel.runner.call(lifecycle.checkout, other, other_address)  # the freed units, sold again
+    kernel.runner.call(checkout.checkout, other, other_address)  # the freed units, sold again
     placed = order(kernel, late)
     kernel.runner.call(paysim_module.succeed, late, placed.user_id, placed.total)
     kernel.relay_until_idle()
@@ -461,14 +461,14 @@ def test_the_idempotent_answer_commits_with_the_order_or_not_at_all(kernel: Kern
         raise RuntimeError("the order's transaction fails after the answer was written")
 
     with pytest.raises(RuntimeError):
-        kernel.runner.call(lifecycle.checkout, user_id, address_id, answer_then_fail)
+        kernel.runner.call(checkout.checkout, user_id, address_id, answer_then_fail)
     Key = idempotency.Key
     row = kernel.runner.call(Key.get, (Key.scope == scope) & (Key.key == key))
     assert (row.status, row.response_body) == ("in_flight", None)
     assert kernel.runner.call(lambda: Order.select().where(Order.user_id == user_id).count()) == 0
     assert stock_of(kernel, product) == (5, 0) and cart_of(kernel, user_id) == {product: 2}
 
-    order_id = kernel.runner.call(lifecycle.checkout, user_id, address_id,
+    order_id = kernel.runner.call(checkout.checkout, user_id, address_id,
                                   lambda placed: claim.respond(201, {"id": placed}))
     assert kernel.runner.call(idempotency.claim, scope, key, "fingerprint").body == {"id": order_id}
     assert stock_of(kernel, product) == (5, 2) and cart_of(kernel, user_id) == {}

@@ -18,8 +18,8 @@ from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_
 from ecommerce.kernel.events.transport import Delivery, Failures, OutboxEvent, consume, outbox_event
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
+from ecommerce.modules.users import accounts as users_accounts
 from ecommerce.modules.users import models as users_models
-from ecommerce.modules.users import service as users_service
 from ecommerce.modules.users.events import UserRegistered
 from tests.support import audit_module
 from tests.support.audit_module import AuditEntry, Behaviour
@@ -43,7 +43,7 @@ def kernel(settings: Settings) -> Iterator[Kernel]:
 
 
 def register(kernel: Kernel, email: str) -> int:
-    user = kernel.runner.call(users_service.register, email, "long-enough-password")
+    user = kernel.runner.call(users_accounts.register, email, "long-enough-password")
     return int(user.id)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 from ecommerce.modules.users.models import User
 from tests.support.api import assert_problem, login
 from tests.support.shop import Shop
@@ -25,7 +25,7 @@ REFRESH = "/api/v1/auth/refresh"
 def admin(shop: Shop) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new admin and its tokens."""
     user, _ = shop.account()
-    shop.kernel.runner.call(service.set_role, user["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, user["id"], "admin")
     return user, login(shop.client, user["email"])
 
 

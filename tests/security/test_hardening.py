@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 from tests.support.api import assert_problem, login
 from tests.support.live_server import LiveServer
 from tests.support.shop import Shop
@@ -30,9 +30,9 @@ def test_two_megabyte_body_on_an_authenticated_route_is_413(shop: Shop) -> None:
 
 def test_page_size_is_at_most_100_and_more_is_refused(shop: Shop) -> None:
     admin_user, _ = shop.account()
-    shop.kernel.runner.call(service.set_role, admin_user["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, admin_user["id"], "admin")
     for n in range(105):
-        shop.kernel.runner.call(service.register, f"bulk{n}@example.com", "bulk-password-123")
+        shop.kernel.runner.call(accounts.register, f"bulk{n}@example.com", "bulk-password-123")
     headers = shop.headers(login(shop.client, admin_user["email"]))
     # Refused, not silently capped (issue 14): the contract publishes maximum 100 and the server enforces it.
     assert_problem(shop.client.get("/api/v1/admin/users", params={"limit": 100000}, headers=headers), 400, "limit")

@@ -68,7 +68,7 @@ def test_a_customer_on_admin_routes_gets_403_and_changes_nothing(shop: Shop) -> 
     )
     assert_problem(attempt, 403)
     admin_user, _ = shop.account()
-    from ecommerce.modules.users.service import set_role
+    from ecommerce.modules.users.accounts import set_role
 
     shop.kernel.runner.call(set_role, admin_user["id"], "admin")
     from tests.support.api import login

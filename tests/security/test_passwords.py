@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 from ecommerce.modules.users.models import User
 from tests.support.api import PASSWORD, assert_problem, new_email, register
 from tests.support.shop import Shop
@@ -35,7 +35,7 @@ def test_unknown_email_and_wrong_password_get_identical_answers(shop: Shop) -> N
 
 @pytest.mark.parametrize("password", ["x" * 10_000, "y" * 129])
 def test_overlong_password_is_400_without_being_hashed(shop: Shop, password: str) -> None:
-    hasher = service.config().hasher
+    hasher = accounts.config().hasher
     calls = []
     original = hasher.hash
     hasher.hash = lambda value: calls.append(value) or original(value)  # type: ignore[method-assign]

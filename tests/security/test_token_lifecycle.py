@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 
 from ecommerce.kernel.bootstrap import Kernel
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 from ecommerce.modules.users.keyring import KeyStore
 from ecommerce.modules.users.models import AuthSession, RefreshToken, SigningKey
 from ecommerce.modules.users.sessions import hash_token
@@ -76,17 +76,17 @@ def test_password_change_ends_the_other_sessions(shop: Shop) -> None:
 
 def test_suspension_stops_every_token_at_once(shop: Shop) -> None:
     user, tokens = shop.account()
-    shop.kernel.runner.call(service.set_status, user["id"], "suspended")
+    shop.kernel.runner.call(accounts.set_status, user["id"], "suspended")
     assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
     assert_problem(shop.client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]}), 401)
-    shop.kernel.runner.call(service.set_status, user["id"], "deleted")
+    shop.kernel.runner.call(accounts.set_status, user["id"], "deleted")
     assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
 
 
 def test_key_rotation_logs_nobody_out(shop: Shop) -> None:
     _, before = shop.account()
     old_kid = jwt.get_unverified_header(before["access_token"])["kid"]
-    new_kid = shop.kernel.runner.call(service.config().keys.rotate)
+    new_kid = shop.kernel.runner.call(accounts.config().keys.rotate)
     shop.kernel.runner.call(shop.kernel.tokens.reload)
     _, after = shop.account()
     assert jwt.get_unverified_header(after["access_token"])["kid"] == new_kid != old_kid
@@ -99,7 +99,7 @@ def test_a_worker_learns_a_key_rotated_elsewhere(shop: Shop) -> None:
     has never seen that kid: it reloads the ring once and accepts the token."""
     _, old = shop.account()
     claims = jwt.decode(old["access_token"], options={"verify_signature": False})
-    store = service.config().keys
+    store = accounts.config().keys
     kid = shop.kernel.runner.call(store.rotate)  # written to the shared table, as another instance would
     new_key = shop.kernel.runner.call(store._readable)[kid]
     assert kid not in shop.kernel.tokens.ring().keys
@@ -128,11 +128,11 @@ def test_a_new_secret_makes_old_tokens_401_not_500(shop_factory: object) -> None
 def test_a_demoted_admin_loses_admin_rights_at_once(shop: Shop) -> None:
     user, _ = shop.account()
     colleague, _ = shop.account()  # the last active admin cannot be demoted
-    shop.kernel.runner.call(service.set_role, colleague["id"], "admin")
-    shop.kernel.runner.call(service.set_role, user["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, colleague["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, user["id"], "admin")
     tokens = login(shop.client, user["email"])
     assert shop.client.get("/api/v1/admin/users", headers=shop.headers(tokens)).status_code == 200
-    shop.kernel.runner.call(service.set_role, user["id"], "customer")
+    shop.kernel.runner.call(accounts.set_role, user["id"], "customer")
     assert_problem(shop.client.get("/api/v1/admin/users", headers=shop.headers(tokens)), 401)
 
 
@@ -165,12 +165,12 @@ def test_tokens_trusted_from_memory_are_forgotten_on_every_revocation(shop: Shop
 
     user, tokens = shop.account()
     used(tokens)
-    shop.kernel.runner.call(service.set_status, user["id"], "suspended")
+    shop.kernel.runner.call(accounts.set_status, user["id"], "suspended")
     assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
 
     user, tokens = shop.account()
     used(tokens)
-    shop.kernel.runner.call(service.set_role, user["id"], "admin")
+    shop.kernel.runner.call(accounts.set_role, user["id"], "admin")
     assert_problem(shop.client.get(ME, headers=shop.headers(tokens)), 401)
 
     _, stolen = shop.account()

@@ -33,6 +33,7 @@ SIMPLE = {
     "entity-drawings": pages.entity_drawings,
     "recommendation-reasons": pages.recommendation_reasons,
     "checkout-sequence": pages.checkout_sequence,
+    "module-anatomy": pages.module_anatomy,
 }
 
 

@@ -1,7 +1,7 @@
 """Generated parts of hand-written pages: the decision log, every setting, the performance pages that
-exist, the installed modules, the ER drawings, the recommendation reasons, the checkout sequence, and
-the Python API page of the facades. Whatever a page would otherwise list by hand comes from here, so
-it cannot drift from the code."""
+exist, the installed modules and their anatomy, the ER drawings, the recommendation reasons, the
+checkout sequence, and the Python API page of the facades. Whatever a page would otherwise list by hand
+comes from here, so it cannot drift from the code."""
 
 from __future__ import annotations
 
@@ -149,3 +149,22 @@ def checkout_sequence() -> str:
     source = (Path(__file__).resolve().parents[3] / "diagrams" / "checkout.mmd").read_text(encoding="utf-8")
     body = "\n".join(line for line in source.splitlines() if not line.startswith("%%"))
     return "```mermaid\n" + body.strip() + "\n```\n"
+
+
+def module_anatomy() -> str:
+    """The anatomy from ``ecommerce.kernel.anatomy``: its roles, then each installed module's gaps (with the
+    reasons its ``Module(lacks=...)`` gives) and its use-case files. A module that breaks the anatomy fails
+    the build, so the page never shows a module the check would refuse."""
+    from ecommerce.kernel import anatomy
+
+    problems = anatomy.check_installed()
+    if problems:
+        raise ValueError("modules break the anatomy:\n" + "\n".join(problems))
+    rows = ["| File | Role |", "|---|---|", "| `__init__.py` | `module = Module(...)`: everything the kernel needs |"]
+    rows += [f"| `{role.path}` | {role.holds} |" for role in anatomy.ROLES]
+    rows += ["", "| Module | Has no file for (and why) | Use cases and other files |", "|---|---|---|"]
+    for name, (module, package) in sorted(anatomy.installed().items()):
+        gaps = "; ".join(f"**{role}**: {why}" for role, why in module.lacks.items()) or "every role"
+        others = ", ".join(f"`{file}`" for file in anatomy.other_files(package)) or "none"
+        rows.append(f"| [{name}](modules/{name}.md) | {gaps} | {others} |")
+    return "\n".join(rows) + "\n"

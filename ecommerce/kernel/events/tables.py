@@ -2,7 +2,7 @@
 
 - Outbox: ``publish`` writes the event in the *same transaction* as the state change, so an event exists
   if and only if the change committed. The relay delivers it later, at least once.
-- Inbox: ``process_once`` records (event id, handler) in the *same transaction* as the handler's
+- Inbox: ``process_atomically`` records (event id, handler) in the *same transaction* as the handler's
   effects, so a redelivered event changes nothing the second time.
 """
 
@@ -167,7 +167,7 @@ class EventTables:
     def seen(self, event_id: str, handler: str) -> bool:
         return bool(self._seen.rows(event_id, handler))
 
-    def process_idempotent(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
+    def process_then_record(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
         """For non-atomic handlers: skip if recorded, else run ``effect`` (outside any transaction of
         ours), then record it. A crash in between means it runs again: ``effect`` must be idempotent."""
         if self.seen(event_id, handler):
@@ -176,8 +176,9 @@ class EventTables:
         self._insert_inbox([(event_id, handler)], ignore_duplicates=True)
         return True
 
-    def process_once(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
-        """Run ``effect`` unless ``handler`` already processed ``event_id``; True if it ran."""
+    def process_atomically(self, event_id: str, handler: str, effect: Callable[[], None]) -> bool:
+        """For atomic handlers: run ``effect`` unless ``handler`` already processed ``event_id``, in one
+        transaction with its inbox row (both commit or neither); True if it ran."""
         with self.database.atomic():
             try:
                 with self.database.atomic():  # a savepoint, so a duplicate does not poison the transaction
@@ -204,7 +205,7 @@ class EventTables:
             self._insert_inbox(pairs, ignore_duplicates=True)
 
     def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]]) -> int:
-        """``process_once`` for several (event id, handler, effect) in ONE transaction: one commit for the
+        """``process_atomically`` for several (event id, handler, effect) in ONE transaction: one commit for the
         batch. Any failure (an effect raising, a racing relay's inbox row) rolls everything back and
         raises; the caller then goes one at a time. Returns how many effects ran."""
         with self.database.atomic():

@@ -84,17 +84,17 @@ def consume(consumer: Consumer, deliveries: Sequence[Delivery]) -> Failures:
     if len(atomic) > 1 and _batch(consumer, atomic):
         atomic = []
     for delivery in atomic:  # one at a time: a batch of one, or the fallback after a failed batch
-        _one(consumer, delivery, consumer.tables.process_once, failures)
+        _one(consumer, delivery, consumer.tables.process_atomically, failures)
     others = [d for d in deliveries if not d.subscription.atomic]
     if len(others) == 1:
-        _one(consumer, others[0], consumer.tables.process_idempotent, failures)
+        _one(consumer, others[0], consumer.tables.process_then_record, failures)
     elif others:
         _idempotent_batch(consumer, others, failures)
     return failures
 
 
 def _idempotent_batch(consumer: Consumer, deliveries: Sequence[Delivery], failures: Failures) -> None:
-    """``process_idempotent`` for a batch: one inbox lookup first, each handler outside any transaction,
+    """``process_then_record`` for a batch: one inbox lookup first, each handler outside any transaction,
     then one insert of the inbox rows of those that returned. A crash before that insert runs them again,
     which non-atomic handlers accept by contract (they are idempotent).
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
-from ecommerce.modules.notifications import config, delivery
+from ecommerce.modules.notifications import delivery, settings
 from ecommerce.modules.notifications.models import MODELS, database, events
 from ecommerce.modules.notifications.reactions import SUBSCRIPTIONS
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _setup(kernel: Kernel) -> None:
-    config.configure(config.from_settings(kernel.settings))
+    settings.configure(settings.from_settings(kernel.settings))
 
 
 
@@ -37,4 +37,5 @@ module = Module(
     cli="ecommerce.modules.notifications.cli:add_commands",
     facade="ecommerce.modules.notifications.api",
     setup=_setup,
+    lacks={"events": "publishes no integration events: the end of the line (it sends emails)"},
 )

@@ -10,12 +10,12 @@ from typing import Any
 
 from ecommerce.kernel.pagination import MAX_LIMIT, PageRequest
 from ecommerce.kernel.remote import remotable
-from ecommerce.modules.notifications import config, delivery, feed
+from ecommerce.modules.notifications import delivery, feed, settings
 
 
 @remotable("notifications", idempotent=True)
 def unread_count(user_id: int) -> int:
-    return config.get().store.unread_count(user_id)
+    return settings.get().store.unread_count(user_id)
 
 
 @remotable("notifications", idempotent=True)

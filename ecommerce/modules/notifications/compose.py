@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.modules.notifications import config, templates
+from ecommerce.modules.notifications import settings, templates
 from ecommerce.modules.notifications.channels import EMAIL
 from ecommerce.modules.notifications.documents import Notification, document_id
 from ecommerce.modules.users import api as users
@@ -32,4 +32,4 @@ def notify(event_id: str, user_id: int, template: str, values: dict[str, object]
         recipient_email=contact.email, channel=EMAIL, subject=rendered.subject, body=rendered.body,
         created_at=now, due_at=now,
     )
-    return config.get().store.put_if_absent(doc)
+    return settings.get().store.put_if_absent(doc)

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.modules.notifications import config
+from ecommerce.modules.notifications import settings
 from ecommerce.modules.notifications.channels import email_message
 from ecommerce.modules.notifications.documents import FAILED, PENDING, SENT, Outcome
 
@@ -35,7 +35,7 @@ class DeliveryReport:
 
 def deliver_due(now: datetime.datetime | None = None, batch: int = 100) -> DeliveryReport:
     """Send every notification due at ``now`` (default: the current time) once."""
-    cfg = config.get()
+    cfg = settings.get()
     moment = now or utcnow()
     lease_until = moment + datetime.timedelta(seconds=cfg.lease)
     report = DeliveryReport()
@@ -79,4 +79,4 @@ def deliver_until_idle(max_passes: int = 1000) -> DeliveryReport:
 
 
 def purge_expired() -> int:
-    return config.get().store.purge_expired(utcnow())
+    return settings.get().store.purge_expired(utcnow())

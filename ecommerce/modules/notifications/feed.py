@@ -12,7 +12,7 @@ from typing import Any
 from ecommerce.kernel.clock import isoformat, utcnow
 from ecommerce.kernel.errors import FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.pagination import Page, PageRequest
-from ecommerce.modules.notifications import config
+from ecommerce.modules.notifications import settings
 from ecommerce.modules.notifications.documents import Notification, Position, from_micros, micros
 
 MAX_MICROS = 253402300799 * 1_000_000  # 9999-12-31: anything later is not a time
@@ -51,7 +51,7 @@ def _position(cursor: dict[str, Any] | None) -> Position | None:
 
 def mine(user_id: int, page: PageRequest) -> tuple[Page[dict[str, Any]], int]:
     """One page of the user's notifications and their unread count."""
-    store = config.get().store
+    store = settings.get().store
     docs = store.for_recipient(user_id, page.limit + 1, _position(page.cursor))
     result = Page.from_rows(docs, page.limit, lambda last: {"t": micros(last.created_at), "id": last.id})
     return Page([view(doc) for doc in result.items], result.next_cursor), store.unread_count(user_id)
@@ -59,7 +59,7 @@ def mine(user_id: int, page: PageRequest) -> tuple[Page[dict[str, Any]], int]:
 
 def mark_read(user_id: int, text_id: str) -> dict[str, Any]:
     """Mark one of *my* notifications read (idempotent); someone else's id is simply not found."""
-    doc = config.get().store.mark_read(user_id, notification_id(text_id), utcnow())
+    doc = settings.get().store.mark_read(user_id, notification_id(text_id), utcnow())
     if doc is None:
         raise NotFound("No such notification.")
     return view(doc)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
-from ecommerce.modules.orders import lifecycle
+from ecommerce.modules.orders import checkout, transitions
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.orders.models import MODELS, database, events, idempotency
 from ecommerce.modules.orders.reactions import SUBSCRIPTIONS
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _setup(kernel: Kernel) -> None:
-    lifecycle.configure(kernel.settings.order_ttl)
+    checkout.configure(kernel.settings.order_ttl)
 
 
 
@@ -32,9 +32,11 @@ module = Module(
     subscriptions=SUBSCRIPTIONS,
     requires=("users", "catalog"),
     jobs=[
-        Job("expire-unpaid-orders", 30.0, lifecycle.expire_due),
+        Job("expire-unpaid-orders", 30.0, transitions.expire_due),
         Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
     ],
     cli="ecommerce.modules.orders.cli:add_commands",
     setup=_setup,
+    lacks={"settings": "its one setting, how long an order waits for payment (ECOMMERCE_ORDER_TTL), is still the "
+                       "kernel's"},
 )

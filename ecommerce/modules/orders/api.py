@@ -9,7 +9,8 @@ from typing import Any
 
 from ecommerce.kernel.errors import Conflict, NotFound
 from ecommerce.kernel.pagination import Page, PageRequest
-from ecommerce.modules.orders import cart, lifecycle, queries, states
+from ecommerce.modules.orders import cart, queries, states, transitions
+from ecommerce.modules.orders.checkout import checkout as place_order
 from ecommerce.modules.orders.models import Order, idempotency
 
 #: the states an order ends in without having been fulfilled: money captured for it goes back
@@ -60,10 +61,10 @@ def cancel_for_refund(order_id: int) -> bool:
     its stock back. False, changing nothing, when the order is no longer ``paid`` (fulfilled meanwhile):
     the move is conditional, so a refund and a fulfilment racing each other cannot both win."""
     try:
-        order = lifecycle.transition(order_id, states.CANCELLED, refund_requested=True, expected=states.PAID)
+        order = transitions.transition(order_id, states.CANCELLED, refund_requested=True, expected=states.PAID)
     except Conflict:
         return False
-    lifecycle.release_stock(order)
+    transitions.release_stock(order)
     return True
 
 
@@ -107,7 +108,7 @@ def checkout(user_id: int, address_id: int, idempotency_key: str) -> int | None:
         placed.append(order_id)
 
     try:
-        lifecycle.checkout(user_id, address_id, within=respond)
+        place_order(user_id, address_id, within=respond)
     except BaseException:
         idempotency.release(scope, idempotency_key)  # nothing was placed: the same form may be sent again
         raise
@@ -131,7 +132,7 @@ def all_orders(page: PageRequest, status: str | None = None) -> Page[dict[str, A
 
 def cancel(user_id: int, order_id: int) -> None:
     """The customer cancels (a paid order is refunded by payments); 409 where the policy forbids it."""
-    lifecycle.cancel(user_id, order_id)
+    transitions.cancel(user_id, order_id)
 
 
 def customer_can_cancel(order_status: str) -> bool:
@@ -146,4 +147,4 @@ def admin_moves(order_status: str) -> list[str]:
 
 def admin_move(order_id: int, target: str) -> None:
     """Move an order along the state machine (admin); 409 for a move it does not allow."""
-    lifecycle.admin_transition(order_id, target)
+    transitions.admin_transition(order_id, target)

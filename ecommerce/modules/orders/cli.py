@@ -7,11 +7,11 @@ from typing import Any
 
 from ecommerce.kernel.bootstrap import run_until_done
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.orders import lifecycle
+from ecommerce.modules.orders import transitions
 
 
 def expire(args: argparse.Namespace, settings: Settings) -> int:
-    print(f"expired {run_until_done(settings, lifecycle.expire_due)} order(s)")
+    print(f"expired {run_until_done(settings, transitions.expire_due)} order(s)")
     return 0
 
 

@@ -20,7 +20,7 @@ from ecommerce.kernel.http.idempotency import claim_of, idempotent
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import query_args
 from ecommerce.kernel.idempotency import Claim
-from ecommerce.modules.orders import cart, lifecycle, queries
+from ecommerce.modules.orders import cart, checkout, queries, transitions
 from ecommerce.modules.orders.models import idempotency
 from ecommerce.modules.orders.schemas import (
     CartItemIn,
@@ -50,17 +50,17 @@ def _checkout(user_id: int, address_id: int, claim: Claim) -> dict[str, object]:
         answer.update(queries.detail(user_id, order_id))
         claim.respond(201, answer)
 
-    lifecycle.checkout(user_id, address_id, within=respond, items=claim.preloaded)
+    checkout.checkout(user_id, address_id, within=respond, items=claim.preloaded)
     return answer
 
 
 def _cancel(user_id: int, order_id: int) -> dict[str, object]:
-    lifecycle.cancel(user_id, order_id)
+    transitions.cancel(user_id, order_id)
     return queries.detail(user_id, order_id)
 
 
 def _admin_move(order_id: int, target: str) -> dict[str, object]:
-    lifecycle.admin_transition(order_id, target)
+    transitions.admin_transition(order_id, target)
     return queries.detail(None, order_id)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ecommerce.kernel.events import Envelope, Subscription
 from ecommerce.modules.catalog.api import InsufficientStock
-from ecommerce.modules.orders import lifecycle
+from ecommerce.modules.orders import transitions
 from ecommerce.modules.orders.events import OrderStatusChanged
 from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 
@@ -16,17 +16,17 @@ def on_payment_succeeded(envelope: Envelope[Any]) -> None:
     its units were sold meanwhile, the order cannot ship: cancel it with a refund (no lost unit, no lost
     money)."""
     try:
-        lifecycle.payment_succeeded(envelope.event.order_id)
+        transitions.payment_succeeded(envelope.event.order_id)
     except InsufficientStock:
-        lifecycle.cancel_unstocked(envelope.event.order_id)
+        transitions.cancel_unstocked(envelope.event.order_id)
 
 
 def on_payment_failed(envelope: Envelope[Any]) -> None:
-    lifecycle.payment_failed(envelope.event.order_id)
+    transitions.payment_failed(envelope.event.order_id)
 
 
 def on_payment_refunded(envelope: Envelope[Any]) -> None:
-    lifecycle.payment_refunded(envelope.event.order_id, envelope.event.fully_refunded)
+    transitions.payment_refunded(envelope.event.order_id, envelope.event.fully_refunded)
 
 
 def on_status_changed(envelope: Envelope[Any]) -> None:
@@ -38,7 +38,7 @@ def on_status_changed(envelope: Envelope[Any]) -> None:
 
         order = Order.get_or_none(Order.id == event.order_id)
         if order is not None:
-            lifecycle.release_stock(order)
+            transitions.release_stock(order)
 
 
 # Reactions that call the catalog are non-atomic (they cross into another module's database) and

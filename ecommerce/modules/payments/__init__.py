@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.kernel.security.tokens import derive_key
-from ecommerce.modules.payments import charges, config, refunds
+from ecommerce.modules.payments import charges, refunds, settings
 from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ecommerce.modules.payments.gateway import SimulatedGateway
 from ecommerce.modules.payments.models import MODELS, database, events, idempotency
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def _setup(kernel: Kernel) -> None:
     vault = Vault(load_ring(kernel.settings), derive_key(kernel.secret, "payments:fingerprint"),
                   reload=lambda: load_ring(kernel.settings))
-    config.configure(config.Config(vault=vault, gateway=SimulatedGateway()))
+    settings.configure(settings.Config(vault=vault, gateway=SimulatedGateway()))
 
 
 

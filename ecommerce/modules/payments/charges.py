@@ -16,11 +16,11 @@ from peewee import IntegrityError
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.modules.orders import api as orders
-from ecommerce.modules.payments import cards, config, refunds, tokens
+from ecommerce.modules.payments import card_tokens, cards, refunds, settings
 from ecommerce.modules.payments.events import PaymentFailed, PaymentSucceeded
 from ecommerce.modules.payments.gateway import APPROVED, GatewayProtocolError, GatewayResult, GatewayTimeout
 from ecommerce.modules.payments.models import Payment, database, events
-from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, live_payment_of, log, view
+from ecommerce.modules.payments.payment_rows import FAILED, PENDING, SUCCEEDED, live_payment_of, log, view
 from ecommerce.modules.payments.vault import CardDataUnreadable
 
 
@@ -65,7 +65,7 @@ def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> di
     if payable.amount < 1:  # an order made before prices had to be positive: nothing a card could pay
         raise Conflict(f"Order {order_id} has a total of {payable.amount} {payable.currency}: there is nothing "
                        "to pay. Cancel it.")
-    token = tokens.owned(user_id, token_value)
+    token = card_tokens.owned(user_id, token_value)
     if token.expiry < utcnow():  # the end of its expiry month has passed: a processor would decline it
         raise Conflict(f"The card ending {token.last4} expired ({token.exp_month:02d}/{token.exp_year}); "
                        "save a current card.")
@@ -85,7 +85,7 @@ def charge(user_id: int, order_id: Any, token_value: Any, cvc: Any = None) -> di
         if live_payment_of(order_id) is None:  # not the one-live-payment index: a bug to see, not a "you already paid"
             raise
         raise Conflict(f"Order {order_id} already has a payment that succeeded or is in progress.") from None
-    cfg = config.get()
+    cfg = settings.get()
     try:
         number = cfg.vault.open(token.key_id, token.encrypted_number, token.value, token.user_id)
     except CardDataUnreadable as exc:
@@ -115,7 +115,7 @@ def reconcile(older_than: datetime.timedelta = datetime.timedelta(seconds=0)) ->
     done = {"succeeded": 0, "failed": 0}
     cutoff = utcnow() - older_than
     for payment in Payment.select().where((Payment.status == PENDING) & (Payment.created_at <= cutoff)):
-        result = config.get().gateway.lookup(payment.reference_id)
+        result = settings.get().gateway.lookup(payment.reference_id)
         if result is None:
             result = GatewayResult("declined", "not_charged", "The processor has no record of this charge.")
         log(payment.id, "reconcile", f"gateway says {result.outcome} ({result.response_code})")

@@ -9,7 +9,7 @@ from typing import Any
 
 from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.payments import charges, refunds, tokens
+from ecommerce.modules.payments import card_tokens, charges, refunds
 
 
 def reconcile(args: argparse.Namespace, settings: Settings) -> int:
@@ -25,7 +25,7 @@ def reconcile(args: argparse.Namespace, settings: Settings) -> int:
 def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
     with migrated(settings) as kernel:
         try:
-            done = kernel.runner.call(tokens.rotate_keys, args.drop_old)
+            done = kernel.runner.call(card_tokens.rotate_keys, args.drop_old)
         except RuntimeError as exc:
             print(f"ecommerce: {exc}", file=sys.stderr)
             return 2

@@ -8,7 +8,7 @@ from sanic import Blueprint, HTTPResponse, Request, empty, json
 from ecommerce.kernel.http import admin_only, authenticated, endpoint, parse_body, principal, run_sync
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
-from ecommerce.modules.payments import charges, refunds, tokens
+from ecommerce.modules.payments import card_tokens, charges, refunds
 from ecommerce.modules.payments.models import idempotency
 from ecommerce.modules.payments.schemas import CardIn, CardList, CardOut, ChargeIn, PaymentOut, RefundIn
 
@@ -25,7 +25,7 @@ def build_blueprint() -> Blueprint:
     @authenticated
     async def tokenize(request: Request) -> HTTPResponse:
         data = parse_body(request, CardIn)
-        card = await run_sync(tokens.tokenize, principal(request).user_id, data.card_number, data.exp_month,
+        card = await run_sync(card_tokens.tokenize, principal(request).user_id, data.card_number, data.exp_month,
                               data.exp_year, data.cvc, data.holder_name)
         return json(card, status=201, headers=NO_STORE)
 
@@ -33,13 +33,13 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="My saved cards", tag="payments", response=CardList, auth=True)
     @authenticated
     async def my_cards(request: Request) -> HTTPResponse:
-        return json({"items": await run_sync(tokens.mine, principal(request).user_id)}, headers=NO_STORE)
+        return json({"items": await run_sync(card_tokens.mine, principal(request).user_id)}, headers=NO_STORE)
 
     @bp.delete("/payments/tokens/<token_id:str>")
     @endpoint(summary="Forget a saved card", tag="payments", status=204, auth=True, errors=[404])
     @authenticated
     async def forget_card(request: Request, token_id: str) -> HTTPResponse:
-        await run_sync(tokens.delete, principal(request).user_id, token_id)
+        await run_sync(card_tokens.delete, principal(request).user_id, token_id)
         return empty(headers=NO_STORE)
 
     @bp.post("/payments")

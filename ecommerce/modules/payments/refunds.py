@@ -32,11 +32,11 @@ from peewee import IntegrityError, fn
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.modules.orders import api as orders
-from ecommerce.modules.payments import config
+from ecommerce.modules.payments import settings
 from ecommerce.modules.payments.events import PaymentRefunded
 from ecommerce.modules.payments.gateway import APPROVED, GatewayProtocolError, GatewayResult, GatewayTimeout
 from ecommerce.modules.payments.models import Payment, Refund, database, events
-from ecommerce.modules.payments.records import FAILED, PENDING, SUCCEEDED, live_payment_of, log, view
+from ecommerce.modules.payments.payment_rows import FAILED, PENDING, SUCCEEDED, live_payment_of, log, view
 
 CUSTOMER, SHOP, SYSTEM_ROLE = "customer", "shop", "system"
 
@@ -184,7 +184,7 @@ def _send(row: Refund) -> str:
     """Send (or re-send) the refund under its own reference; an unknown outcome leaves it pending."""
     payment = Payment.get_by_id(row.payment_id)
     try:
-        result = config.get().gateway.refund(payment.reference_id, row.reference, row.amount)
+        result = settings.get().gateway.refund(payment.reference_id, row.reference, row.amount)
     except (GatewayTimeout, GatewayProtocolError) as exc:
         log(row.payment_id, "refund", f"refund {row.reference}: {type(exc).__name__}: {exc}; left pending")
         Refund.update(updated_at=utcnow()).where(Refund.id == row.id).execute()
@@ -255,7 +255,7 @@ def reconcile(older_than: datetime.timedelta = datetime.timedelta(seconds=0)) ->
     # The last attempt's time, not the creation's: a refund that timed out again waits another period.
     last_attempt = fn.COALESCE(Refund.updated_at, Refund.created_at)
     for row in Refund.select().where((Refund.status == PENDING) & (last_attempt <= cutoff)).order_by(Refund.id):
-        known = config.get().gateway.lookup_refund(row.reference)
+        known = settings.get().gateway.lookup_refund(row.reference)
         if known is None:
             log(row.payment_id, "reconcile", f"refund {row.reference} unknown to the gateway: sending it again")
             done[_send(row)] += 1

@@ -24,4 +24,6 @@ module = Module(
     facade="ecommerce.modules.recommendations.api",
     jobs=[Job("compact-lake", compaction.EVERY, compaction.compact_closed_days)],
     setup=compaction.bind,
+    lacks={"events": "publishes no integration events: a read model of order events",
+           "settings": "nothing to configure: the data lake's folder is the kernel's"},
 )

@@ -33,4 +33,6 @@ module = Module(
     seed=_seed,
     cli="ecommerce.modules.search.cli:add_commands",
     facade="ecommerce.modules.search.api",
+    lacks={"events": "publishes no integration events: a read model of the catalog",
+           "settings": "nothing to configure: FTS5 or tsvector follows the database"},
 )

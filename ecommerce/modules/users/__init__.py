@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Module
 from ecommerce.kernel.security.passwords import PasswordHasher
-from ecommerce.modules.users import service, sessions
+from ecommerce.modules.users import accounts, sessions
 from ecommerce.modules.users.events import UserRegistered
 from ecommerce.modules.users.keyring import KeyStore
 from ecommerce.modules.users.models import MODELS, database, events
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 def _setup(kernel: Kernel) -> None:
     keys = KeyStore(kernel.secret, kernel.settings.key_rotation_grace)
     kernel.tokens.use_loader(keys.load)
-    service.configure(
-        service.Config(
+    accounts.configure(
+        accounts.Config(
             hasher=PasswordHasher.from_settings(kernel.settings),
             tokens=kernel.tokens,
             keys=keys,
@@ -54,4 +54,7 @@ module = Module(
     setup=_setup,
     facade="ecommerce.modules.users.api",
     remote_setup=_remote_setup,
+    lacks={"reactions": "reacts to no event: the other modules ask it, through its api",
+           "settings": "what it is configured with (password hashing, token lifetimes) is still the kernel's "
+                       "settings, handed over in setup"},
 )

@@ -12,7 +12,7 @@ from ecommerce.kernel.errors import NotFound
 from ecommerce.kernel.pagination import PageRequest
 from ecommerce.kernel.remote import remotable
 from ecommerce.kernel.security.tokens import Principal
-from ecommerce.modules.users import addresses, service, sessions
+from ecommerce.modules.users import accounts, addresses, sessions
 from ecommerce.modules.users.models import Address, User
 from ecommerce.modules.users.sessions import TokenPair
 
@@ -63,7 +63,7 @@ def address_view(address: Address) -> AddressView:
 @remotable("users", idempotent=True)
 def get_user(user_id: int) -> UserView:
     """The user with this id; raises :class:`~ecommerce.kernel.errors.NotFound`."""
-    return UserView(*service.view_row(user_id))
+    return UserView(*accounts.view_row(user_id))
 
 
 @remotable("users", idempotent=True)
@@ -77,13 +77,13 @@ def find_user(user_id: int) -> UserView | None:
 @remotable("users", idempotent=False)
 def register(email: str, password: str, phone: str | None = None) -> UserView:
     """Create a customer account (the same rules as ``POST /auth/register``)."""
-    return user_view(service.register(email, password, phone))
+    return user_view(accounts.register(email, password, phone))
 
 
 @remotable("users", idempotent=True)
 def is_active(user_id: int) -> bool:
     found = find_user(user_id)
-    return found is not None and found.status == service.ACTIVE
+    return found is not None and found.status == accounts.ACTIVE
 
 
 @remotable("users", idempotent=True)
@@ -98,7 +98,7 @@ def authenticate(token: str) -> Principal:
 
     What every other service asks the users service once per token (then remembers for
     ``ECOMMERCE_SESSION_CHECK_TTL`` seconds): the key ring and the sessions live here."""
-    principal = service.config().tokens.verify(token)
+    principal = accounts.config().tokens.verify(token)
     sessions.check_principal(principal)
     return principal
 

@@ -10,7 +10,7 @@ from typing import Any
 from ecommerce.kernel.bootstrap import Kernel, migrated
 from ecommerce.kernel.errors import AppError, Conflict
 from ecommerce.kernel.settings import Settings
-from ecommerce.modules.users import service, sessions
+from ecommerce.modules.users import accounts, sessions
 
 
 def _read_password() -> str:
@@ -36,11 +36,11 @@ def _with_kernel(settings: Settings, work: Any) -> int:
 def create_admin(args: argparse.Namespace, settings: Settings) -> int:
     def work(kernel: Kernel) -> int:
         if args.promote:
-            user = service.promote(args.email)
+            user = accounts.promote(args.email)
             print(f"{user.email} is now an admin (id {user.id})")
             return 0
         try:
-            user = service.create_admin(args.email, _read_password())
+            user = accounts.create_admin(args.email, _read_password())
         except Conflict:
             print("ecommerce: that account exists; use --promote to make it an admin", file=sys.stderr)
             return 1
@@ -52,9 +52,9 @@ def create_admin(args: argparse.Namespace, settings: Settings) -> int:
 
 def rotate_key(args: argparse.Namespace, settings: Settings) -> int:
     def work(kernel: Kernel) -> int:
-        kid = service.config().keys.rotate()
+        kid = accounts.config().keys.rotate()
         print(f"new signing key {kid}; tokens signed by older keys stay valid for their lifetime")
-        for key_id, created, live in service.config().keys.live_keys():
+        for key_id, created, live in accounts.config().keys.live_keys():
             print(f"  {key_id:<28} {created:%Y-%m-%d %H:%M:%S}  {'live' if live else 'retired'}")
         return 0
 

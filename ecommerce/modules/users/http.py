@@ -24,7 +24,7 @@ from ecommerce.kernel.http import (
 )
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.pagination import Page, PageRequest
-from ecommerce.modules.users import addresses, api, service, sessions
+from ecommerce.modules.users import accounts, addresses, api, sessions
 from ecommerce.modules.users.models import User
 from ecommerce.modules.users.schemas import (
     AddressIn,
@@ -68,9 +68,9 @@ def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> api.UserVie
     """One use case for PATCH /users/me: phone and/or password, in that order."""
     sent = data.model_fields_set
     if "phone" in sent:
-        service.update_phone(user_id, data.phone)
+        accounts.update_phone(user_id, data.phone)
     if data.password is not None or data.current_password is not None:
-        service.change_password(user_id, data.current_password or "", data.password or "", keep_session=session_id)
+        accounts.change_password(user_id, data.current_password or "", data.password or "", keep_session=session_id)
     return api.get_user(user_id)
 
 
@@ -81,7 +81,7 @@ def _users_page(page: PageRequest) -> Page[api.UserView]:
 
 
 def _admin_update(actor_id: int, user_id: int, data: UserAdminPatch) -> api.UserView:
-    return api.user_view(service.admin_update(user_id, status=data.status, role=data.role, actor_id=actor_id))
+    return api.user_view(accounts.admin_update(user_id, status=data.status, role=data.role, actor_id=actor_id))
 
 
 def build_blueprint() -> Blueprint:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecommerce.kernel.errors import Conflict
 from ecommerce.kernel.module import SeedContext
-from ecommerce.modules.users import service
+from ecommerce.modules.users import accounts
 
 DEMO_ACCOUNTS = (
     ("admin@example.com", "admin-password-123", "admin"),
@@ -16,7 +16,7 @@ def seed(context: SeedContext) -> list[str]:
     created = []
     for email, password, role in DEMO_ACCOUNTS if context.demo else ():
         try:
-            service.register(email, password, role=role)
+            accounts.register(email, password, role=role)
             created.append(f"{role} {email} / {password}")
         except Conflict:
             continue

@@ -6,7 +6,7 @@
   it was stolen or replayed: the whole session is revoked, so every token of it stops working.
 - Logout revokes the session and blocks the access token's ``jti`` until it expires.
 - Every authenticated request checks the session is open, the ``jti`` not blocked and the user active.
-- Suspending or deleting a user revokes all their sessions (``service.admin_update``); a revoked
+- Suspending or deleting a user revokes all their sessions (``accounts.admin_update``); a revoked
   session is never reopened, so restoring the account revives no token issued before.
 """
 
@@ -23,8 +23,8 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.database import for_update
 from ecommerce.kernel.errors import Unauthorized
 from ecommerce.kernel.security.tokens import Principal
+from ecommerce.modules.users.accounts import ACTIVE, config, forget_tokens, normalise_email
 from ecommerce.modules.users.models import AuthSession, BlockedAuth, RefreshToken, User, database
-from ecommerce.modules.users.service import ACTIVE, config, forget_tokens, normalise_email
 
 BAD_LOGIN = "Incorrect email or password."
 

@@ -21,4 +21,5 @@ module = Module(
     publishes=[ProductWished],
     subscriptions=SUBSCRIPTIONS,
     requires=("users", "catalog"),
+    lacks={"settings": "nothing to configure", "cli": "no commands of its own"},  # roles it has no file for
 )

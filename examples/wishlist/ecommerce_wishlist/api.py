@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ecommerce_wishlist import service
+from ecommerce_wishlist import wishes
 
 
 def wished_count(product_id: int) -> int:
     """How many users wish for ``product_id`` (0 for an unknown product)."""
-    return service.count(product_id)
+    return wishes.count(product_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sanic import Blueprint, HTTPResponse, Request, json
 
 from ecommerce.kernel.http import authenticated, endpoint, parse_body, principal, run_sync
-from ecommerce_wishlist import service
+from ecommerce_wishlist import wishes
 from ecommerce_wishlist.schemas import WishIn, WishList
 
 
@@ -17,7 +17,7 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="My wishlist, priced now", tag="wishlist", response=WishList, auth=True)
     @authenticated
     async def my_wishlist(request: Request) -> HTTPResponse:
-        return json(await run_sync(service.wishes, principal(request).user_id))
+        return json(await run_sync(wishes.wishes, principal(request).user_id))
 
     @bp.put("/wishlist/<product_id:int>")
     @endpoint(summary="Wish for a product (idempotent)", tag="wishlist", body=WishIn, response=WishList,
@@ -26,8 +26,8 @@ def build_blueprint() -> Blueprint:
     async def wish(request: Request, product_id: int) -> HTTPResponse:
         data = parse_body(request, WishIn)
         user_id = principal(request).user_id
-        created = await run_sync(service.add, user_id, product_id, data.note)
-        return json(await run_sync(service.wishes, user_id), status=201 if created else 200)
+        created = await run_sync(wishes.add, user_id, product_id, data.note)
+        return json(await run_sync(wishes.wishes, user_id), status=201 if created else 200)
 
     @bp.delete("/wishlist/<product_id:int>")
     @endpoint(summary="Remove a product from my wishlist", tag="wishlist", response=WishList, auth=True,
@@ -35,7 +35,7 @@ def build_blueprint() -> Blueprint:
     @authenticated
     async def unwish(request: Request, product_id: int) -> HTTPResponse:
         user_id = principal(request).user_id
-        await run_sync(service.remove, user_id, product_id)
-        return json(await run_sync(service.wishes, user_id))
+        await run_sync(wishes.remove, user_id, product_id)
+        return json(await run_sync(wishes.wishes, user_id))
 
     return bp

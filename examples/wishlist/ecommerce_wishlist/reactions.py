@@ -7,11 +7,11 @@ from typing import Any
 
 from ecommerce.kernel.events import Envelope, Subscription
 from ecommerce.modules.catalog.events import ProductDeleted
-from ecommerce_wishlist import service
+from ecommerce_wishlist import wishes
 
 
 def on_product_deleted(envelope: Envelope[Any]) -> None:
-    service.forget_product(envelope.event.product_id)
+    wishes.forget_product(envelope.event.product_id)
 
 
 SUBSCRIPTIONS = [Subscription(ProductDeleted, on_product_deleted, name="wishlist.product-deleted")]

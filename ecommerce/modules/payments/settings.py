@@ -1,4 +1,5 @@
-"""The payments module's runtime wiring: the vault and the gateway adapter (set by the module's setup)."""
+"""The payments module's settings: what it works with once started, set by the module's setup: the card
+vault (its key ring read from ``ECOMMERCE_PAYMENT_KEYS``) and the gateway adapter."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import NotFound
-from ecommerce.modules.payments import cards, config
+from ecommerce.modules.payments import cards, settings
 from ecommerce.modules.payments.models import Token, database
 from ecommerce.modules.payments.vault import CardDataUnreadable
 
@@ -29,7 +29,7 @@ def tokenize(user_id: int, card_number: Any, exp_month: Any, exp_year: Any, cvc:
     number = cards.clean_number(card_number)
     expiry = cards.check_expiry(exp_month, exp_year)
     cards.check_cvc(cvc, cards.brand(number))  # checked, then dropped: a CVC is never stored
-    vault = config.get().vault
+    vault = settings.get().vault
     fingerprint = vault.fingerprint(number)
     existing = Token.get_or_none((Token.user_id == user_id) & (Token.fingerprint == fingerprint)
                                  & Token.deleted_at.is_null() & (Token.exp_month == exp_month)
@@ -79,7 +79,7 @@ def rotate_keys(drop_old: bool) -> Rotation:
     key opens (tampered data) is skipped and reported, and then the old keys are kept: the run finishes
     the other cards instead of stopping half-way.
     """
-    vault = config.get().vault
+    vault = settings.get().vault
     ring = vault.ring
     if ring.path is None:
         if drop_old:

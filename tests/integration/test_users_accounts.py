@@ -9,7 +9,7 @@ import pytest
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.errors import Conflict, Unauthorized, ValidationFailed
 from ecommerce.kernel.security.passwords import PasswordHasher
-from ecommerce.modules.users import api, service, sessions
+from ecommerce.modules.users import accounts, api, sessions
 from ecommerce.modules.users.models import User, events
 
 
@@ -66,13 +66,13 @@ def test_login_rehashes_when_parameters_change(kernel: Kernel) -> None:
     kernel.runner.call(api.register, "re@example.com", "long-enough-password")
     old = kernel.runner.call(lambda: User.get(User.email == "re@example.com").hashed_password)
     stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
-    previous = service.config()
-    service.configure(
-        service.Config(hasher=stronger, tokens=previous.tokens, keys=previous.keys, refresh_ttl=previous.refresh_ttl)
+    previous = accounts.config()
+    accounts.configure(
+        accounts.Config(hasher=stronger, tokens=previous.tokens, keys=previous.keys, refresh_ttl=previous.refresh_ttl)
     )
     try:
         kernel.runner.call(sessions.login, "re@example.com", "long-enough-password")
     finally:
-        service.configure(previous)
+        accounts.configure(previous)
     new = kernel.runner.call(lambda: User.get(User.email == "re@example.com").hashed_password)
     assert new != old and "t=2" in new

@@ -1,6 +1,7 @@
-"""The notifications module's runtime wiring, chosen from settings by the module's setup: the document
-store (Redis when ``ECOMMERCE_REDIS_URL`` is set, else the embedded SQL store), the email channel
-(SMTP when ``ECOMMERCE_SMTP_HOST`` is set, else the mailbox directory) and the retry policy."""
+"""The notifications module's settings: what it works with once started, chosen from the settings by the
+module's setup: the document store (Redis when ``ECOMMERCE_REDIS_URL`` is set, else the embedded SQL
+store), the email channel (SMTP when ``ECOMMERCE_SMTP_HOST`` is set, else the mailbox directory) and the
+retry policy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Account use cases of the users module: synchronous, transactional, no web framework.
+"""Account use cases of the users module (register, change password, status and role, admins): synchronous,
+transactional, no web framework.
 
 Why no check-then-act on registration: two sign-ups with one email race; the unique index decides and
 the loser gets a clean conflict, instead of a "does it exist?" query that both would pass.

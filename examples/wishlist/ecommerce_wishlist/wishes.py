@@ -1,4 +1,5 @@
-"""Use cases: plain synchronous Python, one transaction each (the HTTP layer runs them in a thread)."""
+"""The wishlist's use cases (wish, forget, list, count): plain synchronous Python, one transaction each (the HTTP
+layer runs them in a thread)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What charges and refunds share: the status words, the payment log and the public view of a payment."""
+"""The payment rows charges and refunds share: the status words, the order's live payment, the payment log
+and the public view of a payment."""
 
 from __future__ import annotations
 
