@@ -236,10 +236,7 @@ def test_a_shopper_buys_with_the_keyboard_alone(chrome: Browser, store: Shop) ->
     keys.press("Enter")
     page.wait_for_url("**/signup")
     expect(page.get_by_role("heading", level=1)).to_have_text("Create your account")
-    browser.tab_to(page, "Email")
-    keys.type(new_email())
-    browser.tab_to(page, "Password")
-    keys.type(PASSWORD)
+    _type_into(page, ("Email", new_email()), ("Password", PASSWORD))
     keys.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Welcome")
 
@@ -264,9 +261,7 @@ def test_a_shopper_buys_with_the_keyboard_alone(chrome: Browser, store: Shop) ->
     browser.tab_to(page, "Check out")
     keys.press("Enter")
     page.wait_for_url("**/checkout")
-    for label, text in (("Street", "1 Main St"), ("City", "Berlin"), ("Postal code", "10115")):
-        browser.tab_to(page, label)
-        keys.type(text)
+    _type_into(page, ("Street", "1 Main St"), ("City", "Berlin"), ("Postal code", "10115"))
     browser.tab_to(page, "Save address")
     keys.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Address saved")
@@ -276,9 +271,13 @@ def test_a_shopper_buys_with_the_keyboard_alone(chrome: Browser, store: Shop) ->
 
     browser.tab_to(page, "A new card")
     keys.press("Space")
-    browser.tab_to(page, "Card number")
-    keys.type("4242 4242 4242 4242")
-    browser.tab_to(page, "CVC")
-    keys.type("123")
+    _type_into(page, ("Card number", "4242 4242 4242 4242"), ("CVC", "123"))
     keys.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Payment received")
+
+
+def _type_into(page: Page, *fields: tuple[str, str]) -> None:
+    """Reach each labelled field with Tab alone and type into it, in the order given."""
+    for label, text in fields:
+        browser.tab_to(page, label)
+        page.keyboard.type(text)
