@@ -49,6 +49,13 @@ class NotFound(AppError):
 class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflict"
 
+    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(detail, errors=errors)
+        #: Seconds after which trying again can succeed (``Retry-After``), when the conflict is temporary
+        #: (an Idempotency-Key still held by a request in flight); None when only another request can help.
+        self.retry_after = retry_after
+
 
 class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Request body too large"

@@ -7,7 +7,11 @@ never with a look-up followed by a write.
 
 A response is stored only when the request finished with a status below 500; after a crash or a 5xx
 the claim is dropped, so the client can simply retry. A claim left behind by a process that died is
-taken over after ``stale_after`` seconds.
+taken over after ``stale_after`` seconds (30 by default; until then the retry gets 409 with
+``Retry-After``). Taking over is safe even if the first owner was only slow, not dead: each claim carries
+its moment (``created_at``, renewed by a take-over) as a fencing token, and storing the answer, which a
+use case does inside its own transaction, is conditional on it. An owner that lost its key therefore
+fails that transaction (409) instead of committing the work a second time.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +52,17 @@ def request_hash(method: str, path: str, body: Any, key: bytes) -> str:
     return hmac.new(key, f"{method} {path}\n{canonical}".encode(), hashlib.sha256).hexdigest()
 
 
+def taken_over() -> Conflict:
+    return Conflict("This request's Idempotency-Key was taken over by a retry; that retry answers it.")
+
+
+@dataclass(frozen=True)
+class Owned:
+    """The key is this request's: go ahead. ``since`` is the claim's fencing token (see the module doc)."""
+
+    since: datetime.datetime
+
+
 @dataclass
 class Claim:
     """A key this request owns. A use case that writes to the store's database may store its response
@@ -56,19 +72,23 @@ class Claim:
     store: IdempotencyStore
     scope: str
     key: str
+    owned: Owned
     #: What the route's ``preload`` read in the claim's transaction (None without one).
     preloaded: Any = None
     responded: bool = False
 
     def respond(self, status: int, body: Any) -> None:
-        self.store.finish(self.scope, self.key, status, body)
+        """Store the answer. Raises :class:`Conflict` when a retry took the key over: called inside the use
+        case's transaction, that undoes this request's work (the retry does it once)."""
+        if not self.store.finish(self.scope, self.key, status, body, self.owned):
+            raise taken_over()
         self.responded = True
 
 
 class IdempotencyStore:
     """The ``<module>_idempotency_keys`` table of one module."""
 
-    def __init__(self, module: str, database: DatabaseProxy, stale_after: float = 300.0) -> None:
+    def __init__(self, module: str, database: DatabaseProxy, stale_after: float = 30.0) -> None:
         class IdempotencyKey(Model):
             id = AutoField()
             scope = CharField(max_length=100)
@@ -95,15 +115,17 @@ class IdempotencyStore:
         self._insert_claim = Statement(database, lambda scope, key, fingerprint, now, expires: Key.insert(
             scope=scope, key=key, request_hash=fingerprint, status="in_flight", created_at=now, expires_at=expires,
         ).as_rowcount(), str, str, str, str, str)
-        self._store_answer = Statement(database, lambda status, body, scope, key: Key.update(
+        self._store_answer = Statement(database, lambda status, body, scope, key, since: Key.update(
             status="done", response_status=status, response_body=body,
-        ).where((Key.scope == scope) & (Key.key == key)), int, str, str, str)
+        ).where((Key.scope == scope) & (Key.key == key) & (Key.status == "in_flight")
+                & (Key.created_at == since)), int, str, str, str, str)
 
-    def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
-        """Own the key (returns None: go ahead), or get the stored response to replay.
+    def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | Owned:
+        """Own the key (:class:`Owned`: go ahead), or get the stored response to replay.
 
-        Raises :class:`Conflict` (409) while another request holds the key, :class:`Unprocessable` (422)
-        when the key was used with another request.
+        Raises :class:`Conflict` (409, with the seconds until a dead owner's claim may be taken over)
+        while another request holds the key, :class:`Unprocessable` (422) when the key was used with
+        another request.
         """
         Key = self.Key
         now = utcnow()
@@ -113,7 +135,7 @@ class IdempotencyStore:
             with self.database.atomic():
                 self._forget_expired.execute(scope, key, now)
                 self._insert_claim.execute(scope, key, fingerprint, now, now + TTL)
-            return None
+            return Owned(now)
         except IntegrityError:
             pass
         row = Key.get_or_none((Key.scope == scope) & (Key.key == key))
@@ -123,25 +145,34 @@ class IdempotencyStore:
             raise Unprocessable("This Idempotency-Key was already used with a different request.")
         if row.status == "done":
             return StoredResponse(int(row.response_status or 200), json.loads(row.response_body or "null"))
-        taken_over = (
+        took = (
             Key.update(created_at=now)
             .where((Key.id == row.id) & (Key.status == "in_flight") & (Key.created_at < now - self.stale_after))
             .execute()
         )
-        if taken_over == 1:
-            return None  # its owner died long ago
-        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+        if took == 1:
+            return Owned(now)  # its owner died, or is too slow to be waited for: fenced off (finish)
+        wait = self.stale_after - (now - row.created_at)
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
+                       retry_after=max(1, math.ceil(wait.total_seconds())))
 
-    def finish(self, scope: str, key: str, status: int, body: Any) -> None:
+    def finish(self, scope: str, key: str, status: int, body: Any, owned: Owned) -> bool:
         """Store the response (below 500) or drop the claim. Called inside the use case's own transaction
-        (see :class:`Claim`), the response is stored with the work it describes: one commit for both."""
-        if status >= 500:
-            self.release(scope, key)
-            return
-        self._store_answer.execute(status, json.dumps(body, default=str), scope, key)
+        (see :class:`Claim`), the response is stored with the work it describes: one commit for both.
 
-    def release(self, scope: str, key: str) -> None:
-        self.Key.delete().where((self.Key.scope == scope) & (self.Key.key == key)).execute()
+        False when the key is no longer this owner's: a retry took over a claim that looked dead, and that
+        retry answers it (:meth:`Claim.respond` turns this into a Conflict that undoes the use case).
+        """
+        if status >= 500:
+            self.release(scope, key, owned)
+            return True
+        return self._store_answer.execute(status, json.dumps(body, default=str), scope, key, owned.since) == 1
+
+    def release(self, scope: str, key: str, owned: Owned) -> None:
+        """Drop this owner's claim (never a claim a retry has taken over since)."""
+        Key = self.Key
+        Key.delete().where((Key.scope == scope) & (Key.key == key) & (Key.status == "in_flight")
+                           & (Key.created_at == owned.since)).execute()
 
     def purge_expired(self) -> int:
         return int(self.Key.delete().where(self.Key.expires_at < utcnow()).execute())

@@ -95,7 +95,7 @@ def _checkout(client: httpx.Client, headers: dict[str, str], address: int, tally
         busy = answer.status_code == 409 and "still being processed" in answer.text
         if not busy and answer.status_code not in RETRYABLE:
             return  # e.g. an empty cart after a lost add-to-cart: the key stores that answer
-        # A 5xx, or the key claimed by a request in flight (by the dead instance: for 5 minutes): again.
+        # A 5xx, or the key claimed by a request in flight (by the dead instance: for 30 s): again.
         time.sleep(0.1)
     with tally.lock:
         tally.stuck += 1

@@ -86,13 +86,17 @@ def test_ten_concurrent_checkouts_with_one_key_make_one_order(shop: Shop) -> Non
             response = c.post("/api/v1/orders", json={"address_id": address_id},
                               headers={**headers, "Idempotency-Key": key})
             statuses.append(response.status_code)
+            if response.status_code == 409:  # the key is held by the request in flight: come back after this
+                waits.append(int(response.headers["Retry-After"]))
 
+    waits: list[int] = []
     threads = [threading.Thread(target=attempt) for _ in range(10)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert set(statuses) <= {201, 409} and 201 in statuses
+    assert all(1 <= wait <= 30 for wait in waits)
     assert shop.kernel.runner.call(lambda: Order.select().count()) == 1
     assert shop.client.get(f"/api/v1/products/{product_id}").json()["availability"]["total"] == 9
 

@@ -446,15 +446,16 @@ def test_the_idempotent_answer_commits_with_the_order_or_not_at_all(kernel: Kern
     """The route stores its answer inside the order's transaction (one commit for both, ADR 0015): if
     that transaction fails, neither the order nor the answer exists, the stock comes back and the key
     stays claimed (the route then drops it); when it commits, the key replays exactly that order."""
-    from ecommerce.kernel.idempotency import Claim
+    from ecommerce.kernel.idempotency import Claim, Owned
     from ecommerce.modules.orders.models import idempotency
 
     product, _ = stocked(kernel, 5)
     user_id, address_id = shopper(kernel)
     fill(kernel, user_id, (product, 2))
     scope, key = str(user_id), "one-commit"
-    assert kernel.runner.call(idempotency.claim, scope, key, "fingerprint") is None
-    claim = Claim(idempotency, scope, key)
+    owned = kernel.runner.call(idempotency.claim, scope, key, "fingerprint")
+    assert isinstance(owned, Owned)
+    claim = Claim(idempotency, scope, key, owned)
 
     def answer_then_fail(order_id: int) -> None:
         claim.respond(201, {"id": order_id})
@@ -471,4 +472,43 @@ def test_the_idempotent_answer_commits_with_the_order_or_not_at_all(kernel: Kern
     order_id = kernel.runner.call(checkout.checkout, user_id, address_id,
                                   lambda placed: claim.respond(201, {"id": placed}))
     assert kernel.runner.call(idempotency.claim, scope, key, "fingerprint").body == {"id": order_id}
+    assert stock_of(kernel, product) == (5, 2) and cart_of(kernel, user_id) == {}
+
+
+def test_a_retry_takes_over_a_stale_claim_and_the_slow_owner_cannot_order_twice(kernel: Kernel) -> None:
+    """A claim older than ``stale_after`` is taken over by the retry (its owner looks dead: killed between
+    claim and order). If that owner was only slow, its answer is fenced off: storing it inside the order's
+    transaction fails, so that order and its stock hold are undone, and the retry's order is the only one."""
+    import datetime
+
+    from ecommerce.kernel.errors import Conflict
+    from ecommerce.kernel.idempotency import Claim, Owned
+    from ecommerce.modules.orders.models import idempotency
+
+    product, _ = stocked(kernel, 5)
+    user_id, address_id = shopper(kernel)
+    fill(kernel, user_id, (product, 2))
+    scope, key, call, Key = str(user_id), "slow-owner", kernel.runner.call, idempotency.Key
+    first = call(idempotency.claim, scope, key, "fingerprint")
+    assert isinstance(first, Owned)
+    with pytest.raises(Conflict) as busy:  # still fresh: the retry is told when to come back
+        call(idempotency.claim, scope, key, "fingerprint")
+    assert busy.value.retry_after is not None and 1 <= busy.value.retry_after <= idempotency.stale_after.seconds
+    aged = first.since - idempotency.stale_after - datetime.timedelta(seconds=1)
+    call(lambda: Key.update(created_at=aged).where((Key.scope == scope) & (Key.key == key)).execute())
+    slow = Owned(aged)  # the first owner's token, as its aged claim carries it
+    retry = call(idempotency.claim, scope, key, "fingerprint")
+    assert isinstance(retry, Owned) and retry.since > aged
+
+    with pytest.raises(Conflict, match="taken over"):
+        call(checkout.checkout, user_id, address_id,
+             lambda placed: Claim(idempotency, scope, key, slow).respond(201, {"id": placed}))
+    assert call(lambda: Order.select().where(Order.user_id == user_id).count()) == 0
+    assert stock_of(kernel, product) == (5, 0) and cart_of(kernel, user_id) == {product: 2}
+    call(idempotency.release, scope, key, slow)  # the slow owner's clean-up leaves the retry's claim alone
+    assert call(Key.get, (Key.scope == scope) & (Key.key == key)).status == "in_flight"
+
+    order_id = call(checkout.checkout, user_id, address_id,
+                    lambda placed: Claim(idempotency, scope, key, retry).respond(201, {"id": placed}))
+    assert call(idempotency.claim, scope, key, "fingerprint").body == {"id": order_id}
     assert stock_of(kernel, product) == (5, 2) and cart_of(kernel, user_id) == {}

@@ -19,7 +19,7 @@ from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import AppError, FieldError, ValidationFailed
 from ecommerce.kernel.http.auth import principal
 from ecommerce.kernel.http.problems import PROBLEM_JSON, app_error_body
-from ecommerce.kernel.idempotency import Claim, IdempotencyStore, StoredResponse, request_hash
+from ecommerce.kernel.idempotency import Claim, IdempotencyStore, Owned, StoredResponse, request_hash
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 HEADER = "idempotency-key"
@@ -61,13 +61,13 @@ def claim_of(request: Request) -> Claim:
 
 
 def _claim(store: IdempotencyStore, scope: str, key: str, fingerprint: str,
-           preload: Callable[[int], Any] | None, caller: int) -> tuple[StoredResponse | None, Any]:
+           preload: Callable[[int], Any] | None, caller: int) -> tuple[StoredResponse | Owned, Any]:
     """Claim the key and, when this request owns it, run ``preload(caller)`` in the same transaction."""
     if preload is None:
         return store.claim(scope, key, fingerprint), None
     with store.database.atomic():
         stored = store.claim(scope, key, fingerprint)
-        return stored, (preload(caller) if stored is None else None)
+        return stored, (preload(caller) if isinstance(stored, Owned) else None)
 
 
 def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = None) -> Callable[[Handler], Handler]:
@@ -83,22 +83,22 @@ def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = N
             fingerprint = request_hash(request.method, request.path, _body(request), request.app.ctx.idempotency_key)
             caller = principal(request).user_id
             stored, preloaded = await run_sync(_claim, store, scope, key, fingerprint, preload, caller)
-            if stored is not None:
+            if isinstance(stored, StoredResponse):
                 content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"
                 return json_response(stored.body, status=stored.status, content_type=content_type,
                                      headers={"Idempotent-Replayed": "true"})
-            claim = request.ctx.idempotency_claim = Claim(store, scope, key, preloaded)
+            claim = request.ctx.idempotency_claim = Claim(store, scope, key, stored, preloaded)
             try:
                 response = await handler(request, *args, **kwargs)
-            except AppError as exc:
-                await run_sync(store.finish, scope, key, exc.status, app_error_body(exc, request.path))
+            except AppError as exc:  # stored, unless a retry has taken the key over (then it answers it)
+                await run_sync(store.finish, scope, key, exc.status, app_error_body(exc, request.path), stored)
                 raise
             except BaseException:
-                await run_sync(store.release, scope, key)
+                await run_sync(store.release, scope, key, stored)
                 raise
             if not claim.responded:  # else stored by the use case, in its own transaction
                 body = json.loads(response.body) if response.body else None
-                await run_sync(store.finish, scope, key, response.status, body)
+                await run_sync(store.finish, scope, key, response.status, body, stored)
             return response
 
         setattr(once, MARK, True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecommerce.kernel.errors import Conflict, NotFound
+from ecommerce.kernel.idempotency import StoredResponse, taken_over
 from ecommerce.kernel.pagination import Page, PageRequest
 from ecommerce.modules.orders import cart, queries, states, transitions
 from ecommerce.modules.orders.checkout import checkout as place_order
@@ -97,20 +98,21 @@ def checkout(user_id: int, address_id: int, idempotency_key: str) -> int | None:
         stored = idempotency.claim(scope, idempotency_key, fingerprint)
     except Conflict:
         return None
-    if stored is not None:
+    if isinstance(stored, StoredResponse):
         if stored.status >= 400:
             raise Conflict(str(stored.body.get("detail") if isinstance(stored.body, dict) else stored.body))
         return int(stored.body["id"])
     placed: list[int] = []
 
     def respond(order_id: int) -> None:
-        idempotency.finish(scope, idempotency_key, 201, {"id": order_id})
+        if not idempotency.finish(scope, idempotency_key, 201, {"id": order_id}, stored):
+            raise taken_over()  # inside the order's transaction: undone, the retry that took the key orders
         placed.append(order_id)
 
     try:
         place_order(user_id, address_id, within=respond)
     except BaseException:
-        idempotency.release(scope, idempotency_key)  # nothing was placed: the same form may be sent again
+        idempotency.release(scope, idempotency_key, stored)  # nothing was placed: the form may be sent again
         raise
     return placed[0]
 
