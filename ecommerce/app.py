@@ -70,6 +70,7 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce", rel
     app.ctx.kernel = kernel
     app.ctx.idempotency_key = derive_key(kernel.secret, "idempotency")
     app.ctx.settings = settings
+    _signals_finalized_once_around_auto_routes(app)
     Extend(app)
     app.ext.openapi.describe(
         "ecommerce API",
@@ -127,3 +128,23 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce", rel
         kernel.close()
 
     return app
+
+
+def _signals_finalized_once_around_auto_routes(app: Sanic) -> None:
+    """At start-up sanic-ext adds a HEAD and an OPTIONS route for every path (priority -1,000), one
+    ``add_route`` at a time; on a started app each of those re-finalizes Sanic's signal router, which
+    renders and compiles its whole dispatch code again: some 350 compilations, most of a worker's (and
+    every test server's) start-up time. The signal router is set aside just before those additions and
+    finalized once just after; nothing dispatches a signal in between (the listeners of this start-up
+    event were looked up before the first one ran)."""
+
+    def set_signals_aside(app: Sanic) -> None:
+        if app.signal_router.finalized:
+            app.signal_router.reset()
+
+    def finalize_signals(app: Sanic) -> None:
+        if not app.signal_router.finalized:
+            app.signalize(bool(app.config.TOUCHUP))
+
+    app.register_listener(set_signals_aside, "before_server_start", priority=-999)
+    app.register_listener(finalize_signals, "before_server_start", priority=-1_001)

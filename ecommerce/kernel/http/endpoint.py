@@ -3,6 +3,7 @@ handler validates with, so the published contract cannot drift from the code."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -84,25 +85,13 @@ def endpoint(
     def decorate(handler: F) -> F:
         codes = sorted(set(errors) | {429} | ({401} if auth else set()) | ({400, 413} if body else set())
                        | ({400} if query else set()))
-        responses = [
-            openapi.definitions.Response(
-                {"application/json": Component(response)} if response else {},
-                status=status,
-                description="Success",
-            )
-        ]
-        responses += [
-            openapi.definitions.Response(
-                {PROBLEM_JSON: Component(Problem)}, status=code, description=_ERROR_TEXT.get(code, "Error")
-            )
-            for code in codes
-        ]
+        responses = [_response(status, "application/json", response, "Success")]
+        responses += [_response(code, PROBLEM_JSON, Problem, _ERROR_TEXT.get(code, "Error")) for code in codes]
         handler = openapi.definition(
             summary=summary,
             description=description,
             tag=tag,
-            body=openapi.definitions.RequestBody({"application/json": Component(body)}, required=body_required)
-            if body else None,
+            body=_request_body(body, body_required) if body else None,
             response=responses,
             secured={"bearer": []} if auth else None,
             parameter=[openapi.definitions.Parameter(**q) for q in query] or None,
@@ -110,3 +99,19 @@ def endpoint(
         return handler
 
     return decorate
+
+
+# sanic-ext builds each definition by introspecting type hints (about 1 ms each), and an app publishes
+# some 600 of them: most are the same few (the problem answers, a model's reference). Built once per
+# process they cost nothing the next time an app is made (every test makes one). Safe to share: they are
+# read-only descriptions, and the schemas they refer to are registered once per process by sanic-ext's
+# specification builder (a singleton that is never reset).
+@functools.cache
+def _response(status: int, content_type: str, model: type[ApiModel] | None, description: str) -> Any:
+    return openapi.definitions.Response({content_type: Component(model)} if model else {}, status=status,
+                                        description=description)
+
+
+@functools.cache
+def _request_body(model: type[ApiModel], required: bool) -> Any:
+    return openapi.definitions.RequestBody({"application/json": Component(model)}, required=required)
