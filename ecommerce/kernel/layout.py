@@ -21,9 +21,9 @@ The format::
     default = "postgresql://postgres@127.0.0.1:5432/ecommerce_{service}"
 
     [services.core]
-    address = "127.0.0.1:8101"
+    address = "127.0.0.1:8110"
     modules = ["users", "orders", "payments"]       # "*": every installed module no other service hosts
-    instances = 2                                   # optional (default 1): ports 8101, 8102, ... behind nginx
+    instances = 2                                   # optional (default 1): ports 8110, 8111, ... behind nginx
     database = "..."                                # optional: this service's modules
     databases = { users = "..." }                   # optional: one module
 
@@ -33,7 +33,8 @@ environment, so one file serves a laptop and a deployment.
 ``instances = N`` (or ``ecommerce up --instances N``) runs N identical processes of a service, instance
 ``i`` (1..N) on the service's port plus ``i - 1``; the gateway balances across them. They share the
 service's databases, so nothing else changes: the relay's claims and the jobs are safe to run in every
-instance at once.
+instance at once. Two services' ports must leave room for each other's instances (the shipped split puts
+them ten apart: 8110, 8120, 8130, so up to 10 instances each); a clash is refused when the layout loads.
 """
 
 from __future__ import annotations
@@ -332,7 +333,7 @@ class _Parser:
 
     def address(self, raw: Any, key: str) -> Address:
         if not isinstance(raw, str) or not raw.strip():
-            raise self.fail(key, "needs an address such as \"127.0.0.1:8101\"")
+            raise self.fail(key, "needs an address such as \"127.0.0.1:8110\"")
         try:
             parts = urlsplit(f"//{raw.strip()}")
             port = parts.port
@@ -340,7 +341,7 @@ class _Parser:
             port = None
             parts = None
         if parts is None or not parts.hostname or port is None or not 1 <= port <= 65535 or parts.path:
-            raise self.fail(key, f"{raw!r} is not host:port (e.g. \"127.0.0.1:8101\", port 1..65535)")
+            raise self.fail(key, f"{raw!r} is not host:port (e.g. \"127.0.0.1:8110\", port 1..65535)")
         return Address(parts.hostname, port)
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ def test_layout_show_lists_services_modules_addresses_and_redacted_databases(tmp
     out = shown.stdout
     assert "layout split (" in out and "gateway  127.0.0.1:8000  (nginx; default service core)" in out
     assert "events   amqp://guest:***@127.0.0.1:5672/" in out
-    assert "service catalog  127.0.0.1:8102" in out
+    assert "service catalog  127.0.0.1:8120" in out
     assert "  recommendations postgresql://shop:***@db:5432/ecommerce_catalog" in out
     assert "s3cret" not in out and "guest:guest" not in out
     monolith = _cli(tmp_path, "layout", "show")  # monolith: the usual settings, one service
@@ -32,9 +32,31 @@ def test_layout_show_lists_services_modules_addresses_and_redacted_databases(tmp
     assert "service app  127.0.0.1:8001, 127.0.0.1:8002  (2 instances)" in twice.stdout, twice.stdout + twice.stderr
 
 
+def test_the_shipped_split_layout_runs_two_instances_of_each_service(tmp_path: Path) -> None:
+    """Its services' ports are ten apart, so ``--instances 2`` (up to 10) needs no edited copy."""
+    shown = _cli(tmp_path, "layout", "show", "--layout", "split", "--instances", "2")
+    assert shown.returncode == 0, shown.stderr
+    for service, port in (("core", 8110), ("catalog", 8120), ("notifications", 8130)):
+        assert f"service {service}  127.0.0.1:{port}, 127.0.0.1:{port + 1}  (2 instances)" in shown.stdout, shown.stdout
+    conf = tmp_path / "gateway.conf"
+    written = _cli(tmp_path, "gateway", "nginx", "--layout", "split", "--instances", "2", "--output", str(conf))
+    assert written.returncode == 0, written.stderr
+    text = conf.read_text()
+    for service, port in (("core", 8110), ("catalog", 8120), ("notifications", 8130)):
+        upstream = text[text.index(f"upstream ecommerce_{service} {{"):]
+        upstream = upstream[:upstream.index("}")]
+        servers = [line.split()[1] for line in upstream.splitlines() if line.strip().startswith("server ")]
+        assert servers == [f"127.0.0.1:{port}", f"127.0.0.1:{port + 1}"], upstream
+    checked = nginx.check(conf, tmp_path / "nginx")
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_layout_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[services.app]\naddress = "127.0.0.1:9001"\nmodules = ["users", "basket"]\n')
+    tight = tmp_path / "tight.toml"  # consecutive ports: no room for a second instance of core
+    tight.write_text('[services.core]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n'
+                     '[services.catalog]\naddress = "127.0.0.1:9002"\nmodules = ["catalog", "search"]\n')
     for args, message in [
         (("gateway", "nginx", "--layout", str(bad)), f"{bad}: services.app.modules: unknown module 'basket'"),
         (("layout", "show", "--layout", "nope"), "--layout: no layout named 'nope'"),
@@ -44,8 +66,10 @@ def test_layout_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
         (("serve", "--instance", "2"), "--instance needs --layout"),
         (("serve", "--layout", "monolith", "--instance", "2"),
          "service 'app' has 1 instance(s); there is no instance 2"),
-        (("up", "--layout", "split", "--instances", "2"), "127.0.0.1:8102 is already the address of service 'core' "
-                                                          "(instance 2)"),
+        (("up", "--layout", str(tight), "--instances", "2"),
+         f"{tight}: services.catalog.address: 127.0.0.1:9002 is already the address of service 'core' (instance 2)"),
+        (("layout", "show", "--layout", "split", "--instances", "11"),
+         "services.catalog.address: 127.0.0.1:8120 is already the address of service 'core' (instance 11)"),
         (("gateway", "nginx", "--layout", "split", "--tls-cert", "c.pem"), "--tls-cert and --tls-key go together"),
     ]:
         result = _cli(tmp_path, *args)

@@ -7,6 +7,9 @@ token checks -> users).
   notifications, recommendations) and a cancel with its refund pass through the gateway; each service's
   database holds only its modules' schemas; the gateway serves the monolith's OpenAPI document and
   refuses ``/internal``; SIGTERM stops everything.
+- ``ecommerce up --instances 2`` on a layout that leaves each service room for its instances (as the
+  shipped one does) runs two of each: every instance answers ``/readyz``, and a checkout and its payment
+  pass through the gateway, with the cross-service calls taking turns over the other service's instances.
 - While the catalog service is down, checkout answers 503 problem details with Retry-After (no order,
   no 500), browsing fails fast the same way, and paying an earlier order still works; once it is back,
   checkout works again with no restart elsewhere and what happened meanwhile reaches it (the paid order's
@@ -153,6 +156,34 @@ def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, sp
     assert split.schemas("catalog") >= {"catalog", "search", "recommendations"}
     assert not split.schemas("catalog") & {"users", "orders", "payments", "notifications"}
     assert not split.schemas("notifications") & {"users", "orders", "catalog"}
+
+
+def test_up_runs_two_instances_of_each_service(tmp_path: Path) -> None:
+    with split_layout(tmp_path, room=2) as split, running_up(tmp_path, split.path, split.env, instances=2,
+                                                              ready_within=180) as shop:
+        log = "\n".join(shop.read())
+        for name, service in split.layout.services.items():
+            for number in (1, 2):
+                assert f"[{name}#{number}]" in log, log
+                address = f"http://127.0.0.1:{service.address.port + number - 1}"
+                ready = httpx.get(f"{address}/readyz", timeout=10)
+                assert ready.status_code == 200, (name, number, ready.text)
+        with httpx.Client(base_url=shop.gateway, timeout=30) as gateway:
+            headers = customer(gateway)
+            product = gateway.get("/api/v1/products", params={"limit": 1}).json()["items"][0]
+            placed = checkout(gateway, headers, product["id"])
+            assert placed.status_code == 201, placed.text
+            order_id = placed.json()["id"]
+            pay(gateway, headers, order_id)
+            eventually(lambda: order(gateway, headers, order_id)["order_status"], lambda s: s == "paid", "paid")
+        commands = list(shop.children().values())
+        for name in split.layout.services:
+            assert any(f"--service {name} --instance 1 --demo" in c for c in commands), commands
+            assert any(f"--service {name} --instance 2 --no-migrate" in c for c in commands), commands
+        children = set(shop.children())
+        shop.process.send_signal(signal.SIGTERM)
+        assert shop.process.wait(timeout=60) == 0
+        assert wait_gone(children) == set(), "orphaned child processes"
 
 
 def test_checkout_answers_503_while_the_catalog_is_down_and_resumes_after(tmp_path: Path, split: SplitLayout) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from ecommerce.kernel.layout import SHIPPED, Layout, load
 from tests.support import databases, nginx, services
-from tests.support.processes import cli_env, free_port
+from tests.support.processes import cli_env, free_port, free_ports
 
 #: Which service hosts which modules: the shipped split layout's, so the test cannot drift from it.
 SERVICES = {name: service.modules for name, service in load(SHIPPED / "split.toml").services.items()}
@@ -48,20 +48,27 @@ def require_postgres() -> None:
 
 
 @contextmanager
-def split_layout(tmp_path: Path) -> Iterator[SplitLayout]:
-    """A split layout file like the shipped one, on fresh databases and free ports; dropped afterwards."""
+def split_layout(tmp_path: Path, *, room: int = 1) -> Iterator[SplitLayout]:
+    """A split layout file like the shipped one, on fresh databases and free ports; dropped afterwards.
+    ``room``: consecutive free ports each service leaves for its instances (``up --instances N``, N <= room),
+    as the shipped file leaves ten."""
     require_postgres()
     broker = services.require_rabbitmq()
     nginx.binary()
     namespace = f"test-{uuid.uuid4().hex[:12]}"
     urls = {name: databases.create_database() for name in SERVICES}
+    if room > 1:  # each service's block of ports, then the gateway's
+        first = free_ports(len(SERVICES) * room + 1)
+        ports = [first + n * room for n in range(len(SERVICES) + 1)]
+    else:
+        ports = [free_port() for _ in range(len(SERVICES) + 1)]
     blocks = "".join(
-        f'\n[services.{name}]\naddress = "127.0.0.1:{free_port()}"\nmodules = {list(modules)!r}\n'
+        f'\n[services.{name}]\naddress = "127.0.0.1:{port}"\nmodules = {list(modules)!r}\n'
         f'database = "{urls[name]}"\n'.replace("'", '"')
-        for name, modules in SERVICES.items()
+        for (name, modules), port in zip(SERVICES.items(), ports[:-1], strict=True)
     )
     path = tmp_path / "split.toml"
-    path.write_text(f'name = "split"\n\n[gateway]\naddress = "127.0.0.1:{free_port()}"\ndefault = "core"\n\n'
+    path.write_text(f'name = "split"\n\n[gateway]\naddress = "127.0.0.1:{ports[-1]}"\ndefault = "core"\n\n'
                     f'[events]\nbroker = "{broker}"\n{blocks}')
     env = cli_env(tmp_path, ECOMMERCE_EVENT_BROKER_NAMESPACE=namespace, ECOMMERCE_SECRET_KEY="split-" + "s" * 40,
                   ECOMMERCE_RELAY_INTERVAL="0.2", ECOMMERCE_JOB_INTERVAL="0.5", ECOMMERCE_EVENT_RETRY_BASE="0.2",

@@ -69,14 +69,14 @@ def alive(pids: set[int]) -> set[int]:
 
 @contextmanager
 def running_up(tmp_path: Path, layout: Path, env: dict[str, str], *, demo: bool = True,
-               ready_within: float = 120, port: int | None = None) -> Iterator[Up]:
-    """``ecommerce up --layout LAYOUT --port <free> [--demo]`` until the block ends; yields once it printed
-    ``ready``. A failed test kills ``up`` and every process under it. ``port``: the gateway's (default: a free
-    one)."""
+               ready_within: float = 120, port: int | None = None, instances: int | None = None) -> Iterator[Up]:
+    """``ecommerce up --layout LAYOUT --port <free> [--demo] [--instances N]`` until the block ends; yields once
+    it printed ``ready``. A failed test kills ``up`` and every process under it. ``port``: the gateway's
+    (default: a free one)."""
     port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ecommerce", "up", "--layout", str(layout), "--port", str(port),
-                             *(["--demo"] if demo else [])], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                             *(["--demo"] if demo else []), *(["--instances", str(instances)] if instances else [])],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     shop = Up(proc, f"http://127.0.0.1:{port}")
     lines = shop.unread
     threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in proc.stdout or ()], daemon=True).start()

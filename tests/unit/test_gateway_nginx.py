@@ -30,7 +30,7 @@ def _services(names: list[str]) -> Iterator[dict[str, int]]:
 
 def _split_on(tmp_path: Path, ports: dict[str, int], gateway: int) -> Layout:
     text = (SHIPPED / "split.toml").read_text()
-    for name, default in (("core", 8101), ("catalog", 8102), ("notifications", 8103)):
+    for name, default in (("core", 8110), ("catalog", 8120), ("notifications", 8130)):
         text = text.replace(f'"127.0.0.1:{default}"', f'"127.0.0.1:{ports[name]}"')
     path = tmp_path / "split.toml"
     path.write_text(text.replace('"127.0.0.1:8000"', f'"127.0.0.1:{gateway}"'))
@@ -92,7 +92,7 @@ def test_the_port_flag_and_the_body_limit(tmp_path: Path) -> None:
     layout = load("split", environ={})
     text = render(layout, _routes(layout), port=9443, max_body_bytes=65536, layout_source="split")
     assert "listen 127.0.0.1:9443;" in text and "client_max_body_size 65536;" in text
-    assert "server 127.0.0.1:8102 max_fails=3 fail_timeout=10s;" in text
+    assert "server 127.0.0.1:8120 max_fails=3 fail_timeout=10s;" in text
     assert "proxy_next_upstream error timeout http_502 http_504;" in text
     # Only keyed POSTs (checkout, payments, refunds: the core service) may go to a second instance.
     assert text.count("non_idempotent") == 1 and "location ^~ /_keyed/ecommerce_core/" in text

@@ -33,7 +33,8 @@ def test_the_shipped_layouts_host_every_module_once() -> None:
     }
     assert split.services["catalog"].databases["search"] == "postgresql://postgres@127.0.0.1:5432/ecommerce_catalog"
     assert split.broker_url == "amqp://guest:guest@127.0.0.1:5672/"
-    assert str(split.services["core"].address) == "127.0.0.1:8101" and split.gateway.port == 8000
+    assert [str(s.address) for s in split.services.values()] == ["127.0.0.1:8110", "127.0.0.1:8120", "127.0.0.1:8130"]
+    assert split.gateway.port == 8000
     assert load(SHIPPED / "split.toml", INSTALLED).path == split.path  # by path too
 
 
@@ -156,11 +157,11 @@ def test_a_split_service_reaches_the_modules_of_the_others_through_remote_facade
     split = load("split", INSTALLED, environ={})
     core = split.settings_for("core", Settings())
     assert core.service_name == "core" and core.modules == ("users", "orders", "payments", "storefront")
-    assert core.remote_modules["catalog"] == "catalog@http://127.0.0.1:8102"
-    assert core.remote_modules["notifications"] == "notifications@http://127.0.0.1:8103"
+    assert core.remote_modules["catalog"] == "catalog@http://127.0.0.1:8120"
+    assert core.remote_modules["notifications"] == "notifications@http://127.0.0.1:8130"
     assert set(core.remote_modules).isdisjoint(core.modules)
     catalog = split.settings_for("catalog", Settings())
-    assert catalog.remote_modules["users"] == "core@http://127.0.0.1:8101" and "catalog" not in catalog.remote_modules
+    assert catalog.remote_modules["users"] == "core@http://127.0.0.1:8110" and "catalog" not in catalog.remote_modules
 
 
 def test_instances_listen_on_consecutive_ports(tmp_path: Path) -> None:
@@ -174,10 +175,30 @@ def test_instances_listen_on_consecutive_ports(tmp_path: Path) -> None:
         layout.settings_for("app", base, 4)
     # `--instances N` overrides the file, and is checked the same way.
     assert load("monolith", INSTALLED).with_instances(2).services["app"].addresses[1].port == 8002
-    with pytest.raises(LayoutError, match=r"127\.0\.0\.1:8102 is already the address of service 'core' \(instance 2\)"):
-        load("split", INSTALLED, environ={}).with_instances(2)
+    # A layout whose services' ports are consecutive has no room for a second instance: refused, naming the clash.
+    tight = load(_write(tmp_path, '[services.core]\naddress = "127.0.0.1:9001"\nmodules = ["*"]\n'
+                                  '[services.catalog]\naddress = "127.0.0.1:9002"\nmodules = ["catalog"]\n'), INSTALLED)
+    with pytest.raises(LayoutError, match=r"services\.catalog\.address: 127\.0\.0\.1:9002 is already the address of "
+                                          r"service 'core' \(instance 2\)"):
+        tight.with_instances(2)
     with pytest.raises(LayoutError, match="--instances: 0 is not between 1 and 64"):
         layout.with_instances(0)
+
+
+def test_the_shipped_split_layout_has_room_for_ten_instances_of_each_service() -> None:
+    split = load("split", INSTALLED, environ={})
+    two = split.with_instances(2)
+    assert {name: [str(a) for a in s.addresses] for name, s in two.services.items()} == {
+        "core": ["127.0.0.1:8110", "127.0.0.1:8111"],
+        "catalog": ["127.0.0.1:8120", "127.0.0.1:8121"],
+        "notifications": ["127.0.0.1:8130", "127.0.0.1:8131"],
+    }
+    assert two.settings_for("core", Settings()).remote_modules["catalog"] == (
+        "catalog@http://127.0.0.1:8120|http://127.0.0.1:8121")
+    assert [a.port for a in split.with_instances(10).services["notifications"].addresses][-1] == 8139
+    with pytest.raises(LayoutError, match=r"services\.catalog\.address: 127\.0\.0\.1:8120 is already the address of "
+                                          r"service 'core' \(instance 11\)"):
+        split.with_instances(11)
 
 
 def test_a_service_of_several_instances_is_called_at_every_instance(tmp_path: Path) -> None:
