@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ecommerce.kernel.registry import Registry
     from ecommerce.kernel.security.principal_cache import PrincipalCache
     from ecommerce.kernel.security.tokens import TokenSigner
-    from ecommerce.kernel.settings import Settings
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -94,11 +93,6 @@ class ModuleContext(Generic[S]):
         from ecommerce.kernel.security.tokens import derive_key
 
         return derive_key(self._kernel.secret, purpose)
-
-    @property
-    def kernel_settings(self) -> Settings:
-        """The kernel's settings (token lifetimes, password hashing): the knobs the kernel owns."""
-        return self._kernel.settings
 
     @property
     def tokens(self) -> TokenSigner:

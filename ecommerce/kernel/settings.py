@@ -54,11 +54,6 @@ class Settings:
     access_token_ttl: int = 15 * 60
     token_leeway: int = 30
     session_check_ttl: float = 5.0  # seconds a token that passed the session checks is trusted from memory
-    key_rotation_grace: int = 24 * 3600
-    refresh_token_ttl: int = 30 * 24 * 3600
-    argon2_time_cost: int = 2
-    argon2_memory_cost: int = 19 * 1024
-    argon2_parallelism: int = 1
     db_pool_size: int = 8
     db_pool_timeout: float = 10.0
     sqlite_busy_timeout: float = 10.0
@@ -145,7 +140,13 @@ class Settings:
         return self.modules is None or name in self.modules
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with some fields changed (tests and the CLI use this)."""
+        """A copy with some fields changed (tests and the CLI use this). ``module_settings`` changes only the
+        settings it names: ``replace(module_settings={"orders": {"order_ttl": 5}})`` keeps the others."""
+        if "module_settings" in changes:
+            merged = {module: dict(values) for module, values in self.module_settings.items()}
+            for module, values in changes["module_settings"].items():
+                merged[module] = {**merged.get(module, {}), **values}
+            changes["module_settings"] = merged
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -408,11 +409,6 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("access_token_ttl", _number(int, 30, 24 * 3600)),
     _Field("token_leeway", _number(int, 0, 300)),
     _Field("session_check_ttl", _number(float, 0, 60)),
-    _Field("key_rotation_grace", _number(int, 0, 30 * 24 * 3600)),
-    _Field("refresh_token_ttl", _number(int, 60, 365 * 24 * 3600)),
-    _Field("argon2_time_cost", _number(int, 1, 20)),
-    _Field("argon2_memory_cost", _number(int, 8, 4 * 1024 * 1024)),
-    _Field("argon2_parallelism", _number(int, 1, 16)),
     _Field("db_pool_size", _number(int, 1, 500)),
     _Field("db_pool_timeout", _number(float, 0.1, 600)),
     _Field("sqlite_busy_timeout", _number(float, 0, 600)),

@@ -92,5 +92,22 @@ def test_values_given_in_code_are_validated_too() -> None:
 
 def test_the_kernel_settings_hold_no_module_knob() -> None:
     kernel_fields = set(Settings.__dataclass_fields__)
-    for name in ("order_ttl", "smtp_host", "smtp_password", "notification_retention", "payment_keys"):
+    for name in ("order_ttl", "smtp_host", "smtp_password", "notification_retention", "payment_keys",
+                 "argon2_time_cost", "refresh_token_ttl", "key_rotation_grace"):
         assert name not in kernel_fields
+
+
+def test_the_users_settings_keep_their_older_names(tmp_path: Path) -> None:
+    from ecommerce.modules.users.settings import UsersSettings
+
+    found = started({"ECOMMERCE_ARGON2_TIME_COST": "3", "ECOMMERCE_USERS_ARGON2_MEMORY_COST": "64",
+                     "ECOMMERCE_REFRESH_TOKEN_TTL": "3600"})["users"]
+    assert isinstance(found, UsersSettings)
+    assert (found.argon2_time_cost, found.argon2_memory_cost, found.refresh_token_ttl) == (3, 64, 3600)
+    assert found.key_rotation_grace == 86400
+    with pytest.raises(SettingsError, match=r"^ECOMMERCE_KEY_ROTATION_GRACE: 'soon' is not a valid int$"):
+        started({"ECOMMERCE_KEY_ROTATION_GRACE": "soon"})
+    replaced = Settings(module_settings={"users": {"argon2_time_cost": 1}}).replace(
+        module_settings={"users": {"argon2_memory_cost": 8}, "orders": {"order_ttl": 5}})
+    assert replaced.module_settings == {"users": {"argon2_time_cost": 1, "argon2_memory_cost": 8},
+                                        "orders": {"order_ttl": 5}}  # replace adds to what was there

@@ -184,7 +184,7 @@ def _set_session(request: Request, response: HTTPResponse, pair: users.TokenPair
     secure = _https(request)
     response.add_cookie(ACCESS, pair.access_token, httponly=True, secure=secure, samesite="Lax", path="/")
     response.add_cookie(REFRESH, pair.refresh_token, httponly=True, secure=secure, samesite="Lax", path="/",
-                        max_age=request.app.ctx.settings.refresh_token_ttl)
+                        max_age=pair.session_ttl)
 
 
 def _end_session(response: HTTPResponse) -> None:

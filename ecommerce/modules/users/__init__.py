@@ -22,6 +22,7 @@ module = Module(
     publishes=[UserRegistered],
     seed=seed,
     cli="ecommerce.modules.users.cli:add_commands",
+    settings=settings.UsersSettings,
     setup=settings.setup,
     facade="ecommerce.modules.users.api",
     remote_setup=settings.remote_setup,
