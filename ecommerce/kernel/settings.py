@@ -73,8 +73,6 @@ class Settings:
     job_interval: float = 0.0  # > 0 runs every module job this often instead of its own interval
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
-    #: Where the storefront's assets are served from (a CDN in front of /static); empty: this app.
-    static_url: str = ""
     run_relay: bool = True  # the background outbox relay and the modules' periodic jobs
     relay_interval: float = 1.0
     relay_batch_size: int = 100
@@ -423,7 +421,6 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("job_interval", _number(float, 0, 24 * 3600)),
     _Field("trusted_proxies", _networks),
     _Field("cors_origins", _origins),
-    _Field("static_url", _text()),
     _Field("run_relay", _flag),
     _Field("relay_interval", _number(float, 0.01, 3600)),
     _Field("relay_batch_size", _number(int, 1, 10_000)),
