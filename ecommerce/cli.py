@@ -205,16 +205,30 @@ def _consume(kernel: Any, modules: list[str] | None) -> int:
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from ecommerce.kernel import module_settings
+
     for key, value in sorted(vars(settings).items()):
+        if key in ("module_settings", "environ", "config_rest"):
+            continue  # what the modules read: shown below, per module
         shown: object = value
-        if key in ("secret_key", "smtp_password") and value:
+        if key == "secret_key" and value:
             shown = "(set)"
         elif key in ("database_url", "redis_url", "event_broker_url") and value:
             shown = redact_url(value)
         elif key == "module_database_urls":
             shown = {module: redact_url(url) for module, url in value.items()}
         print(f"{key} = {shown}")
-    print("\nvariables: " + ", ".join(VARIABLES) + ", ECOMMERCE_DATABASE_URL_<MODULE>, ECOMMERCE_CONFIG")
+    declared = _installed_settings()
+    names = list(VARIABLES)
+    for module, values in module_settings.check(settings, declared).items():
+        print(f"\n[{module}]")
+        cls = declared[module]
+        assert cls is not None
+        for variable, name, _default, spec in module_settings.variables(module, cls):
+            value = getattr(values, name)
+            print(f"{name} = {'(set)' if spec.secret and value else value}")
+            names.append(variable)
+    print("\nvariables: " + ", ".join(names) + ", ECOMMERCE_DATABASE_URL_<MODULE>, ECOMMERCE_CONFIG")
     return 0
 
 
@@ -485,11 +499,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _installed_settings() -> dict[str, type | None]:
+    from ecommerce.kernel.registry import discover
+
+    return {name: module.settings for name, module in discover().items()}
+
+
+def _check_module_settings(settings: Settings) -> None:
+    """Every installed module's settings, read and validated before any command (or server worker) starts:
+    a bad ``ECOMMERCE_ORDERS_ORDER_TTL`` or ``[orders]`` value is the same one line as a kernel setting."""
+    from ecommerce.kernel import module_settings
+
+    module_settings.check(settings, _installed_settings())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
         settings = Settings.from_env()
+        _check_module_settings(settings)
         return handler(args, settings)
     except SettingsError as exc:
         print(f"ecommerce: configuration error: {exc}", file=sys.stderr)

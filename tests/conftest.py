@@ -41,9 +41,6 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
         "env": "test",
         "data_dir": data_dir,
         "secret_key": "test-secret-" + "x" * 40,
-        "argon2_time_cost": 1,
-        "argon2_memory_cost": 8,
-        "argon2_parallelism": 1,
         "run_relay": False,
         "log_level": "WARNING",
         "worker_threads": 8,
@@ -54,7 +51,9 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
         "user_rate_limit": "100000/minute",
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    # The users module's settings: cheap argon2 (a test's own module_settings add to these).
+    return Settings(**values).replace(  # type: ignore[arg-type]
+        module_settings={"users": {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -30,7 +30,8 @@ def settings_for(data_dir: Path, database_url: str | None = None) -> Settings:
     """Quiet settings with a pool big enough for the concurrency suite's threads."""
     values: dict[str, object] = {
         "env": "test", "data_dir": data_dir, "secret_key": "benchmark-secret-" + "x" * 40,
-        "argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1, "run_relay": False,
+        "module_settings": {"users": {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}},
+        "run_relay": False,
         "log_level": "WARNING", "worker_threads": 4, "db_pool_size": 24, "sqlite_busy_timeout": 30.0,
     }
     if database_url:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ecommerce.kernel import concurrency
+from ecommerce.kernel import concurrency, module_settings
 from ecommerce.kernel.cache import build_cache
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.concurrency import SyncRunner
@@ -31,7 +31,7 @@ from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_
 from ecommerce.kernel.migrations import MigrationState
 from ecommerce.kernel.migrations import migrate as migrate_module
 from ecommerce.kernel.migrations import status as migration_status
-from ecommerce.kernel.module import Module, SeedContext
+from ecommerce.kernel.module import Module, ModuleContext, SeedContext
 from ecommerce.kernel.registry import Registry, discover
 from ecommerce.kernel.remote import facade
 from ecommerce.kernel.remote.client import HttpAdapter
@@ -72,6 +72,10 @@ class Kernel:
     def __init__(self, settings: Settings, modules: dict[str, Module] | None = None) -> None:
         self.settings = settings
         self.registry = Registry(discover() if modules is None else modules, settings)
+        #: Each module's own settings, read and validated now: a bad value stops the start here.
+        self.module_settings = module_settings.check(
+            settings, {name: m.settings for name, m in self.registry.available.items()},
+            [*self.registry.names(), *settings.remote_modules])
         self.secret = application_secret(settings)
         # Until a module supplies a key ring (users does, from its table), sign with a derived key.
         self.tokens = TokenSigner(
@@ -126,11 +130,11 @@ class Kernel:
         self.remote_adapters = self._remote_facades()
         for module in self.registry:
             if module.setup is not None:
-                module.setup(self)
+                module.setup(ModuleContext(self, self.module_settings.get(module.name)))
         for name in settings.remote_modules:
             remote = self.registry.available.get(name)
             if remote is not None and remote.remote_setup is not None:
-                remote.remote_setup(self)
+                remote.remote_setup(ModuleContext(self, self.module_settings.get(name)))
 
     def _remote_facades(self) -> dict[str, HttpAdapter]:
         """Import every facade (their ``@remotable`` marks) and route the remote modules' calls to HTTP

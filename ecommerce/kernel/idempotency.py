@@ -39,15 +39,12 @@ class StoredResponse:
     body: Any
 
 
-#: Never part of a stored fingerprint, even hashed: a 3-4 digit CVC would fall to brute force.
-SENSITIVE_FIELDS = frozenset({"cvc", "card_number", "password", "current_password", "refresh_token"})
-
-
-def request_hash(method: str, path: str, body: Any, key: bytes) -> str:
-    """A keyed HMAC of the request (sensitive fields removed): tells "same request" from "another body"
-    without the stored value revealing anything about the body."""
-    if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k not in SENSITIVE_FIELDS}
+def request_hash(method: str, path: str, body: Any, key: bytes, sensitive: frozenset[str] = frozenset()) -> str:
+    """A keyed HMAC of the request without its ``sensitive`` fields (the module that owns the route names
+    them, e.g. payments' CVC: a 3-4 digit value would fall to brute force even hashed): tells "same request"
+    from "another body" without the stored value revealing anything about the body."""
+    if isinstance(body, dict) and sensitive:
+        body = {k: v for k, v in body.items() if k not in sensitive}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hmac.new(key, f"{method} {path}\n{canonical}".encode(), hashlib.sha256).hexdigest()
 
@@ -88,7 +85,8 @@ class Claim:
 class IdempotencyStore:
     """The ``<module>_idempotency_keys`` table of one module."""
 
-    def __init__(self, module: str, database: DatabaseProxy, stale_after: float = 30.0) -> None:
+    def __init__(self, module: str, database: DatabaseProxy, stale_after: float = 30.0,
+                 sensitive: frozenset[str] = frozenset()) -> None:
         class IdempotencyKey(Model):
             id = AutoField()
             scope = CharField(max_length=100)
@@ -106,6 +104,8 @@ class IdempotencyStore:
         IdempotencyKey._meta.set_database(database)
         self.Key = IdempotencyKey
         self.database = database
+        #: Body fields never part of a request's fingerprint, even hashed (the module's secrets: a CVC...).
+        self.sensitive = sensitive
         self.stale_after = datetime.timedelta(seconds=stale_after)
         Key = IdempotencyKey
         # The three statements of every idempotent request, compiled once (peewee building and compiling

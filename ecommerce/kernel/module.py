@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from peewee import DatabaseProxy, Model
 
 from ecommerce.kernel.events import EventTables, IntegrationEvent, Subscription
 
 if TYPE_CHECKING:
-    from ecommerce.kernel.bootstrap import Kernel
+    from ecommerce.kernel.bootstrap import Kernel, PrincipalCheck, TokenVerifier
+    from ecommerce.kernel.cache import Cache
+    from ecommerce.kernel.events.lake import EventLake
+    from ecommerce.kernel.registry import Registry
+    from ecommerce.kernel.security.principal_cache import PrincipalCache
+    from ecommerce.kernel.security.tokens import TokenSigner
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 def load(reference: str) -> Any:
@@ -35,6 +44,108 @@ class SeedContext:
     kernel: Kernel
     scale: int = 1
     demo: bool = True
+
+
+class ModuleContext(Generic[S]):
+    """What a module's ``setup`` gets, and all it gets: its own settings (the instance of the class it
+    declared in ``Module(settings=...)``, read and validated) and the kernel services modules use.
+    One narrow door in: a module never reads the kernel's settings for its own knobs, and nothing
+    outside the module sets what it keeps."""
+
+    def __init__(self, kernel: Kernel, settings: S) -> None:
+        self._kernel = kernel
+        self.settings = settings
+
+    @property
+    def env(self) -> str:
+        """``development``, ``test`` or ``production``."""
+        return self._kernel.settings.env
+
+    @property
+    def data_dir(self) -> Path:
+        return self._kernel.settings.data_dir
+
+    @property
+    def redis_url(self) -> str | None:
+        return self._kernel.settings.redis_url
+
+    @property
+    def namespace(self) -> str:
+        """The prefix of this shop's keys in shared stores (Redis)."""
+        return self._kernel.settings.rate_limit_namespace
+
+    @property
+    def cache(self) -> Cache:
+        """The shared read cache (in-process, or Redis); namespace your keys with the module's name."""
+        return self._kernel.cache
+
+    @property
+    def cache_ttl(self) -> int:
+        """Seconds a cached entry lives (``ECOMMERCE_CACHE_TTL``, the kernel's; 0: the cache is off)."""
+        return self._kernel.settings.cache_ttl
+
+    @property
+    def secret(self) -> str:
+        """The application secret: derive purpose-bound keys from it (``derive_key``), never use it as is."""
+        return self._kernel.secret
+
+    def derive_key(self, purpose: str) -> bytes:
+        from ecommerce.kernel.security.tokens import derive_key
+
+        return derive_key(self._kernel.secret, purpose)
+
+    @property
+    def tokens(self) -> TokenSigner:
+        return self._kernel.tokens
+
+    @property
+    def principals(self) -> PrincipalCache:
+        return self._kernel.principals
+
+    def add_principal_check(self, check: PrincipalCheck) -> None:
+        """Run ``check`` on every authenticated request (e.g. "session not revoked")."""
+        self._kernel.principal_checks.append(check)
+
+    def verify_tokens_with(self, verifier: TokenVerifier) -> None:
+        """How access tokens become principals in this process (a remote users module's check)."""
+        self._kernel.verify_token = verifier
+
+    @property
+    def lake(self) -> EventLake | None:
+        """The data lake's event log, or None when it is off."""
+        return self._kernel.lake
+
+    @property
+    def registry(self) -> Registry:
+        """The enabled modules (read-only use: their event schemas, their names)."""
+        return self._kernel.registry
+
+
+class Runtime(Generic[T]):
+    """What a module built in its ``setup`` (its settings, a vault, a channel...), kept in one place of the
+    module's own: only the module's setup calls ``start``; its code reads ``get()``."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+        self._value: T | None = None
+
+    def start(self, value: T) -> None:
+        self._value = value
+
+    def get(self) -> T:
+        if self._value is None:
+            raise RuntimeError(f"the {self._module} module is not set up: start the kernel with ecommerce.bootstrap()")
+        return self._value
+
+    @contextmanager
+    def replaced(self, value: T) -> Iterator[T]:
+        """For tests only: run a block with another value (a second process's vault...), then restore."""
+        previous = self._value
+        self._value = value
+        try:
+            yield value
+        finally:
+            self._value = previous
 
 
 @dataclass(frozen=True)
@@ -67,14 +178,18 @@ class Module:
     #: a string like ``blueprint``, so importing the module never imports its command-line code.
     cli: str | None = None
     jobs: Sequence[Job] = ()
-    #: Called once the databases are bound (register hooks, warm caches...).
-    setup: Callable[[Kernel], None] | None = None
+    #: The frozen dataclass of the module's own settings (fields declared with ``module_settings.setting``),
+    #: read from ``ECOMMERCE_<MODULE>_<FIELD>`` and the config file's ``[<module>]`` table.
+    settings: type | None = None
+    #: Called once the databases are bound, with the module's settings and the kernel's services
+    #: (:class:`ModuleContext`): the one way a module is wired.
+    setup: Callable[[ModuleContext[Any]], None] | None = None
     #: The importable path of the module's facade (``ecommerce.modules.catalog.api``) when it has
     #: functions other services may call (``@remotable``): imported at start-up on both sides.
     facade: str | None = None
     #: Called instead of ``setup`` in a process where this module is remote (hosted by another service
     #: of the layout): e.g. users hands the kernel its remote token check.
-    remote_setup: Callable[[Kernel], None] | None = None
+    remote_setup: Callable[[ModuleContext[Any]], None] | None = None
     tags: dict[str, str] = field(default_factory=dict)
     #: The roles of the module anatomy (``ecommerce.kernel.anatomy.ROLES``) this module has no file for, each
     #: with the reason: ``{"events": "publishes no integration events"}``. A missing role not named here is

@@ -54,11 +54,6 @@ class Settings:
     access_token_ttl: int = 15 * 60
     token_leeway: int = 30
     session_check_ttl: float = 5.0  # seconds a token that passed the session checks is trusted from memory
-    key_rotation_grace: int = 24 * 3600
-    refresh_token_ttl: int = 30 * 24 * 3600
-    argon2_time_cost: int = 2
-    argon2_memory_cost: int = 19 * 1024
-    argon2_parallelism: int = 1
     db_pool_size: int = 8
     db_pool_timeout: float = 10.0
     sqlite_busy_timeout: float = 10.0
@@ -75,12 +70,9 @@ class Settings:
     user_rate_limit: str = "600/minute"
     rate_limit_namespace: str = "ecommerce"
     cache_ttl: int = 60
-    order_ttl: int = 30 * 60
     job_interval: float = 0.0  # > 0 runs every module job this often instead of its own interval
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
-    #: Where the storefront's assets are served from (a CDN in front of /static); empty: this app.
-    static_url: str = ""
     run_relay: bool = True  # the background outbox relay and the modules' periodic jobs
     relay_interval: float = 1.0
     relay_batch_size: int = 100
@@ -95,24 +87,22 @@ class Settings:
     event_lake_dir: Path | None = None  # default: <data dir>/lake
     log_level: str = "INFO"
     log_format: str = "json"
-    # Notifications: documents kept this long (Redis TTL / purge), email by SMTP when a host is set,
-    # else .eml files in <data dir>/mailbox; failed sends retry with exponential backoff.
-    notification_retention: int = 90 * 24 * 3600
-    notification_max_attempts: int = 6
-    notification_retry_base: float = 30.0
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = True
-    smtp_from: str = "shop@example.com"
-    smtp_timeout: float = 10.0
     # Remote facades (layouts, issue 16): this process's service name (the issuer of its service tokens),
     # the modules it reaches over HTTP (module -> "service@http://host:port"), and how patiently.
     service_name: str = "app"
     remote_modules: Mapping[str, str] = field(default_factory=dict)
     remote_timeout: float = 2.0
     remote_retries: int = 1
+    #: Each module's own settings given in code (tests, scripts): ``{"orders": {"order_ttl": 60}}``; they win
+    #: over the environment and the file. Read by ``ecommerce.kernel.module_settings`` with the module's
+    #: declared fields and validators: the kernel itself knows no module's settings.
+    module_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: The ``ECOMMERCE_*`` variables these settings were read from (``from_env``), for the modules' settings.
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: The config file (``ECOMMERCE_CONFIG``) and what in it is no kernel setting: the ``[<module>]`` tables
+    #: and the flat keys older versions had there, both read by the modules' settings.
+    config_file: str | None = None
+    config_rest: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # A script may pass data_dir as a string; everything downstream expects a Path.
@@ -148,7 +138,13 @@ class Settings:
         return self.modules is None or name in self.modules
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with some fields changed (tests and the CLI use this)."""
+        """A copy with some fields changed (tests and the CLI use this). ``module_settings`` changes only the
+        settings it names: ``replace(module_settings={"orders": {"order_ttl": 5}})`` keeps the others."""
+        if "module_settings" in changes:
+            merged = {module: dict(values) for module, values in self.module_settings.items()}
+            for module, values in changes["module_settings"].items():
+                merged[module] = {**merged.get(module, {}), **values}
+            changes["module_settings"] = merged
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -156,9 +152,10 @@ class Settings:
         """Read and validate settings; raise :class:`SettingsError` naming the first bad variable."""
         env = dict(os.environ if environ is None else environ)
         raw: dict[str, Any] = {}
-        config_path = env.get(f"{PREFIX}CONFIG")
+        config_path = env.get(f"{PREFIX}CONFIG") or None
+        rest: dict[str, Any] = {}
         if config_path:
-            raw.update(_read_config_file(config_path))
+            raw.update(_read_config_file(config_path, rest))
         for spec in _FIELDS:
             name = f"{PREFIX}{spec.key.upper()}"
             if name in env:
@@ -176,7 +173,8 @@ class Settings:
                     urls[name[len(prefix):].lower()] = (name, value)
             parse = _database_url if key == "module_database_urls" else _replica_url
             values[key] = {module: parse(source, url) for module, (source, url) in urls.items()}
-        return cls(**values)
+        values["environ"] = {name: value for name, value in env.items() if name.startswith(PREFIX)}
+        return cls(**values, config_file=config_path, config_rest=rest)
 
 
 @dataclass(frozen=True)
@@ -185,8 +183,9 @@ class _Field:
     parse: Callable[[str, Any], Any]
 
 
-def _read_config_file(path: str) -> dict[str, tuple[str, Any]]:
-    """Flatten a TOML file into ``{key: (where-it-came-from, value)}`` for the same parsers as env vars."""
+def _read_config_file(path: str, rest: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Flatten a TOML file into ``{key: (where-it-came-from, value)}`` for the same parsers as env vars;
+    what is no kernel setting goes to ``rest``, for the modules' settings (which reject what nobody reads)."""
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -209,9 +208,10 @@ def _read_config_file(path: str) -> dict[str, tuple[str, Any]]:
         str(k): (f"{path}: replicas.{k}", v) for k, v in replica_urls.items()
     }
     for key, value in data.items():
-        if key not in known:
-            raise SettingsError(f"{path}: unknown setting {key!r}")
-        out[key] = (f"{path}: {key}", value)
+        if key in known:
+            out[key] = (f"{path}: {key}", value)
+        else:
+            rest[key] = value
     return out
 
 
@@ -407,11 +407,6 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("access_token_ttl", _number(int, 30, 24 * 3600)),
     _Field("token_leeway", _number(int, 0, 300)),
     _Field("session_check_ttl", _number(float, 0, 60)),
-    _Field("key_rotation_grace", _number(int, 0, 30 * 24 * 3600)),
-    _Field("refresh_token_ttl", _number(int, 60, 365 * 24 * 3600)),
-    _Field("argon2_time_cost", _number(int, 1, 20)),
-    _Field("argon2_memory_cost", _number(int, 8, 4 * 1024 * 1024)),
-    _Field("argon2_parallelism", _number(int, 1, 16)),
     _Field("db_pool_size", _number(int, 1, 500)),
     _Field("db_pool_timeout", _number(float, 0.1, 600)),
     _Field("sqlite_busy_timeout", _number(float, 0, 600)),
@@ -423,11 +418,9 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("user_rate_limit", _rate),
     _Field("rate_limit_namespace", _text()),
     _Field("cache_ttl", _number(int, 0, 24 * 3600)),
-    _Field("order_ttl", _number(int, 1, 30 * 24 * 3600)),
     _Field("job_interval", _number(float, 0, 24 * 3600)),
     _Field("trusted_proxies", _networks),
     _Field("cors_origins", _origins),
-    _Field("static_url", _text()),
     _Field("run_relay", _flag),
     _Field("relay_interval", _number(float, 0.01, 3600)),
     _Field("relay_batch_size", _number(int, 1, 10_000)),
@@ -440,16 +433,6 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("event_lake_dir", _path),
     _Field("log_level", _text(LOG_LEVELS, upper=True)),
     _Field("log_format", _text(LOG_FORMATS)),
-    _Field("notification_retention", _number(int, 60, 10 * 365 * 24 * 3600)),
-    _Field("notification_max_attempts", _number(int, 1, 100)),
-    _Field("notification_retry_base", _number(float, 0.01, 24 * 3600)),
-    _Field("smtp_host", _text()),
-    _Field("smtp_port", _number(int, 1, 65535)),
-    _Field("smtp_user", _text()),
-    _Field("smtp_password", _text()),
-    _Field("smtp_starttls", _flag),
-    _Field("smtp_from", _text()),
-    _Field("smtp_timeout", _number(float, 0.1, 600)),
     _Field("service_name", _namespace),
     _Field("remote_modules", _remotes),
     _Field("remote_timeout", _number(float, 0.05, 600)),

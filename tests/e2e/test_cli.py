@@ -167,7 +167,8 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
     from ecommerce.kernel.settings import Settings
     from ecommerce.modules.users import api, sessions
 
-    kernel = Kernel(Settings(data_dir=tmp_path / "data", argon2_time_cost=1, argon2_memory_cost=8))
+    kernel = Kernel(Settings(data_dir=tmp_path / "data",
+                             module_settings={"users": {"argon2_time_cost": 1, "argon2_memory_cost": 8}}))
     try:
         pair = kernel.runner.call(sessions.login, "boss@example.com", "boss-password-4411")
         assert kernel.runner.call(kernel.authenticate, pair.access_token).is_admin

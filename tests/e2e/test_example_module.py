@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.errors import Conflict
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import products
@@ -129,3 +130,37 @@ def test_facade_events_and_concurrent_wishes(kernel_with_wishlist: Kernel, wishl
     kernel.relay_until_idle()
     kernel.relay_until_idle()  # a second pass delivers nothing new
     assert kernel.runner.call(api.wished_count, item) == 0
+
+
+def test_the_module_reads_its_own_setting(settings: Settings, wishlist: ModuleType) -> None:
+    """``max_items`` is the wishlist's own setting (its ``settings.py``), given here the supported way for
+    code (``module_settings``); the kernel hands it to the module's setup."""
+    kernel = Kernel(settings.replace(module_settings={"wishlist": {"max_items": 2}}),
+                    modules={**discover(), "wishlist": wishlist.module})
+    try:
+        kernel.migrate()
+        wishes = importlib.import_module("ecommerce_wishlist.wishes")
+        first, second, third = (product(kernel)["id"] for _ in range(3))
+        assert kernel.module_settings["wishlist"].max_items == 2
+        assert kernel.runner.call(wishes.add, 9, first, "") and kernel.runner.call(wishes.add, 9, second, "")
+        assert kernel.runner.call(wishes.add, 9, second, "") is False  # already there: no limit reached
+        with pytest.raises(Conflict, match="at most 2 products"):
+            kernel.runner.call(wishes.add, 9, third, "")
+        assert [i["product_id"] for i in kernel.runner.call(wishes.wishes, 9)["items"]] == [first, second]
+        assert kernel.runner.call(wishes.add, 10, third, "")  # another user's list is its own
+    finally:
+        kernel.close()
+
+
+def test_a_bad_setting_of_the_module_stops_the_start(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, ECOMMERCE_WISHLIST_MAX_ITEMS="lots", **installed(tmp_path))
+    shown = subprocess.run([sys.executable, "-m", "ecommerce", "config"], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path, env=env)
+    assert shown.returncode == 2
+    assert shown.stderr.strip() == \
+        "ecommerce: configuration error: ECOMMERCE_WISHLIST_MAX_ITEMS: 'lots' is not a valid int"
+    env["ECOMMERCE_WISHLIST_MAX_ITEMS"] = "20"
+    shown = subprocess.run([sys.executable, "-m", "ecommerce", "config"], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "[wishlist]\nmax_items = 20" in shown.stdout and "ECOMMERCE_WISHLIST_MAX_ITEMS" in shown.stdout

@@ -169,7 +169,7 @@ def test_with_redis_the_documents_live_in_redis(shop_factory: Any, mail_server: 
     assert {d["status"] for d in documents} == {"sent"}
     assert {d["recipient_email"] for d in documents} == {customer.email}
     assert documents[1]["subject"] == f"Order #{order['id']} received"
-    retention = shop.kernel.settings.notification_retention
+    retention = shop.kernel.module_settings["notifications"].retention
     assert all(0 < r.ttl(f"{namespace}:notifications:doc:{i}") <= retention for i in ids)
     assert r.zcard(f"{namespace}:notifications:due") == 0
     # and the HTTP feed reads the same documents
@@ -207,7 +207,7 @@ def test_every_order_and_payment_outcome_is_told(shop: Shop) -> None:
 
 
 def test_smtp_failures_retry_with_backoff_then_fail_for_good(shop_factory: Any, mail_server: MailServer) -> None:
-    shop: Shop = shop_factory(notification_max_attempts=3, notification_retry_base=10.0, **mail_server.settings())
+    shop: Shop = shop_factory(**mail_server.settings(max_attempts=3, retry_base=10.0))
     customer = Customer(shop)
     shop.kernel.relay_until_idle()
     mail_server.refuse = 100
@@ -231,7 +231,7 @@ def test_starttls_refuses_a_server_whose_certificate_is_not_trusted(shop_factory
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
     with running_mail_server(tls) as server:
-        shop: Shop = shop_factory(**{**server.settings(), "smtp_starttls": True})
+        shop: Shop = shop_factory(**server.settings(smtp_starttls=True))
         customer = Customer(shop)
         shop.kernel.relay_until_idle()
         report = deliver(shop.kernel)
@@ -261,7 +261,7 @@ def test_racing_workers_send_each_email_once(shop_factory: Any, mail_server: Mai
 
 
 def test_a_mail_server_that_recovers_gets_the_email_on_retry(shop_factory: Any, mail_server: MailServer) -> None:
-    shop: Shop = shop_factory(notification_retry_base=5.0, **mail_server.settings())
+    shop: Shop = shop_factory(**mail_server.settings(retry_base=5.0))
     customer = Customer(shop)
     shop.kernel.relay_until_idle()
     mail_server.refuse = 1

@@ -232,7 +232,7 @@ def test_cart_and_orders_need_a_login(shop: Shop, path: str) -> None:
 
 def test_the_app_expires_unpaid_orders_in_the_background(shop_factory: Any) -> None:
 
-    shop: Shop = shop_factory(run_relay=True, order_ttl=1, job_interval=0.2)
+    shop: Shop = shop_factory(run_relay=True, job_interval=0.2, module_settings={"orders": {"order_ttl": 1}})
     product_id, _ = stocked(shop.kernel, 5)
     headers, address_id = customer(shop)
     shop.client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 2}, headers=headers)

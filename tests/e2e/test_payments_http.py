@@ -563,13 +563,12 @@ def test_a_rotation_made_elsewhere_is_picked_up_without_restart(shop: Shop) -> N
     buyer = Buyer(shop)
     card = buyer.card()
     serving = payment_settings.get()
-    other = Vault(load_ring(shop.kernel.settings), derive_key(shop.kernel.secret, "payments:fingerprint"))
+    keys = shop.kernel.module_settings["payments"].keys
+    other = Vault(load_ring(keys, shop.kernel.settings.env, shop.kernel.settings.data_dir),
+                  derive_key(shop.kernel.secret, "payments:fingerprint"))
     # "another process" rotates:
-    payment_settings.configure(payment_settings.Config(vault=other, gateway=serving.gateway))
-    try:
+    with payment_settings.runtime.replaced(payment_settings.Config(vault=other, gateway=serving.gateway)):
         shop.kernel.runner.call(card_tokens.rotate_keys, True)
-    finally:
-        payment_settings.configure(serving)
     assert buyer.pay(card["id"]).status_code == 201  # this server reloaded the ring for the unknown key id
 
 
@@ -588,13 +587,10 @@ def test_rotation_with_keys_from_the_environment(shop: Shop) -> None:
     new_key = os.urandom(32)
     env_ring = KeyRing({"prod-2": new_key, **old.keys}, "prod-2")  # the operator put the new key first
     vault = Vault(env_ring, derive_key(shop.kernel.secret, "payments:fingerprint"))
-    payment_settings.configure(payment_settings.Config(vault=vault, gateway=serving.gateway))
-    try:
+    with payment_settings.runtime.replaced(payment_settings.Config(vault=vault, gateway=serving.gateway)):
         with pytest.raises(RuntimeError):
             shop.kernel.runner.call(card_tokens.rotate_keys, True)
         assert shop.kernel.runner.call(card_tokens.rotate_keys, False) == ("prod-2", 1, [])
         vault.ring = KeyRing({"prod-2": new_key}, "prod-2")  # old key removed from the variable
         assert buyer.pay(card["id"]).status_code == 201
-    finally:
-        payment_settings.configure(serving)
     assert base64.b64encode(new_key)

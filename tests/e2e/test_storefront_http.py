@@ -68,6 +68,8 @@ def test_session_cookies_are_httponly_lax_and_secure_over_https(shop_factory: An
     assert len(cookies) == 2
     for cookie in cookies:
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    refresh = next(c for c in cookies if c.startswith("sf_refresh="))
+    assert "max-age=2592000" in refresh.lower()  # the users module's session lifetime (refresh_token_ttl)
     https = httpx.Client(base_url=shop.server.url, headers={"x-forwarded-proto": "https"})
     answer = https.post("/login", data={"csrf": _token(https), "email": user["email"], "password": PASSWORD})
     assert all("Secure" in c for c in answer.headers.get_list("set-cookie"))
@@ -137,7 +139,7 @@ def test_assets_carry_a_content_hash_a_year_of_caching_and_an_etag(shop: Shop) -
 
 
 def test_a_cdn_serves_the_assets_when_configured(shop_factory: Any) -> None:
-    shop = shop_factory(static_url="https://cdn.example.com/")
+    shop = shop_factory(module_settings={"storefront": {"static_url": "https://cdn.example.com/"}})
     page = shop.client.get("/")
     assert re.search(r'href="https://cdn\.example\.com/static/site\.[0-9a-f]{16}\.css"', page.text)
     assert "script-src 'self' https://cdn.example.com;" in page.headers["content-security-policy"]

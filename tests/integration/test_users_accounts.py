@@ -10,6 +10,7 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.errors import Conflict, Unauthorized, ValidationFailed
 from ecommerce.kernel.security.passwords import PasswordHasher
 from ecommerce.modules.users import accounts, api, sessions
+from ecommerce.modules.users import settings as users_settings
 from ecommerce.modules.users.models import User, events
 
 
@@ -67,12 +68,8 @@ def test_login_rehashes_when_parameters_change(kernel: Kernel) -> None:
     old = kernel.runner.call(lambda: User.get(User.email == "re@example.com").hashed_password)
     stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
     previous = accounts.config()
-    accounts.configure(
-        accounts.Config(hasher=stronger, tokens=previous.tokens, keys=previous.keys, refresh_ttl=previous.refresh_ttl)
-    )
-    try:
+    with users_settings.runtime.replaced(users_settings.Config(
+            hasher=stronger, tokens=previous.tokens, keys=previous.keys, refresh_ttl=previous.refresh_ttl)):
         kernel.runner.call(sessions.login, "re@example.com", "long-enough-password")
-    finally:
-        accounts.configure(previous)
     new = kernel.runner.call(lambda: User.get(User.email == "re@example.com").hashed_password)
     assert new != old and "t=2" in new

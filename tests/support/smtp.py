@@ -36,9 +36,11 @@ class MailServer:
         with self._lock:
             return [m for m in self.messages if m["To"] == address]
 
-    def settings(self) -> dict[str, Any]:
-        """Overrides that make the app send here (plain SMTP: no STARTTLS on a test server)."""
-        return {"smtp_host": self.host, "smtp_port": self.port, "smtp_starttls": False}
+    def settings(self, **notifications: Any) -> dict[str, Any]:
+        """Overrides that make the app send here (plain SMTP: no STARTTLS on a test server), with more of the
+        notifications module's settings (``max_attempts=3``...)."""
+        given = {"smtp_host": self.host, "smtp_port": self.port, "smtp_starttls": False, **notifications}
+        return {"module_settings": {"notifications": given}}
 
 
 @contextmanager

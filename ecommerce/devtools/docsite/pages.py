@@ -11,6 +11,8 @@ from pathlib import Path
 
 from ecommerce.devtools import adr
 from ecommerce.devtools.drawings.facts import collect
+from ecommerce.kernel import module_settings
+from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import PREFIX, Settings
 
 
@@ -37,29 +39,43 @@ def _default(value: object) -> str:
     return str(value)
 
 
+#: Fields of ``Settings`` that are no variable: what the modules' settings are read from.
+NOT_VARIABLES = frozenset({"module_settings", "environ", "config_file", "config_rest"})
+
+
 def settings_table(configuration_page: Path) -> str:
-    """Every ``ECOMMERCE_*`` setting from the ``Settings`` dataclass, its default, and the section of the
+    """Every ``ECOMMERCE_*`` setting from the ``Settings`` dataclass and from each installed module's
+    settings, its default, and the section of the
     configuration page that explains it. A setting the page does not explain fails the build."""
     text = configuration_page.read_text(encoding="utf-8")
     sections = [(m.start(), m.group(1)) for m in re.finditer(r"^## (.+)$", text, re.M)]
     rows = ["| variable | default | explained in |", "|---|---|---|"]
     missing = []
     defaults = Settings()
+    found: list[tuple[str, object, str]] = []  # (variable, default, what the table shows as the variable)
     for field in dataclasses.fields(Settings):
+        if field.name in NOT_VARIABLES:
+            continue
         if field.name == "module_database_urls":
             variable = f"{PREFIX}DATABASE_URL_<MODULE>"
         elif field.name == "module_replica_urls":
             variable = f"{PREFIX}DATABASE_REPLICA_URL_<MODULE>"
         else:
             variable = f"{PREFIX}{field.name.upper()}"
+        found.append((variable, getattr(defaults, field.name), f"`{variable}`"))
+    for name, module in sorted(discover().items()):  # each module's own settings, with their older names
+        if module.settings is not None:
+            for variable, _, default, spec in module_settings.variables(name, module.settings):
+                older = f" (older: {', '.join(f'`{old}`' for old in spec.legacy)})" if spec.legacy else ""
+                found.append((variable, default, f"`{variable}`{older}"))
+    for variable, default, shown in found:
         where = text.find(f"`{variable}`")
         if where < 0:
             missing.append(variable)
             continue
         title = [t for start, t in sections if start < where][-1] if sections[0][0] < where else "top"
         anchor = re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
-        rows.append(f"| `{variable}` | `{_default(getattr(defaults, field.name))}` | "
-                    f"[{title}](configuration.md#{anchor}) |")
+        rows.append(f"| {shown} | `{_default(default)}` | [{title}](configuration.md#{anchor}) |")
     if missing:
         raise ValueError(f"docs/configuration.md does not explain {', '.join(missing)}: add a row for each")
     return "\n".join(rows) + "\n"

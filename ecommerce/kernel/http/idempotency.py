@@ -80,7 +80,8 @@ def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = N
         async def once(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             key = _key(request)
             scope = str(principal(request).user_id)
-            fingerprint = request_hash(request.method, request.path, _body(request), request.app.ctx.idempotency_key)
+            fingerprint = request_hash(request.method, request.path, _body(request), request.app.ctx.idempotency_key,
+                                       store.sensitive)
             caller = principal(request).user_id
             stored, preloaded = await run_sync(_claim, store, scope, key, fingerprint, preload, caller)
             if isinstance(stored, StoredResponse):

@@ -1,4 +1,5 @@
-"""Password hashing with argon2id (argon2-cffi), parameters from settings (OWASP: m=19 MiB, t=2, p=1).
+"""Password hashing with argon2id (argon2-cffi), parameters from the users module's settings (OWASP: m=19 MiB,
+t=2, p=1).
 
 ``needs_rehash`` lets login upgrade old hashes transparently when the parameters are raised.
 """
@@ -8,18 +9,12 @@ from __future__ import annotations
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ecommerce.kernel.settings import Settings
-
 
 class PasswordHasher:
     def __init__(self, time_cost: int, memory_cost: int, parallelism: int) -> None:
         self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
         # Verified against when the email is unknown, so both paths cost the same (no user enumeration).
         self._dummy = self._argon2.hash("not-a-real-password")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PasswordHasher:
-        return cls(settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism)
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)

@@ -4,10 +4,9 @@ reservations that never oversell."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
-from ecommerce.modules.catalog import caching, reservations
+from ecommerce.modules.catalog import reservations, settings
 from ecommerce.modules.catalog.events import (
     BrandChanged,
     CategoryChanged,
@@ -19,14 +18,6 @@ from ecommerce.modules.catalog.events import (
 from ecommerce.modules.catalog.models import MODELS, database, events
 from ecommerce.modules.catalog.reactions import SUBSCRIPTIONS
 from ecommerce.modules.catalog.seed import seed
-
-if TYPE_CHECKING:
-    from ecommerce.kernel.bootstrap import Kernel
-
-
-def _setup(kernel: Kernel) -> None:
-    caching.configure(kernel.cache, kernel.settings.cache_ttl)
-
 
 module = Module(
     name="catalog",
@@ -45,6 +36,5 @@ module = Module(
     ],
     seed=seed,
     cli="ecommerce.modules.catalog.cli:add_commands",
-    setup=_setup,
-    lacks={"settings": "its one setting, the read cache's lifetime (ECOMMERCE_CACHE_TTL), is still the kernel's"},
+    setup=settings.setup,
 )

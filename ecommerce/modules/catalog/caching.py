@@ -13,16 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ecommerce.kernel.cache import Cache, MemoryCache
+from ecommerce.kernel.cache import MemoryCache
+from ecommerce.modules.catalog.settings import runtime
 
 TREE_KEY = "catalog:category-tree"
-_cache: Cache = MemoryCache()
-_ttl = 60
-
-
-def configure(cache: Cache, ttl: int) -> None:
-    global _cache, _ttl
-    _cache, _ttl = cache, ttl
 
 
 def product_key(product_id: int) -> str:
@@ -32,27 +26,29 @@ def product_key(product_id: int) -> str:
 def peek_encoded(key: str) -> bytes | None:
     """The cached JSON bytes of ``key`` when the cache lives in this process (never blocks: safe on the
     event loop); ``None`` on a miss or with a networked cache (Redis), where the caller takes the slow path."""
-    return _cache.get_encoded(key) if isinstance(_cache, MemoryCache) else None
+    cache = runtime.get().cache
+    return cache.get_encoded(key) if isinstance(cache, MemoryCache) else None
 
 
 def get_or_load(key: str, load: Callable[[], Any]) -> Any:
-    found = _cache.get(key)
+    reads = runtime.get()
+    found = reads.cache.get(key)
     if found is None:
         found = load()
         if found is not None:
-            _cache.set(key, found, _ttl)
+            reads.cache.set(key, found, reads.ttl)
     return found
 
 
 def forget_products(*product_ids: int) -> None:
-    _cache.delete(*(product_key(pid) for pid in product_ids))
+    runtime.get().cache.delete(*(product_key(pid) for pid in product_ids))
 
 
 def forget_tree() -> None:
-    _cache.delete(TREE_KEY)
+    runtime.get().cache.delete(TREE_KEY)
 
 
 def forget_everything() -> None:
     """Renaming or deleting a brand or category changes many product pages: drop the whole cache
     (rare admin actions; the next reads refill it)."""
-    _cache.clear()
+    runtime.get().cache.clear()

@@ -4,21 +4,11 @@ kept in a document store (Redis when configured, else the module's own SQL datab
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.notifications import delivery, settings
 from ecommerce.modules.notifications.models import MODELS, database, events
 from ecommerce.modules.notifications.reactions import SUBSCRIPTIONS
-
-if TYPE_CHECKING:
-    from ecommerce.kernel.bootstrap import Kernel
-
-
-def _setup(kernel: Kernel) -> None:
-    settings.configure(settings.from_settings(kernel.settings))
-
-
 
 module = Module(
     name="notifications",
@@ -36,6 +26,7 @@ module = Module(
     ],
     cli="ecommerce.modules.notifications.cli:add_commands",
     facade="ecommerce.modules.notifications.api",
-    setup=_setup,
+    settings=settings.NotificationsSettings,
+    setup=settings.setup,
     lacks={"events": "publishes no integration events: the end of the line (it sends emails)"},
 )

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
-from ecommerce.modules.orders import checkout, transitions
+from ecommerce.modules.orders import settings, transitions
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.orders.models import MODELS, database, events, idempotency
 from ecommerce.modules.orders.reactions import SUBSCRIPTIONS
-
-if TYPE_CHECKING:
-    from ecommerce.kernel.bootstrap import Kernel
-
-
-def _setup(kernel: Kernel) -> None:
-    checkout.configure(kernel.settings.order_ttl)
-
-
 
 module = Module(
     name="orders",
@@ -36,7 +26,6 @@ module = Module(
         Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
     ],
     cli="ecommerce.modules.orders.cli:add_commands",
-    setup=_setup,
-    lacks={"settings": "its one setting, how long an order waits for payment (ECOMMERCE_ORDER_TTL), is still the "
-                       "kernel's"},
+    settings=settings.OrdersSettings,
+    setup=settings.setup,
 )

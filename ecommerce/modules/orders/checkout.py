@@ -21,17 +21,10 @@ from ecommerce.kernel.errors import Conflict
 from ecommerce.kernel.faults import crash_point
 from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import api as catalog
-from ecommerce.modules.orders import cart, states
+from ecommerce.modules.orders import cart, settings, states
 from ecommerce.modules.orders.events import OrderPlaced
 from ecommerce.modules.orders.models import Order, OrderItem, database, events
 from ecommerce.modules.users import api as users
-
-_order_ttl = datetime.timedelta(minutes=30)
-
-
-def configure(order_ttl_seconds: int) -> None:
-    global _order_ttl
-    _order_ttl = datetime.timedelta(seconds=order_ttl_seconds)
 
 
 def checkout(user_id: int, address_id: int, within: Callable[[int], None] | None = None,
@@ -50,7 +43,7 @@ def checkout(user_id: int, address_id: int, within: Callable[[int], None] | None
     reference = f"order-{uuid.uuid4().hex}"
     # One deadline for the stock and the order: a reservation whose order never got written (the process
     # died in between) is expired by the catalog's sweep at the moment the order would have expired.
-    deadline = utcnow() + _order_ttl
+    deadline = utcnow() + settings.runtime.get().order_lifetime
     # The prices are read, checked and the stock reserved in one catalog transaction (one commit); a
     # refusal (409) holds nothing.
     prices = catalog.reserve_priced(reference, items, lambda found: refuse_unsellable(items, found),

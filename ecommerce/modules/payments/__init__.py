@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ecommerce.kernel.module import Job, Module
-from ecommerce.kernel.security.tokens import derive_key
 from ecommerce.modules.payments import charges, refunds, settings
 from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
-from ecommerce.modules.payments.gateway import SimulatedGateway
 from ecommerce.modules.payments.models import MODELS, database, events, idempotency
 from ecommerce.modules.payments.reactions import SUBSCRIPTIONS
-from ecommerce.modules.payments.vault import Vault, load_ring
-
-if TYPE_CHECKING:
-    from ecommerce.kernel.bootstrap import Kernel
-
-
-def _setup(kernel: Kernel) -> None:
-    vault = Vault(load_ring(kernel.settings), derive_key(kernel.secret, "payments:fingerprint"),
-                  reload=lambda: load_ring(kernel.settings))
-    settings.configure(settings.Config(vault=vault, gateway=SimulatedGateway()))
-
 
 
 def _reconcile_stale() -> object:
@@ -49,5 +35,6 @@ module = Module(
         Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
     ],
     cli="ecommerce.modules.payments.cli:add_commands",
-    setup=_setup,
+    settings=settings.PaymentsSettings,
+    setup=settings.setup,
 )

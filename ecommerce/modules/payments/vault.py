@@ -1,9 +1,10 @@
 """The card vault: AES-GCM encryption of card numbers under a key ring that never enters the database.
 
-Keys come from ``ECOMMERCE_PAYMENT_KEYS`` (``kid:base64key,...``, the first one encrypts) or, for a
-new hire's laptop, from ``<data dir>/payment-keys.json`` (created with mode 0600). Each ciphertext
-records its key id; the associated data binds it to its token *and* its owner, so a ciphertext copied
-onto another row — or tampered with — fails to decrypt instead of yielding a number.
+Keys come from the module's ``keys`` setting (``ECOMMERCE_PAYMENTS_KEYS``, or its older name
+``ECOMMERCE_PAYMENT_KEYS``: ``kid:base64key,...``, the first one encrypts) or, for a new hire's laptop,
+from ``<data dir>/payment-keys.json`` (created with mode 0600). Each ciphertext records its key id; the
+associated data binds it to its token *and* its owner, so a ciphertext copied onto another row — or
+tampered with — fails to decrypt instead of yielding a number.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ecommerce.kernel.errors import Conflict
-from ecommerce.kernel.settings import Settings, SettingsError
+from ecommerce.kernel.settings import SettingsError
 
 KEY_FILE = "payment-keys.json"
 
@@ -39,7 +40,8 @@ class KeyRing:
 
     def save(self) -> None:
         if self.path is None:
-            raise RuntimeError("ECOMMERCE_PAYMENT_KEYS comes from the environment: update it there")
+            raise RuntimeError("the payment keys come from the environment (ECOMMERCE_PAYMENTS_KEYS): "
+                               "update them there")
         data = {"active": self.active, "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()}}
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -48,7 +50,14 @@ class KeyRing:
         tmp.replace(self.path)
 
 
-def _parse_env(text: str) -> KeyRing:
+def parse_keys(source: str, value: object) -> str:
+    """The validator of the ``keys`` setting: ``kid:base64key,...``, each key 32 bytes (checked at start-up)."""
+    text = str(value).strip()
+    _parse(source, text)
+    return text
+
+
+def _parse(source: str, text: str) -> KeyRing:
     keys: dict[str, bytes] = {}
     for item in (part.strip() for part in text.split(",") if part.strip()):
         kid, _, encoded = item.partition(":")
@@ -57,20 +66,21 @@ def _parse_env(text: str) -> KeyRing:
         except ValueError:
             key = b""
         if not kid or len(key) != 32:
-            raise SettingsError("ECOMMERCE_PAYMENT_KEYS: each entry is kid:base64 of 32 random bytes")
+            raise SettingsError(f"{source}: each entry is kid:base64 of 32 random bytes")
         keys[kid] = key
     if not keys:
-        raise SettingsError("ECOMMERCE_PAYMENT_KEYS: no keys")
+        raise SettingsError(f"{source}: no keys")
     return KeyRing(keys, next(iter(keys)))
 
 
-def load_ring(settings: Settings) -> KeyRing:
-    text = os.environ.get("ECOMMERCE_PAYMENT_KEYS", "")
-    if text:
-        return _parse_env(text)
-    if settings.env == "production":
-        raise SettingsError("ECOMMERCE_PAYMENT_KEYS: required when ECOMMERCE_ENV=production")
-    path = Path(settings.data_dir) / KEY_FILE
+def load_ring(keys: str | None, env: str, data_dir: Path) -> KeyRing:
+    """The ring from the ``keys`` setting when set, else (never in production) the development key file."""
+    if keys:
+        return _parse("ECOMMERCE_PAYMENTS_KEYS", keys)
+    if env == "production":
+        raise SettingsError("ECOMMERCE_PAYMENTS_KEYS: required when ECOMMERCE_ENV=production "
+                            "(ECOMMERCE_PAYMENT_KEYS, its older name, works too)")
+    path = Path(data_dir) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         ring = KeyRing({"k1": secrets.token_bytes(32)}, "k1", path)

@@ -23,7 +23,7 @@ module = Module(
     cli="ecommerce.modules.recommendations.cli:add_commands",
     facade="ecommerce.modules.recommendations.api",
     jobs=[Job("compact-lake", compaction.EVERY, compaction.compact_closed_days)],
-    setup=compaction.bind,
+    setup=compaction.setup,
     lacks={"events": "publishes no integration events: a read model of order events",
            "settings": "nothing to configure: the data lake's folder is the kernel's"},
 )

@@ -8,27 +8,35 @@ directory listing on all but the first run after midnight (UTC).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
+from ecommerce.kernel.events.lake import EventLake
 from ecommerce.kernel.lake.commands import installed_schemas
 from ecommerce.kernel.lake.compaction import Compacted, compact
-
-if TYPE_CHECKING:
-    from ecommerce.kernel.bootstrap import Kernel
+from ecommerce.kernel.module import ModuleContext, Runtime
+from ecommerce.kernel.registry import Registry
 
 #: How often the app looks for closed days (seconds).
 EVERY = 3600.0
-_kernel: list[Kernel] = []
 
 
-def bind(kernel: Kernel) -> None:
-    """Module set-up: remember the kernel whose lake the job compacts."""
-    _kernel[:] = [kernel]
+@dataclass(frozen=True)
+class Lake:
+    events: EventLake | None
+    registry: Registry
+
+
+runtime: Runtime[Lake] = Runtime("recommendations")
+
+
+def setup(context: ModuleContext[Any]) -> None:
+    """The module's start: remember the kernel's lake (None when it is off) and the enabled modules."""
+    runtime.start(Lake(context.lake, context.registry))
 
 
 def compact_closed_days() -> Compacted:
-    if not _kernel or _kernel[0].lake is None:
+    lake = runtime.get()
+    if lake.events is None:
         return Compacted()
-    kernel = _kernel[0]
-    assert kernel.lake is not None
-    return compact(kernel.lake.events_dir, installed_schemas(kernel.registry))
+    return compact(lake.events.events_dir, installed_schemas(lake.registry))

@@ -12,6 +12,7 @@ from peewee import DatabaseProxy
 
 from ecommerce.kernel.events import EventTables
 from ecommerce.kernel.module import Module
+from ecommerce.modules.storefront import settings
 
 database = DatabaseProxy()
 events = EventTables("storefront", database)
@@ -24,13 +25,14 @@ module = Module(
     blueprint="ecommerce.modules.storefront.http:build_blueprint",
     site=True,
     requires=("users", "catalog"),
+    settings=settings.StorefrontSettings,
+    setup=settings.setup,
     lacks={
         "api": "no other module calls it: it is the shop's pages over the other modules' facades",
         "events": "publishes no integration events: every change goes through another module's api",
         "models": "owns no tables: what it shows belongs to the other modules",
         "migrations": "owns no tables, so nothing to migrate",
         "reactions": "reacts to no event: each page reads the current state",
-        "settings": "what it reads (ECOMMERCE_STATIC_URL, the trusted proxies) is the kernel's settings",
         "cli": "no commands of its own",
         "schemas": "answers HTML forms, not JSON: the form fields are read in http.py",
     },

@@ -33,7 +33,7 @@ from ecommerce.modules.orders import api as orders
 from ecommerce.modules.payments import api as payments
 from ecommerce.modules.recommendations import api as recommendations
 from ecommerce.modules.search import api as search
-from ecommerce.modules.storefront import csrf, images, pages
+from ecommerce.modules.storefront import csrf, images, pages, settings
 from ecommerce.modules.storefront.assets import CACHE_CONTROL, Assets
 from ecommerce.modules.storefront.visitor_pages import VisitorPages
 from ecommerce.modules.users import api as users
@@ -92,7 +92,7 @@ def _image_url(assets: Assets, product: dict[str, Any]) -> str:
 
 
 def _env(request: Request) -> tuple[Environment, Assets]:
-    return _environment(request.app.ctx.settings.static_url)
+    return _environment(settings.static_url())
 
 
 def _enabled(request: Request, name: str) -> bool:
@@ -184,7 +184,7 @@ def _set_session(request: Request, response: HTTPResponse, pair: users.TokenPair
     secure = _https(request)
     response.add_cookie(ACCESS, pair.access_token, httponly=True, secure=secure, samesite="Lax", path="/")
     response.add_cookie(REFRESH, pair.refresh_token, httponly=True, secure=secure, samesite="Lax", path="/",
-                        max_age=request.app.ctx.settings.refresh_token_ttl)
+                        max_age=pair.session_ttl)
 
 
 def _end_session(response: HTTPResponse) -> None:
@@ -264,7 +264,7 @@ async def kept_page(request: Request, template: str, key: tuple[Any, ...], sourc
 
 def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
     """The friendly page for an error (no traceback, no internals: the detail is the problem's own)."""
-    env, _ = _environment(request.app.ctx.settings.static_url, False)
+    env, _ = _environment(settings.static_url(), False)
     shown = detail if status < 500 else "We could not finish that. Please try again in a moment."
     body = env.get_template("error.html").render(
         status=status, title=ERROR_TITLES.get(status, "That did not work"), detail=shown, user=None,
@@ -276,7 +276,7 @@ def error_page(request: Request, status: int, detail: str) -> HTTPResponse:
 
 
 def _headers(request: Request, response: HTTPResponse) -> None:
-    base = request.app.ctx.settings.static_url.rstrip("/")
+    base = settings.static_url().rstrip("/")
     response.headers.setdefault("Content-Security-Policy", CSP.format(cdn=f" {base}" if base else ""))
     response.headers.setdefault("Cache-Control", NO_STORE)
 
@@ -305,7 +305,7 @@ def build_blueprint() -> Blueprint:
     async def install_error_pages(app: Sanic) -> None:
         app.error_handler.pages = (wants_page, error_page)  # type: ignore[attr-defined]
         app.ctx.visitor_pages = VisitorPages()
-        warm_templates(app.ctx.settings.static_url)
+        warm_templates(settings.static_url())
 
     @bp.on_response
     async def cookies_and_headers(request: Request, response: HTTPResponse) -> None:

@@ -7,7 +7,6 @@ the loser gets a clean conflict, instead of a "does it exist?" query that both w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from peewee import IntegrityError
@@ -15,13 +14,9 @@ from peewee import IntegrityError
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.database import for_update
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
-from ecommerce.kernel.security.passwords import PasswordHasher
-from ecommerce.kernel.security.principal_cache import PrincipalCache
-from ecommerce.kernel.security.tokens import TokenSigner
 from ecommerce.kernel.statements import Statement
-from ecommerce.modules.users import rules
+from ecommerce.modules.users import rules, settings
 from ecommerce.modules.users.events import UserRegistered
-from ecommerce.modules.users.keyring import KeyStore
 from ecommerce.modules.users.models import AuthSession, User, database, events
 
 ACTIVE, SUSPENDED, DELETED = "active", "suspended", "deleted"
@@ -29,29 +24,8 @@ STATUSES = (ACTIVE, SUSPENDED, DELETED)
 ROLES = ("customer", "admin")
 
 
-@dataclass
-class Config:
-    hasher: PasswordHasher
-    tokens: TokenSigner
-    keys: KeyStore
-    refresh_ttl: int
-    #: The kernel's memory of recently checked tokens: forgotten after every revocation commits.
-    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
-
-
-_config: Config | None = None
-
-
-def configure(config: Config) -> None:
-    """Called by the module's ``setup`` once the kernel knows the settings and secrets."""
-    global _config
-    _config = config
-
-
-def config() -> Config:
-    if _config is None:
-        raise RuntimeError("users module is not set up: start the kernel with ecommerce.bootstrap()")
-    return _config
+#: What the module's setup built (hasher, tokens, key ring...): ``ecommerce.modules.users.settings``.
+config = settings.get
 
 
 def forget_tokens(*, user_id: int | None = None, session_id: str | None = None) -> None:

@@ -35,6 +35,8 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"
+    #: Seconds the login session lives (the module's ``refresh_token_ttl``): a browser cookie's max-age.
+    session_ttl: int = 0
 
 
 def hash_token(token: str) -> str:
@@ -44,7 +46,8 @@ def hash_token(token: str) -> str:
 def _pair(user: User, session_id: str, refresh_token: str) -> TokenPair:
     tokens = config().tokens
     access = tokens.issue(user_id=user.id, role=user.role, session_id=session_id)
-    return TokenPair(access_token=access, refresh_token=refresh_token, expires_in=tokens.ttl)
+    return TokenPair(access_token=access, refresh_token=refresh_token, expires_in=tokens.ttl,
+                     session_ttl=config().refresh_ttl)
 
 
 def login(email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> TokenPair:

@@ -9,6 +9,7 @@ from ecommerce.kernel.module import Module
 from ecommerce_wishlist.events import ProductWished
 from ecommerce_wishlist.models import MODELS, database, events
 from ecommerce_wishlist.reactions import SUBSCRIPTIONS
+from ecommerce_wishlist.settings import WishlistSettings, setup
 
 module = Module(
     name="wishlist",
@@ -21,5 +22,7 @@ module = Module(
     publishes=[ProductWished],
     subscriptions=SUBSCRIPTIONS,
     requires=("users", "catalog"),
-    lacks={"settings": "nothing to configure", "cli": "no commands of its own"},  # roles it has no file for
+    settings=WishlistSettings,  # read from ECOMMERCE_WISHLIST_* and [wishlist], handed to setup
+    setup=setup,  # the one way in: its settings and the kernel's services (a ModuleContext)
+    lacks={"cli": "no commands of its own"},  # roles it has no file for
 )

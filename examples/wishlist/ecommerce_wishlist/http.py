@@ -21,7 +21,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.put("/wishlist/<product_id:int>")
     @endpoint(summary="Wish for a product (idempotent)", tag="wishlist", body=WishIn, response=WishList,
-              auth=True, errors=[404])
+              auth=True, errors=[404, 409])
     @authenticated
     async def wish(request: Request, product_id: int) -> HTTPResponse:
         data = parse_body(request, WishIn)

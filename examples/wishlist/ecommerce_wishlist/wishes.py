@@ -8,10 +8,11 @@ from typing import Any
 from peewee import IntegrityError
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.errors import NotFound
+from ecommerce.kernel.errors import Conflict, NotFound
 from ecommerce.modules.catalog import api as catalog  # another module: only through its facade
 from ecommerce_wishlist.events import ProductWished
 from ecommerce_wishlist.models import Wish, database, events
+from ecommerce_wishlist.settings import runtime
 
 
 def _row(wish: Wish, names: dict[int, Any]) -> dict[str, Any]:
@@ -28,12 +29,16 @@ def wishes(user_id: int) -> dict[str, Any]:
 
 def add(user_id: int, product_id: int, note: str) -> bool:
     """Wish for a product; True when it is new. The unique (user, product) index decides, so two
-    concurrent requests make one row and one event (never check-then-act)."""
+    concurrent requests make one row and one event (never check-then-act). A list already holding
+    ``max_items`` products (the module's setting) refuses a new one with 409."""
     if product_id not in catalog.snapshot([product_id]):
         raise NotFound(f"No product {product_id}.")
+    limit = runtime.get().max_items
     try:
         with database.atomic():
             Wish.create(user_id=user_id, product_id=product_id, note=note, created_at=utcnow())
+            if Wish.select().where(Wish.user_id == user_id).count() > limit:  # counted with the new row
+                raise Conflict(f"A wishlist holds at most {limit} products.")
             events.publish(ProductWished(user_id=user_id, product_id=product_id))  # commits with the row
     except IntegrityError:
         return False  # already wished for: nothing changes, no second event
