@@ -1,12 +1,14 @@
 """Shared fixtures: every test that asks for ``settings`` (or anything built on it) runs three times,
-once per database layout in ``tests/support/databases.py``.
+once per database layout in ``tests/support/databases.py`` (more in the integration suite, which adds
+``postgres-replica``, and for tests marked ``events``, which add ``postgres-rabbitmq``).
 
 Its database is the test's own and already migrated: a copy of a template migrated once per layout per
 process (``tests/support/templates.py``); a test marked ``unmigrated`` gets an empty one instead (tests of
 migrations themselves). Migrating again is a no-op, so ``kernel.migrate()`` in a test stays correct.
 
-PostgreSQL tests are skipped when no server answers, and fail instead when
-``ECOMMERCE_REQUIRE_POSTGRES=1`` (as ``.ci/run`` sets it): CI must never pass by skipping them.
+PostgreSQL tests are skipped when no server answers (``postgres-replica``: when PostgreSQL's server
+binaries are not installed), and fail instead when ``ECOMMERCE_REQUIRE_POSTGRES=1`` (as ``.ci/run`` sets
+it): CI must never pass by skipping them.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import pytest
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.registry import discover
 from ecommerce.kernel.settings import Settings
-from tests.support import databases, services
+from tests.support import databases, pg_cluster, services
 from tests.support.live_server import LiveServer
+from tests.support.pg_cluster import ReplicatedCluster
 from tests.support.py311 import guard_ast_reentrancy
 from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
 from tests.support.templates import Templates
@@ -31,6 +34,8 @@ from tests.support.templates import Templates
 guard_ast_reentrancy()  # before xdist starts its workers, so they and every server they start inherit it
 
 _app_names = itertools.count(1)
+#: The suite whose tests also run on the ``postgres-replica`` layout.
+INTEGRATION = Path(__file__).parent / "integration"
 #: Modules that exist only in the test suite (their schemas are reset too).
 EXTRA_MODULES = ("audit", "paysim", "tally", "wishlist")
 
@@ -62,7 +67,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         layout = callspec.params.get("backend") if callspec is not None else None
-        if layout in ("postgres", databases.BROKER_LAYOUT):
+        if layout is not None and databases.on_postgres(layout):
             item.add_marker(pytest.mark.postgres)
         if layout == databases.BROKER_LAYOUT:
             item.add_marker(pytest.mark.rabbitmq)
@@ -84,14 +89,19 @@ def postgres_url() -> Iterator[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that needs a ``backend`` runs once per database layout, and a test whose subject is
     integration events crossing modules (marked ``events``, as whole integration and e2e modules are) once
-    more on PostgreSQL with the RabbitMQ transport. A test that names its layouts itself
-    (``@pytest.mark.parametrize("backend", ...)``) keeps them."""
+    more on PostgreSQL with the RabbitMQ transport. Integration tests also run on PostgreSQL with the
+    marked reads served by a streaming replica (``postgres-replica``; not the e2e, contract or security
+    suites: the layout changes where use cases read, which the integration tests cover, and each run costs
+    time). A test that names its layouts itself (``@pytest.mark.parametrize("backend", ...)``) keeps them."""
     if "backend" not in metafunc.fixturenames:
         return
     if any("backend" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")):
         return
-    broker = metafunc.definition.get_closest_marker("events") is not None
-    layouts = databases.BACKENDS + ((databases.BROKER_LAYOUT,) if broker else ())
+    layouts = databases.BACKENDS
+    if metafunc.definition.get_closest_marker("events") is not None:
+        layouts += (databases.BROKER_LAYOUT,)
+    if metafunc.definition.path.is_relative_to(INTEGRATION):
+        layouts += (databases.REPLICA_LAYOUT,)
     metafunc.parametrize("backend", layouts, indirect=True)
 
 
@@ -115,12 +125,43 @@ def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tem
     templates.close()
 
 
+@pytest.fixture(scope="session")
+def replica_cluster(database_templates: Templates) -> Iterator[ReplicatedCluster]:
+    """The ``postgres-replica`` layout's private primary and streaming replica: one pair per test process,
+    started when its first test needs it (an xdist worker that never runs one starts none), stopped and
+    deleted at the end. It replicates synchronously up to replay (``synchronous=True``: a commit returns
+    once the replica has applied it), so a read on the replica after a write is deterministic."""
+    if pg_cluster.binaries() is None:
+        error = "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
+        if databases.postgres_required():
+            pytest.fail(f"ECOMMERCE_REQUIRE_POSTGRES=1 but {error}", pytrace=False)
+        pytest.skip(error)
+    # Several pools per test (one per module on each server, plus a live server's): above the default 100.
+    cluster = pg_cluster.start_replicated_cluster(max_connections=300, synchronous=True)
+    try:
+        yield cluster
+        database_templates.forget_server(cluster.primary.url())  # its databases go before its server
+    finally:
+        cluster.close()
+
+
 @pytest.fixture
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings on a database of this test's own, migrated (empty when the test is marked ``unmigrated``)."""
     data_dir = tmp_path / "data"
     migrated = request.node.get_closest_marker("unmigrated") is None
     templates: Templates = request.getfixturevalue("database_templates")
+    if backend == databases.REPLICA_LAYOUT:
+        cluster: ReplicatedCluster = request.getfixturevalue("replica_cluster")
+        server = cluster.primary.url()
+        url = databases.create_database(template=templates.postgres_template(server) if migrated else None,
+                                        admin_url=server)
+        try:  # the replica has the new database already: its commit waited for the replica's replay
+            yield test_settings(data_dir, database_url=url,
+                                database_replica_url=cluster.replica.url(databases.name_of(url)))
+        finally:
+            templates.drop_later(url)
+        return
     if not databases.on_postgres(backend):
         if backend == "sqlite":
             if migrated:

@@ -1,11 +1,18 @@
-"""The three database layouts every integration test runs against, and fresh PostgreSQL databases.
+"""The database layouts the tests run against, and fresh PostgreSQL databases.
 
 - ``sqlite``: one SQLite file for all modules (the embedded default);
 - ``sqlite-per-module``: one file per module — proof that no module reads another's tables;
 - ``postgres``: a fresh PostgreSQL database per test (a copy of a migrated template, see
   ``tests/support/templates.py``), a schema per module;
-- ``postgres-rabbitmq`` (integration and e2e suites): ``postgres`` with events over RabbitMQ, queues
-  named by a namespace unique to the test.
+- ``postgres-rabbitmq`` (tests marked ``events``): ``postgres`` with events over RabbitMQ, queues
+  named by a namespace unique to the test;
+- ``postgres-replica`` (the integration suite): the test's database on a private primary with a
+  streaming replica (``tests/support/pg_cluster.py``, one pair per test process, started on first use),
+  and ``database_replica_url`` set, so every use case marked ``replica_reads`` reads from the replica.
+  The pair replicates synchronously up to replay, so a committed write is on the replica when the commit
+  returns (why: ``start_replicated_cluster``).
+
+The first three run every test that takes ``settings``; ``tests/conftest.py`` adds the other two.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ from psycopg2 import sql
 BACKENDS = ("sqlite", "sqlite-per-module", "postgres")
 #: PostgreSQL with integration events over RabbitMQ (the integration and e2e suites add this layout).
 BROKER_LAYOUT = "postgres-rabbitmq"
+#: PostgreSQL with a streaming replica serving the marked reads (the integration suite adds this layout).
+REPLICA_LAYOUT = "postgres-replica"
 ADMIN_URL = os.environ.get("ECOMMERCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def on_postgres(layout: str) -> bool:
-    """Whether a layout keeps its tables in PostgreSQL (``postgres`` and ``postgres-rabbitmq``)."""
+    """Whether a layout keeps its tables in PostgreSQL (``postgres``, ``postgres-rabbitmq``, ``postgres-replica``)."""
     return layout.startswith("postgres")
 
 
@@ -41,15 +50,15 @@ def postgres_error() -> str | None:
     return None
 
 
-def _admin() -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(ADMIN_URL)
+def _admin(admin_url: str = ADMIN_URL) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(admin_url)
     conn.autocommit = True
     return conn
 
 
-def url_of(name: str) -> str:
-    """The URL of database ``name`` on the test server."""
-    base, _, _ = ADMIN_URL.rpartition("/")
+def url_of(name: str, admin_url: str = ADMIN_URL) -> str:
+    """The URL of database ``name`` on the server of ``admin_url`` (the test server by default)."""
+    base, _, _ = admin_url.rpartition("/")
     return f"{base}/{name}"
 
 
@@ -57,25 +66,31 @@ def name_of(url: str) -> str:
     return url.rpartition("/")[2]
 
 
-def create_database(template: str | None = None, prefix: str = "ecommerce_test_") -> str:
-    """A brand-new database, empty or a copy of ``template`` (which must have no open connection);
-    returns its URL."""
+def admin_url_of(url: str) -> str:
+    """The ``postgres`` database on the same server as ``url``."""
+    return url_of("postgres", url)
+
+
+def create_database(template: str | None = None, prefix: str = "ecommerce_test_", admin_url: str = ADMIN_URL) -> str:
+    """A brand-new database on the server of ``admin_url``, empty or a copy of ``template`` (which must
+    have no open connection); returns its URL."""
     name = f"{prefix}{uuid.uuid4().hex[:12]}"
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template is not None:
         statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-    conn = _admin()  # not ``with conn``: psycopg2 2.9 opens a transaction there, and CREATE DATABASE refuses one
+    # Not ``with conn``: psycopg2 2.9 opens a transaction there, and CREATE DATABASE refuses one.
+    conn = _admin(admin_url)
     try:
         with conn.cursor() as cur:
             cur.execute(statement)
     finally:
         conn.close()
-    return url_of(name)
+    return url_of(name, admin_url)
 
 
 def drop_database(url: str) -> None:
     """Drop a database, ending any connection a test left open to it (a server thread's pool)."""
-    conn = _admin()
+    conn = _admin(admin_url_of(url))
     try:
         with conn.cursor() as cur:
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name_of(url))))

@@ -5,6 +5,10 @@ root) on free ports in a temporary directory: ``initdb``, then ``pg_basebackup -
 directory, so the replica streams the primary's WAL exactly as a production standby would. The machine's
 own server is never touched. The replica can be stopped and started again (the fallback drill); its port
 comes from below the ephemeral range, so no outgoing connection takes it while it is down.
+
+Replication is asynchronous by default, as in production (the app bounds the lag with
+``ECOMMERCE_REPLICA_MAX_LAG``), so the drills can pause replay or stop the replica. The ``postgres-replica``
+test layout asks for ``synchronous=True`` instead: see :func:`start_replicated_cluster`.
 """
 
 from __future__ import annotations
@@ -77,19 +81,35 @@ class ReplicatedCluster:
     replica: Server
 
     def wait_caught_up(self, timeout: float = 30) -> None:
-        """Until the replica has replayed everything the primary has written so far."""
-        with psycopg2.connect(self.primary.url()) as conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_current_wal_insert_lsn()")
-            target = cur.fetchone()[0]
+        """Until the replica has replayed everything the primary has written so far.
+
+        The target is the end of a WAL record written for the purpose (a logical message, which any
+        ``wal_level`` above ``minimal`` logs) in a transaction whose commit flushes it at once, not
+        ``pg_current_wal_insert_lsn()``: on an idle primary that can point just past a page header no
+        record fills yet, and a record nobody flushes is not sent; either way the replica only got there
+        when the primary next logged a standby snapshot, up to 15 s later."""
+        conn = psycopg2.connect(self.primary.url())
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit = local")  # flushed here, whatever the cluster's
+                cur.execute("SELECT pg_logical_emit_message(true, 'ecommerce-tests', 'caught up?')")
+                target = cur.fetchone()[0]
+        finally:
+            conn.close()
         deadline = time.monotonic() + timeout
-        while True:
-            with psycopg2.connect(self.replica.url()) as conn, conn.cursor() as cur:
-                cur.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,))
-                if cur.fetchone()[0]:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the replica did not replay up to {target} within {timeout} s")
-            time.sleep(0.05)
+        conn = psycopg2.connect(self.replica.url())
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                while True:
+                    cur.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,))
+                    if cur.fetchone()[0]:
+                        return
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"the replica did not replay up to {target} within {timeout} s")
+                    time.sleep(0.05)
+        finally:
+            conn.close()
 
     def create_database(self, name: str) -> tuple[str, str]:
         """A new database on the primary; returns (primary URL, replica URL) once the replica has it."""
@@ -111,8 +131,19 @@ class ReplicatedCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_replicated_cluster(max_connections: int = 100) -> ReplicatedCluster:
-    """initdb a primary, start it, clone it with ``pg_basebackup -R`` and start the clone as a hot standby."""
+def start_replicated_cluster(max_connections: int = 100, *, synchronous: bool = False) -> ReplicatedCluster:
+    """initdb a primary, start it, clone it with ``pg_basebackup -R`` and start the clone as a hot standby.
+
+    ``synchronous=True`` makes the primary wait, before a commit returns, until the standby has *replayed*
+    it (``synchronous_standby_names = '*'``, ``synchronous_commit = remote_apply``). Why: the
+    ``postgres-replica`` test layout runs the whole integration suite with replica reads, and its tests
+    write, then read through use cases marked ``replica_reads``. With asynchronous replication such a read
+    sees the write or not depending on a race; with ``remote_apply`` every committed write is on the
+    replica when the commit returns, so the replica's answers are deterministic and a test that fails
+    there fails for a reason. This is a test choice: production replicates asynchronously and bounds the
+    lag instead. A synchronous primary blocks every commit while its standby is down, so the drills that
+    pause replay or stop the replica keep the asynchronous default.
+    """
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL's server binaries are not installed (apt-get install postgresql)")
@@ -127,12 +158,17 @@ def start_replicated_cluster(max_connections: int = 100) -> ReplicatedCluster:
         "synchronous_commit": "off", "full_page_writes": "off", "shared_buffers": "32MB",
         "max_connections": str(max_connections),
     }
+    if synchronous:  # replaces "synchronous_commit": "off" above
+        settings |= {"synchronous_standby_names": "'*'", "synchronous_commit": "remote_apply"}
     with open(primary.data / "postgresql.conf", "a") as conf:
         conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
     primary.start()
     replica = Server("replica", root / "replica", free_ports(1), bin_dir)
+    # -C -S: a physical replication slot, so the primary keeps every WAL segment until the replica has it
+    # (without one, a checkpoint — CREATE DATABASE forces some — can recycle the segment the replica is
+    # still reading, and the replica never catches up). -c fast: an immediate checkpoint, not a spread one.
     _as_postgres(bin_dir / "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-                 "-D", replica.data, "-R", "-X", "stream", "--no-sync")
+                 "-D", replica.data, "-R", "-X", "stream", "-C", "-S", "replica", "--no-sync", "-c", "fast")
     with open(replica.data / "postgresql.conf", "a") as conf:
         conf.write(f"port = {replica.port}\n")
     replica.start()

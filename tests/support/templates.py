@@ -5,7 +5,9 @@ takes a few milliseconds (a file copy) or about a tenth of a second (``CREATE DA
 Each test still gets a database of its own, so nothing one test writes is seen by another.
 
 Templates are built on first use by the process that needs them (each pytest-xdist worker has its own,
-so no two processes ever copy or write the same template) and removed when the process ends.
+so no two processes ever copy or write the same template) and removed when the process ends. The
+``postgres-replica`` layout has its own template on its private primary (``CREATE DATABASE ... TEMPLATE``
+works within one server; the replica receives every copy by physical replication).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg2
+
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.settings import Settings
 from tests.support import databases
@@ -23,15 +27,17 @@ from tests.support import databases
 
 class Templates:
     """One migrated database per layout family, made lazily: SQLite files under ``root``, one PostgreSQL
-    database (both PostgreSQL layouts share it: the broker changes no table)."""
+    database per server (the test server's is shared by ``postgres`` and ``postgres-rabbitmq``: the broker
+    changes no table; the private primary of ``postgres-replica`` has its own)."""
 
     def __init__(self, root: Path, settings_for: Callable[..., Settings]) -> None:
         self.root = root
         self._settings_for = settings_for
         self._sqlite: dict[str, Path] = {}
-        self._postgres: str | None = None
+        self._postgres: dict[str, str] = {}  # admin URL of a server -> its template's name
         self._to_drop: queue.Queue[str | None] = queue.Queue()
         self._dropper: threading.Thread | None = None
+        self._drop_errors: list[str] = []
 
     def _migrate(self, settings: Settings) -> None:
         kernel = Kernel(settings)
@@ -56,13 +62,13 @@ class Templates:
         for source in self.sqlite_files(layout).iterdir():
             shutil.copyfile(source, destination / source.name)
 
-    def postgres_template(self) -> str:
-        """The name of the migrated PostgreSQL template database."""
-        if self._postgres is None:
-            url = databases.create_database(prefix="ecommerce_template_")
-            self._migrate(self._settings_for(self.root / "postgres-data", database_url=url))
-            self._postgres = databases.name_of(url)
-        return self._postgres
+    def postgres_template(self, admin_url: str = databases.ADMIN_URL) -> str:
+        """The name of the migrated PostgreSQL template database on the server of ``admin_url``."""
+        if admin_url not in self._postgres:
+            url = databases.create_database(prefix="ecommerce_template_", admin_url=admin_url)
+            self._migrate(self._settings_for(self.root / f"postgres-data-{len(self._postgres)}", database_url=url))
+            self._postgres[admin_url] = databases.name_of(url)
+        return self._postgres[admin_url]
 
     def drop_later(self, url: str) -> None:
         """Drop a test's PostgreSQL copy in the background: the next test need not wait for it."""
@@ -73,12 +79,27 @@ class Templates:
 
     def _drop_queued(self) -> None:
         while (url := self._to_drop.get()) is not None:
-            databases.drop_database(url)
+            try:
+                databases.drop_database(url)
+            except psycopg2.Error as exc:  # reported by close(); the next drops still run
+                self._drop_errors.append(f"{databases.name_of(url)}: {exc}".strip())
+            finally:
+                self._to_drop.task_done()
+
+    def forget_server(self, admin_url: str) -> None:
+        """Before a server goes away (the replica layout's private primary): finish the drops queued so
+        far, and drop its template."""
+        self._to_drop.join()
+        name = self._postgres.pop(admin_url, None)
+        if name is not None:
+            databases.drop_database(databases.url_of(name, admin_url))
 
     def close(self) -> None:
         if self._dropper is not None:
             self._to_drop.put(None)
             self._dropper.join()
-        if self._postgres is not None:
-            databases.drop_database(databases.url_of(self._postgres))
-            self._postgres = None
+        for admin_url, name in self._postgres.items():
+            databases.drop_database(databases.url_of(name, admin_url))
+        self._postgres.clear()
+        if self._drop_errors:
+            raise RuntimeError("test databases left behind: " + "; ".join(self._drop_errors))
