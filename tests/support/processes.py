@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -90,7 +91,7 @@ def server_process(cwd: Path, env: dict[str, str], *args: str, stop: signal.Sign
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ecommerce", "serve", "--port", str(port), *args],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -101,7 +102,10 @@ def server_process(cwd: Path, env: dict[str, str], *args: str, stop: signal.Sign
 
 
 def end(proc: subprocess.Popen[str], how: signal.Signals) -> None:
-    """Ask a child to end with ``how`` (unless it already has); SIGKILL it after 30 s."""
+    """Ask a child to end with ``how`` (unless it already has); SIGKILL it after 30 s. Then SIGKILL whatever
+    is left of its process group (it was started in a session of its own): a server killed after the 30 s,
+    or one that crashed, leaves its workers and Sanic's multiprocessing manager behind, which would
+    outlive the test (and the run)."""
     if proc.poll() is None:
         proc.send_signal(how)
         try:
@@ -109,6 +113,8 @@ def end(proc: subprocess.Popen[str], how: signal.Signals) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextmanager
@@ -141,7 +147,7 @@ def cli_process(cwd: Path, env: dict[str, str], *args: str, ready: str | None = 
     log = log or cwd / f"ecommerce-{time.monotonic_ns()}.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ecommerce", *args], cwd=cwd, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         if ready is not None:
             try:
