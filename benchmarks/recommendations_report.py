@@ -192,14 +192,44 @@ TAIL = """
   Python's CSV writer). On SQLite that load is the same work after either engine, so the whole
   rebuild's ratio is bounded by (fold's whole rebuild) / load, far below 50x; the targets' 50x can only
   be the engines' own part.
-- **Reading the lake**: two years of daily partitions are two files per day for the two order event
-  types. DuckDB reads each kind with one glob and only the columns its rules need; what remains is a
-  fixed cost per file (its footer, one column chunk per column), the largest part of DuckDB's compute.
+- **Reading the lake** (profiled with `EXPLAIN ANALYZE` and CPU time at 20 000 orders): two years of
+  daily partitions are about 1 470 Parquet files for the two order event types, and DuckDB's fixed cost
+  per file — open, footer, one column chunk per column read — is about 0.2 ms of CPU: the same rows read
+  from one file per type take 0.02 s of CPU instead of 0.13-0.16 s, so the files, not the events, are
+  most of the scan and more than half of DuckDB's compute. None of DuckDB's documented reader options
+  moves it (each measured, all within noise): an explicit file list instead of the glob (slightly
+  slower), `enable_object_cache` / `parquet_metadata_cache` (a rebuild opens a fresh DuckDB and reads each
+  file once, so there is nothing to reuse), `parquet_use_page_index` off, `disable_parquet_prefetching`,
+  `async_threads`, `threads = 1`, the external file cache off, and the files' codec (zstd, snappy or
+  none: the same per file). `hive_partitioning` and `union_by_name` were already off (one schema per
+  event type and version; the date is not read). For the JSON lines, a schema of only the fields the
+  rules read (with the scans streamed into the aggregate) cut DuckDB's compute over them by about a
+  quarter of its CPU at 20 000 orders and a tenth at 100 000; a fixed `timestampformat` or
+  `auto_detect = false` on top changed nothing measurable. At 100 000 orders the files are about a third
+  of DuckDB's compute (0.19 s of CPU per scan over the daily files, 0.06-0.07 s over one file per type),
+  and the per-order aggregate most of the rest.
 - **What changed to get here** (the earlier figures, same benchmark, were 3.7x-11x on the compute part
   and 2.6x-4.1x whole): no grouping by event id (every rule of the model ignores a second copy of an
   event, so only the reported event count needs distinct ids, and only while JSON lines exist); only
   the needed columns; the rows kept in DuckDB instead of a list of tuples per table; the PostgreSQL load
-  from DuckDB's CSV writer; the SQLite load without its secondary indexes.
+  from DuckDB's CSV writer; the SQLite load without its secondary indexes; then the scans streamed
+  straight into the per-order aggregate (no table of the events), only the needed fields of each JSON
+  line, and the orders' timestamps handed to SQLite as text (about 30 % less CPU to load that table).
+- **The reload keeps every row**: the rows are what the queries and the live handlers read — every order's
+  flags (a void order's row is what stops a late or repeated event from counting it), every order's lines
+  (an unpaid order may still be paid), sales, and the pairs in both directions (one index seek per product
+  page). Only a void order's lines are never read again (about 6 % of the rows here), but the live
+  handlers keep them, and a rebuild must load exactly the live tables. SQLite's `synchronous` cannot
+  change inside a transaction, and in WAL mode with `synchronous = NORMAL` a commit does not `fsync`
+  anyway; the commit, with its WAL checkpoint, was about 3 % of a whole rebuild at 20 000 orders — not
+  worth `synchronous = OFF`, which would risk the whole database file on a power cut. Passing each table
+  to SQLite as one JSON text per 50 000 rows (`INSERT ... SELECT FROM json_each(?)`) was no faster than
+  `executemany`: the b-tree inserts, not Python, are the cost.
+- **Before the profiling work** (the code before the last three changes, the same benchmark run right
+  after the figures above on the same machine; ADR 0019 has the table): DuckDB's whole rebuild took
+  about 10 % more CPU (2.59 s over Parquet, 2.82 s over JSON lines) and its compute over Parquet the
+  same (0.83 s). The wall times of earlier runs on this page moved several times more with the machine's
+  load than with any change of code.
 - **Not measured here**: the incremental path at this size (about 400-600 events/s on SQLite, so 15
   minutes for 420k events; run `--incremental` at a smaller `--orders`).
 - **Compaction** is dominated by the number of files (two years of days x four event types) and their
