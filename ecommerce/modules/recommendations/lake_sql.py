@@ -19,8 +19,8 @@ Why one scan per event type: the Parquet files and the JSON lines of a type are 
 with an explicit schema and only the columns the rules need (for JSON lines, a schema of just those
 fields: DuckDB then parses nothing else of a line), streamed straight into the per-order aggregate.
 What is left is DuckDB's fixed cost per file — opening it, its footer, one column chunk per column read —
-about 0.2 ms of CPU per file, two files per day over two years: at 20 000 orders three quarters of the
-compute (ADR 0019 has the profile).
+about 0.2 ms of CPU per file, two files per day over two years: more than half of the compute at 20 000
+orders, a third at 100 000 (ADR 0019 has the profile).
 
 Category sales are not a table: ranking joins ``recommendations_sales`` to the categories the catalog
 gives (reference data), so popular-in-a-category is the same sales counts filtered by category.
