@@ -22,8 +22,10 @@ measures, in one run on a fresh database:
 5. with ``--incremental``: every order event through the module's handlers, one transaction each, as the
    relay would (events/s) — and the rebuilds must equal that too.
 
-Every timing is the median of ``--repeat`` runs (default 3), fold and DuckDB alike; the machine's load
-average before and after is recorded with the figures. Prints one line per figure and, with
+Every timing is the median of ``--repeat`` runs (default 3), fold and DuckDB alike, in wall time and in
+CPU time of this process (``getrusage``: user and system, DuckDB's threads included — the figure that
+moves least with what else the shared machine runs); the machine's load average before and after is
+recorded with the figures. Prints one line per figure and, with
 ``--json FILE``, writes them as JSON. Deterministic (seeded).
 """
 
@@ -34,6 +36,7 @@ import datetime
 import json
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -84,14 +87,30 @@ def tables() -> dict[str, list[tuple[Any, ...]]]:
     return {m._meta.table_name: sorted(m.select().tuples()) for m in MODEL_TABLES}
 
 
+def cpu_time() -> float:
+    """CPU seconds of this process so far, user and system, every thread (DuckDB's workers too): on a shared
+    machine it moves far less than wall time with what other processes do."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
 def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
+    return measured(fn)[0]
+
+
+def measured(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one call."""
+    started, cpu = time.perf_counter(), cpu_time()
     fn()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_time() - cpu
 
 
-def median(fn: Callable[[], object], repeat: int) -> float:
-    return statistics.median(timed(fn) for _ in range(repeat))
+def median(fn: Callable[[], object], repeat: int, figures: dict[str, Any], key: str) -> None:
+    """``figures[key + "_s"]``: the median wall time of ``repeat`` calls; ``key + "_cpu_s"``: the median CPU
+    time (each median on its own)."""
+    runs = [measured(fn) for _ in range(repeat)]
+    figures[f"{key}_s"] = statistics.median(wall for wall, _ in runs)
+    figures[f"{key}_cpu_s"] = statistics.median(cpu for _, cpu in runs)
 
 
 def computed(lake: EventLake, engine: str) -> None:
@@ -126,30 +145,30 @@ def main() -> None:
         lake = EventLake(root / "lake")
         figures["bulk_append_lines_per_s"] = len(records) / timed(lambda: lake.append_many(records))
 
-        def rebuild(engine: str, files: str) -> float:
-            figures[f"{engine}_{files}_compute_s"] = median(lambda: computed(lake, engine), args.repeat)
+        def rebuild(engine: str, files: str) -> None:
+            median(lambda: computed(lake, engine), args.repeat, figures, f"{engine}_{files}_compute")
             if engine == "duckdb":  # the same rows as Python tuples, as the fold's are
-                figures[f"duckdb_{files}_fetch_s"] = median(lambda: lake_sql.model_tables(lake.events_dir), args.repeat)
-            return median(lambda: kernel.call(api.rebuild, lake, None, None, engine), args.repeat)
+                median(lambda: lake_sql.model_tables(lake.events_dir), args.repeat, figures, f"duckdb_{files}_fetch")
+            whole = f"{engine}_{files}"
+            median(lambda: kernel.call(api.rebuild, lake, None, None, engine), args.repeat, figures, whole)
 
-        seconds = rebuild("fold", "jsonl")
+        rebuild("fold", "jsonl")
         expected = kernel.call(tables)
-        figures["fold_jsonl_s"] = seconds
-        figures["duckdb_jsonl_s"] = rebuild("duckdb", "jsonl")
+        rebuild("duckdb", "jsonl")
         assert kernel.call(tables) == expected, "the DuckDB rebuild differs from the fold (JSON lines)"
         figures["rows_loaded"] = sum(len(rows) for _, rows in lake_sql.model_tables(lake.events_dir)[1].values())
 
         schemas = installed_schemas(kernel.registry)
         today = (START + datetime.timedelta(days=DAYS + 30)).date()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_time()
         done = compact(lake.events_dir, schemas, today=today)
-        figures["compaction_s"] = time.perf_counter() - started
+        figures["compaction_s"], figures["compaction_cpu_s"] = time.perf_counter() - started, cpu_time() - cpu
         figures["compacted_files"] = done.files
         assert done.events == len(records) and not list(lake.events_dir.glob("date=*/*.jsonl*"))
 
-        figures["duckdb_parquet_s"] = rebuild("duckdb", "parquet")
+        rebuild("duckdb", "parquet")
         assert kernel.call(tables) == expected, "the DuckDB rebuild differs from the fold (Parquet)"
-        figures["fold_parquet_s"] = rebuild("fold", "parquet")
+        rebuild("fold", "parquet")
         assert kernel.call(tables) == expected, "the fold over Parquet differs from the fold over JSON lines"
 
         if args.incremental:
@@ -186,13 +205,17 @@ def report(f: dict[str, Any]) -> None:
                        ("fold,   Parquet", "fold_parquet"), ("DuckDB, Parquet", "duckdb_parquet")):
         whole, part = f[f"{key}_s"], f[f"{key}_compute_s"]
         fetch = f" (+ fetch {f[key + '_fetch_s']:.2f} s)" if f"{key}_fetch_s" in f else ""
-        print(f"  rebuild, {label:<22}  {events / whole:10.0f} events/s ({whole:.2f} s); "
-              f"compute alone {events / part:8.0f} events/s ({part:.2f} s){fetch}")
+        print(f"  rebuild, {label:<22}  {events / whole:10.0f} events/s ({whole:.2f} s, "
+              f"CPU {f[key + '_cpu_s']:.2f} s); "
+              f"compute alone {events / part:8.0f} events/s ({part:.2f} s, CPU {f[key + '_compute_cpu_s']:.2f} s)"
+              f"{fetch}")
     print(f"  compaction to Parquet            {f['lake_events'] / f['compaction_s']:10.0f} events/s "
-          f"({f['compaction_s']:.1f} s, {f['compacted_files']} files)")
+          f"({f['compaction_s']:.1f} s, CPU {f['compaction_cpu_s']:.1f} s, {f['compacted_files']} files)")
     for files in ("jsonl", "parquet"):
-        print(f"  DuckDB / fold ({files}): {f[f'fold_{files}_s'] / f[f'duckdb_{files}_s']:.1f}x whole rebuild, "
-              f"{f[f'fold_{files}_compute_s'] / f[f'duckdb_{files}_compute_s']:.1f}x compute, "
+        print(f"  DuckDB / fold ({files}): {f[f'fold_{files}_s'] / f[f'duckdb_{files}_s']:.1f}x whole rebuild "
+              f"({f[f'fold_{files}_cpu_s'] / f[f'duckdb_{files}_cpu_s']:.1f}x in CPU), "
+              f"{f[f'fold_{files}_compute_s'] / f[f'duckdb_{files}_compute_s']:.1f}x compute "
+              f"({f[f'fold_{files}_compute_cpu_s'] / f[f'duckdb_{files}_compute_cpu_s']:.1f}x in CPU), "
               f"{f[f'fold_{files}_compute_s'] / f[f'duckdb_{files}_fetch_s']:.1f}x compute + fetch")
     if "incremental_s" in f:
         print(f"  incremental apply                {events / f['incremental_s']:10.0f} events/s "

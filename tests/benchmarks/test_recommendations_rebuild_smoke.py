@@ -26,4 +26,6 @@ def test_the_lake_benchmark_runs_and_its_rebuilds_agree(tmp_path: Path) -> None:
     assert figures["orders"] == 150 and figures["order_events"] <= figures["lake_events"]
     for key in ("fold_jsonl", "duckdb_jsonl", "fold_parquet", "duckdb_parquet"):
         assert figures[f"{key}_s"] > 0 and figures[f"{key}_compute_s"] > 0
+        assert figures[f"{key}_cpu_s"] > 0 and figures[f"{key}_compute_cpu_s"] > 0  # CPU beside wall time
+    assert figures["duckdb_parquet_fetch_cpu_s"] > 0 and figures["compaction_cpu_s"] > 0
     assert figures["compaction_s"] > 0 and figures["compacted_files"] > 0 and figures["incremental_s"] > 0

@@ -97,6 +97,8 @@ def _load(name: str, found: Rows, scratch: Path) -> None:
         found.write_csv(name, path)
         copy_csv(database, table, found.columns(name), path)
         path.unlink()
+    elif isinstance(found, lake_sql.Computed):
+        copy_rows(database, table, found.columns(name), found.rows(name, times_as_text=True))
     else:
         copy_rows(database, table, found.columns(name), found.rows(name))
 
