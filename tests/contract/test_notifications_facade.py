@@ -9,7 +9,6 @@ error) for a user with no notifications, and the store being down arriving as th
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 from ecommerce.kernel.errors import ServiceUnavailable
 from ecommerce.kernel.remote.client import RemoteUnavailable
 from ecommerce.modules.notifications import api as notifications
-from tests.support.api import signed_in
+from tests.support.api import CARD, post, signed_in
 from tests.support.catalog import stocked
 from tests.support.live_server import LiveServer
 from tests.support.orders import ADDRESS
@@ -29,20 +28,12 @@ from tests.support.remote import ADAPTERS, Facade, routed
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 FEED = "/api/v1/notifications"
-CARD = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
 
 
 @pytest.fixture(params=ADAPTERS)
 def call(request: pytest.FixtureRequest, live: LiveServer) -> Iterator[Facade]:
     with routed("notifications", request.param, live) as facade:
         yield facade
-
-
-def post(client: httpx.Client, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    response = client.post(path, json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
-    assert response.status_code in (200, 201), response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def feed(client: httpx.Client, headers: dict[str, str], **params: Any) -> dict[str, Any]:

@@ -9,9 +9,7 @@ The read model is filled the real way: checkouts paid over the public API, their
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +18,7 @@ from ecommerce.kernel.errors import NotFound
 from ecommerce.modules.catalog import api as catalog
 from ecommerce.modules.catalog import products as catalog_products
 from ecommerce.modules.recommendations import api as recommendations
-from tests.support.api import signed_in
+from tests.support.api import CARD, post, signed_in
 from tests.support.catalog import category, stocked, warehouse
 from tests.support.live_server import LiveServer
 from tests.support.orders import ADDRESS
@@ -28,20 +26,11 @@ from tests.support.remote import ADAPTERS, Facade, routed
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
-CARD = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
-
 
 @pytest.fixture(params=ADAPTERS)
 def call(request: pytest.FixtureRequest, live: LiveServer) -> Iterator[Facade]:
     with routed("recommendations", request.param, live) as facade:
         yield facade
-
-
-def post(client: httpx.Client, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    response = client.post(path, json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
-    assert response.status_code in (200, 201), response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def buyer(client: httpx.Client, call: Facade, *baskets: tuple[int, ...]) -> int:

@@ -108,6 +108,17 @@ def _tags_sorted(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "tags": sorted(spec.get("tags", []), key=lambda tag: tag["name"])}
 
 
+def _bought_and_paid(gateway: httpx.Client, product_id: int) -> tuple[dict[str, str], int]:
+    """A new customer buys one unit of the product through the gateway and pays; returns once it is paid."""
+    headers = customer(gateway)
+    placed = checkout(gateway, headers, product_id)
+    assert placed.status_code == 201, placed.text
+    order_id = int(placed.json()["id"])
+    pay(gateway, headers, order_id)
+    eventually(lambda: order(gateway, headers, order_id)["order_status"], lambda s: s == "paid", "paid")
+    return headers, order_id
+
+
 def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, split: SplitLayout) -> None:
     with running_up(tmp_path, split.path, split.env, ready_within=180) as shop:
         commands = list(shop.children().values())
@@ -121,13 +132,8 @@ def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, sp
             assert step in demo.stdout, demo.stdout
 
         with httpx.Client(base_url=shop.gateway, timeout=30) as gateway:
-            headers = customer(gateway)
             product = gateway.get("/api/v1/products", params={"limit": 3}).json()["items"][2]
-            placed = checkout(gateway, headers, product["id"])
-            assert placed.status_code == 201, placed.text
-            order_id = placed.json()["id"]
-            pay(gateway, headers, order_id)
-            eventually(lambda: order(gateway, headers, order_id)["order_status"], lambda s: s == "paid", "paid")
+            headers, order_id = _bought_and_paid(gateway, product["id"])
             cancelled = gateway.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
             assert cancelled.status_code == 200, cancelled.text
             final = eventually(lambda: order(gateway, headers, order_id), lambda o: o["payment_status"] == "refunded",
@@ -169,13 +175,8 @@ def test_up_runs_two_instances_of_each_service(tmp_path: Path) -> None:
                 ready = httpx.get(f"{address}/readyz", timeout=10)
                 assert ready.status_code == 200, (name, number, ready.text)
         with httpx.Client(base_url=shop.gateway, timeout=30) as gateway:
-            headers = customer(gateway)
             product = gateway.get("/api/v1/products", params={"limit": 1}).json()["items"][0]
-            placed = checkout(gateway, headers, product["id"])
-            assert placed.status_code == 201, placed.text
-            order_id = placed.json()["id"]
-            pay(gateway, headers, order_id)
-            eventually(lambda: order(gateway, headers, order_id)["order_status"], lambda s: s == "paid", "paid")
+            _bought_and_paid(gateway, product["id"])
         commands = list(shop.children().values())
         for name in split.layout.services:
             assert any(f"--service {name} --instance 1 --demo" in c for c in commands), commands

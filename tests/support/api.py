@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 import httpx
 
 _emails = itertools.count(1)
 PASSWORD = "correct-horse-battery"
+#: The test gateway's card that always succeeds.
+CARD = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
 
 
 def new_email() -> str:
@@ -53,3 +56,11 @@ def assert_problem(response: httpx.Response, status: int, *fields: str) -> dict[
     for field in fields:
         assert field in named, f"no error for {field!r} in {body}"
     return body
+
+
+def post(client: httpx.Client, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    """A POST that must succeed (200 or 201), with a fresh Idempotency-Key (routes that need one get it)."""
+    response = client.post(path, json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+    assert response.status_code in (200, 201), response.text
+    result: dict[str, Any] = response.json()
+    return result
