@@ -1,8 +1,9 @@
 """Delivery channels for email: SMTP (stdlib ``smtplib``) or, by default, a mailbox directory.
 
 The mailbox is what a new developer gets with no SMTP configured: each email is an ``.eml`` file in
-``<data dir>/mailbox`` that any mail client opens. It is written to a temporary file and renamed, so a
-reader never sees half a message. Both channels raise on failure; the delivery job decides about retries.
+``<data dir>/mailbox`` that any mail client opens. It is written to a temporary file (``.tmp-*.part``, not
+an ``.eml``: whatever lists ``*.eml`` never picks one up) and renamed, so a reader never sees half a
+message. Both channels raise on failure; the delivery job decides about retries.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class MailboxChannel:
         self.folder.mkdir(parents=True, exist_ok=True)
         notification_id = str(message["X-Notification-Id"] or make_msgid().strip("<>"))
         target = self.folder / f"{notification_id}.eml"
-        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.as_bytes())
