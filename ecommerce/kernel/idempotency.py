@@ -152,7 +152,8 @@ class IdempotencyStore:
         )
         if took == 1:
             return Owned(now)  # its owner died, or is too slow to be waited for: fenced off (finish)
-        wait = self.stale_after - (now - row.created_at)
+        # Never more than stale_after: a concurrent owner may have claimed a moment after our ``now``.
+        wait = min(self.stale_after, self.stale_after - (now - row.created_at))
         raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
                        retry_after=max(1, math.ceil(wait.total_seconds())))
 
