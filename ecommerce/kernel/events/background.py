@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ecommerce.kernel.concurrency import run_sync
+from ecommerce.kernel.concurrency import SyncRunner
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def start_in_process(kernel: Kernel, settings: Settings, listen: str | None = No
         # later attempt connects.
         tasks.append(loop.create_task(start_consumers(kernel)))
     # Each module's periodic jobs (idempotent by contract: any number of processes may run them).
-    tasks += [loop.create_task(job_loop(job.name, job.run, settings.job_interval or job.every))
+    tasks += [loop.create_task(job_loop(job.name, job.run, settings.job_interval or job.every, kernel.runner))
               for m in kernel.modules for job in m.jobs]
     return tasks
 
@@ -93,11 +93,13 @@ async def start_consumers(kernel: Kernel, retry_every: float = 2.0) -> None:
             await asyncio.sleep(retry_every)
 
 
-async def job_loop(name: str, run: Callable[[], object], every: float) -> None:
+async def job_loop(name: str, run: Callable[[], object], every: float, runner: SyncRunner) -> None:
+    """``runner``: the kernel's own, not whichever kernel is active in the process, so that closing the
+    kernel waits for a job in flight before it closes the job's database connections."""
     while True:
         await asyncio.sleep(every)
         try:
-            await run_sync(run)
+            await runner.run(run)
         except Exception:
             log.exception("background job failed", extra={"job": name})
 
@@ -134,7 +136,10 @@ async def relay_loop(kernel: Kernel, interval: float, listen: str | None = None)
         while True:
             wake.clear()
             try:
-                report = await run_sync(relay.run_once if full else relay.run_hinted)
+                # The kernel's own runner: closing the kernel then waits for this pass before it closes
+                # the connections the pass uses (several kernels in one process, as in tests, segfaulted
+                # psycopg2 when another kernel's runner carried it).
+                report = await kernel.runner.run(relay.run_once if full else relay.run_hinted)
                 if full and report.delivered + report.retried + report.failed >= relay.batch_size:
                     continue  # a full batch: there may be more waiting
                 if relay.hinted:
