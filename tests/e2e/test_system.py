@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from openapi_spec_validator import validate
 
 from ecommerce.kernel.settings import Settings
 from tests.support.api import assert_problem, signed_in
+from tests.support.live_server import LiveServer
 
 
 def test_healthz_and_readyz(client: httpx.Client, settings: Settings) -> None:
@@ -42,6 +45,24 @@ def test_openapi_is_valid_and_lists_the_routes(client: httpx.Client) -> None:
     schemas = spec["components"]["schemas"]
     assert {"email", "password"} <= set(schemas["RegisterIn"]["properties"])
     assert "hashed_password" not in schemas["UserOut"]["properties"]
+
+
+def test_every_app_in_a_process_publishes_the_same_document(client: httpx.Client, app_factory: Any) -> None:
+    """The operations' definitions are built once per process and shared by every app made after
+    (``kernel/http/endpoint.py``): a second app must publish exactly what the first does, with every
+    route's answers, parameters and id ranges."""
+    first = client.get("/docs/openapi.json").json()
+    second_server = LiveServer(app_factory()).start()
+    try:
+        second = httpx.get(second_server.url + "/docs/openapi.json", timeout=30).json()
+    finally:
+        second_server.stop()
+    assert second == first
+    orders = first["paths"]["/api/v1/orders"]["post"]
+    assert [p["name"] for p in orders["parameters"]] == ["Idempotency-Key"]
+    assert {"201", "400", "401", "404", "409", "413", "422", "429"} <= set(orders["responses"])
+    product = first["paths"]["/api/v1/products/{product_id}"]["get"]["parameters"][0]
+    assert product["in"] == "path" and product["schema"]["minimum"] == 1
 
 
 def test_swagger_ui_is_served_without_a_cdn(client: httpx.Client) -> None:

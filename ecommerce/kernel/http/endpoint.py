@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sanic_ext import openapi
+from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.definitions import Component
 from sanic_ext.extensions.openapi.types import Schema
 
@@ -85,33 +86,54 @@ def endpoint(
     def decorate(handler: F) -> F:
         codes = sorted(set(errors) | {429} | ({401} if auth else set()) | ({400, 413} if body else set())
                        | ({400} if query else set()))
-        responses = [_response(status, "application/json", response, "Success")]
-        responses += [_response(code, PROBLEM_JSON, Problem, _ERROR_TEXT.get(code, "Error")) for code in codes]
-        handler = openapi.definition(
-            summary=summary,
-            description=description,
-            tag=tag,
-            body=_request_body(body, body_required) if body else None,
-            response=responses,
-            secured={"bearer": []} if auth else None,
-            parameter=[openapi.definitions.Parameter(**q) for q in query] or None,
-        )(handler)
+        store = OperationStore()
+        operation = store[handler]
+        if body:  # sanic-ext moves a route with a body to the end of its store: the tags' order follows it
+            store[handler] = store.pop(handler)
+        operation.describe(summary=summary, description=description)
+        operation.tag(tag)
+        if body:
+            operation.requestBody = _request_body(body, body_required)
+        operation.parameters.extend(_parameter(q) for q in query)
+        operation.responses[status] = _response(status, "application/json", response, "Success")
+        for code in codes:
+            operation.responses[code] = _response(code, PROBLEM_JSON, Problem, _ERROR_TEXT.get(code, "Error"))
+        if auth:
+            operation.secured({"bearer": []})
         return handler
 
     return decorate
 
 
 # sanic-ext builds each definition by introspecting type hints (about 1 ms each), and an app publishes
-# some 600 of them: most are the same few (the problem answers, a model's reference). Built once per
-# process they cost nothing the next time an app is made (every test makes one). Safe to share: they are
-# read-only descriptions, and the schemas they refer to are registered once per process by sanic-ext's
-# specification builder (a singleton that is never reset).
+# some 600 of them: most are the same few (the problem answers, a model's reference). ``decorate`` fills
+# the route's operation with definitions built once per process, as sanic-ext's ``openapi.definition``
+# would build them (``Response.make``, ``RequestBody.make``, ``Parameter.make``) on every call, so the next
+# app (every test makes one) costs nothing here. Safe to share: the document builder only reads them, and
+# the schemas they refer to are registered once per process by sanic-ext's specification builder (a
+# singleton that is never reset). The published document is the same (a test compares two apps' documents).
 @functools.cache
 def _response(status: int, content_type: str, model: type[ApiModel] | None, description: str) -> Any:
-    return openapi.definitions.Response({content_type: Component(model)} if model else {}, status=status,
-                                        description=description)
+    return openapi.definitions.Response.make({content_type: Component(model)} if model else {},
+                                             description=description)
 
 
 @functools.cache
 def _request_body(model: type[ApiModel], required: bool) -> Any:
-    return openapi.definitions.RequestBody({"application/json": Component(model)}, required=required)
+    return openapi.definitions.RequestBody.make({"application/json": Component(model)}, required=required,
+                                                description=None)
+
+
+_parameters: dict[str, Any] = {}
+
+
+def _parameter(spec: dict[str, Any]) -> Any:
+    """A parameter's definition from its ``@endpoint(query=...)`` entry, built once per distinct entry
+    (through the same ``Parameter`` fields as ``openapi.definition``)."""
+    key = repr(sorted((k, v.fields if isinstance(v, Schema) else v) for k, v in spec.items()))
+    made = _parameters.get(key)
+    if made is None:
+        fields = openapi.definitions.Parameter(**spec).fields
+        fields["location"] = fields.pop("in")
+        made = _parameters[key] = openapi.definitions.Parameter.make(**fields)
+    return made
