@@ -109,7 +109,10 @@ def test_a_poison_message_does_not_hold_the_batch_back(kernel: Kernel) -> None:
     ids = [register(kernel, f"poison{n}@example.com") for n in range(3)]
     Behaviour.poison = {ids[1]}
     report = kernel.relay_until_idle()
-    assert report.retried == 1 and "poison event" in report.errors[0]
+    # Retried at least once: its retry delay (0.05 s here) may end, and the poison fail again, within
+    # the same drain on a busy machine. Never dead-lettered, and only the poison failed.
+    assert report.retried >= 1 and report.failed == 0
+    assert report.errors and all("poison event for user" in error for error in report.errors)
     assert sorted(user for _, user in entries(kernel)) == [ids[0], ids[2]]
     Behaviour.poison = set()
     eventually(lambda: audit_queue(kernel).retrying == 0)
