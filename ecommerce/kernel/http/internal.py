@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 
-from sanic import Blueprint, HTTPResponse, Request
+from sanic import HTTPResponse, Request
 from sanic import json as json_response
 from sanic_ext import openapi
 
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import AppError, NotFound, Unauthorized, ValidationFailed
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.remote import codec, facade
 from ecommerce.kernel.remote.client import INTERNAL_PREFIX
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from sanic import Blueprint, HTTPResponse, Request, json, raw
+from sanic import HTTPResponse, Request, json, raw
 from sanic_ext import openapi
 
 from ecommerce.kernel.concurrency import run_sync
 from ecommerce.kernel.errors import NotFound
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.metrics import HttpMetrics
 from ecommerce.kernel.http.problems import problem_types
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, HTTPResponse, Request, empty, json, raw
+from sanic import HTTPResponse, Request, empty, json, raw
 
 from ecommerce.kernel.http import admin_only, endpoint, page_request, page_response, parse_body, run_sync
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import parse_query

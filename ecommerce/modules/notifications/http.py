@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sanic import Blueprint, HTTPResponse, Request, json
+from sanic import HTTPResponse, Request, json
 
 from ecommerce.kernel.http import authenticated, endpoint, page_request, page_response, principal, run_sync
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.modules.notifications import feed
 from ecommerce.modules.notifications.schemas import NotificationOut, NotificationPage

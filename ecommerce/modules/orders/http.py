@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, HTTPResponse, Request, json
+from sanic import HTTPResponse, Request, json
 from sanic_ext import openapi
 
 from ecommerce.kernel.http import (
@@ -15,6 +15,7 @@ from ecommerce.kernel.http import (
     principal,
     run_sync,
 )
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import claim_of, idempotent
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY

@@ -3,9 +3,10 @@ never echoed, not even in validation errors."""
 
 from __future__ import annotations
 
-from sanic import Blueprint, HTTPResponse, Request, empty, json
+from sanic import HTTPResponse, Request, empty, json
 
 from ecommerce.kernel.http import admin_only, authenticated, endpoint, parse_body, principal, run_sync
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
 from ecommerce.modules.payments import card_tokens, charges, refunds

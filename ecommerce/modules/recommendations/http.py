@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, HTTPResponse, Request, json
+from sanic import HTTPResponse, Request, json
 
 from ecommerce.kernel.http import authenticated, endpoint, principal, run_sync
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.validation import parse_query
 from ecommerce.modules.recommendations import api

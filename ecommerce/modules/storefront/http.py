@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sanic import Blueprint, HTTPResponse, Request, Sanic, html, raw, redirect
+from sanic import HTTPResponse, Request, Sanic, html, raw, redirect
 from sanic_ext import openapi, render
 
 from ecommerce.kernel.errors import AppError, Forbidden, NotFound, Unauthorized
 from ecommerce.kernel.http import run_sync, strict_throttle
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.client_ip import forwarded_https, parse_networks
 from ecommerce.kernel.http.validation import query_args
 from ecommerce.kernel.pagination import PageRequest

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, HTTPResponse, Request, empty, json
+from sanic import HTTPResponse, Request, empty, json
 
 from ecommerce.kernel.clock import isoformat
 from ecommerce.kernel.http import (
@@ -22,6 +22,7 @@ from ecommerce.kernel.http import (
     run_sync,
     strict_throttle,
 )
+from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.pagination import Page, PageRequest
 from ecommerce.modules.users import accounts, addresses, api, sessions
