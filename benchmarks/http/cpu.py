@@ -69,23 +69,36 @@ class Snapshot:
     at: float
     busy: float
     total: float
-    app: float
-    postgres: float
+    #: CPU seconds so far of each process counted, by pid: the app's tree, PostgreSQL's processes for the
+    #: database. Per process, so that one that ends between two snapshots cannot make a difference
+    #: negative (a sum over whatever processes exist at each instant would lose its whole history).
+    app: dict[int, float]
+    postgres: dict[int, float]
     generator: float
     app_pids: set[int]
 
 
-def _ours(pid: int, name: str, database: str) -> bool:
-    """A PostgreSQL process working for ``database``: its backends, and the server's own processes (WAL
-    writer, checkpointer...: they write our commits too). Other databases' backends are someone else's."""
-    if not name.startswith("postgres"):
-        return False
-    line = _cmdline(pid)
-    if not line.startswith("postgres: "):
-        return True  # the postmaster
+def _backend_of(line: str, database: str) -> bool | None:
+    """Whether a PostgreSQL process's command line is a backend of ``database`` (None: not a backend)."""
     parts = line.split()
-    backend = len(parts) > 4 and ("(" in line or "idle" in line or "[local]" in line)
-    return not backend or database in parts
+    if not (len(parts) > 4 and ("(" in line or "idle" in line or "[local]" in line)):
+        return None
+    return database in parts
+
+
+def _postgres_ours(procs: dict[int, tuple[str, int, float]], database: str) -> dict[int, float]:
+    """The PostgreSQL processes working for ``database``: its backends, and the server's own processes
+    (postmaster, WAL writer, checkpointer...: they write our commits too) - of the server that serves it
+    only. Other databases' backends, and other servers on the machine (a test suite's private primary and
+    replica), are someone else's."""
+    lines = {pid: _cmdline(pid) for pid, (name, _parent, _cpu) in procs.items() if name.startswith("postgres")}
+    servers = {procs[pid][1] for pid, line in lines.items() if _backend_of(line, database)}
+    ours: dict[int, float] = {}
+    for pid, line in lines.items():
+        _name, parent, used = procs[pid]
+        if pid in servers or (parent in servers and _backend_of(line, database) is not False):
+            ours[pid] = used
+    return ours
 
 
 def snapshot(app_root: int | None, database: str) -> Snapshot:
@@ -94,11 +107,17 @@ def snapshot(app_root: int | None, database: str) -> Snapshot:
     busy, total = _busy_seconds()
     return Snapshot(
         at=time.monotonic(), busy=busy, total=total,
-        app=sum(procs[p][2] for p in app_pids if p in procs),
-        postgres=sum(cpu for pid, (name, _parent, cpu) in procs.items() if _ours(pid, name, database)),
+        app={p: procs[p][2] for p in app_pids if p in procs},
+        postgres=_postgres_ours(procs, database),
         generator=sum(os.times()[:4]),  # this process and its finished children
         app_pids=app_pids,
     )
+
+
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used in between by the processes alive at the end (one started in between: all of it). A
+    process that ended in between is missed, an underestimate: none of the measured ones should."""
+    return sum(max(0.0, used - before.get(pid, 0.0)) for pid, used in after.items())
 
 
 def commits(database_url: str) -> int | None:
@@ -119,8 +138,8 @@ def split(before: Snapshot, after: Snapshot, units: int) -> dict[str, Any]:
     the app, PostgreSQL, the load generator and the rest of the machine (other users included)."""
     wall = after.at - before.at
     busy = after.busy - before.busy
-    app = after.app - before.app  # processes that ended in between are missed: none should
-    postgres = after.postgres - before.postgres
+    app = _used(before.app, after.app)
+    postgres = _used(before.postgres, after.postgres)
     generator = after.generator - before.generator
     other = max(0.0, busy - app - postgres - generator)
     per = 1000.0 / max(units, 1)

@@ -4,44 +4,18 @@ browser, from the site's own copy of Mermaid (no CDN)."""
 
 from __future__ import annotations
 
-import functools
 import re
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import browser
+from tests.support.static_site import DOCS_SITE
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+#: One build of the site for the whole run (``tests/architecture/conftest.py``).
+pytestmark = pytest.mark.xdist_group(DOCS_SITE)
 
 
 def test_every_drawing_opens_full_size_with_assets_from_the_site(site: Path) -> None:
@@ -58,7 +32,7 @@ def test_the_checkout_sequence_diagram_renders_in_a_browser(served: str) -> None
     with browser.launch() as chrome:
         page = chrome.new_page()
         watch = browser.Watch(page, served)
-        page.goto(served + "/diagrams/")
+        page.goto(served + "diagrams/")
         # The theme renders it after load, into a closed shadow root: read the DOM through DevTools.
         devtools = page.context.new_cdp_session(page)
         drawn: list[str] = []

@@ -4,36 +4,24 @@ the questions the site exists for."""
 
 from __future__ import annotations
 
-import functools
 import re
-import subprocess
-import sys
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.support import browser
+from tests.support.static_site import DOCS_SITE, serve
 
 ROOT = Path(__file__).resolve().parents[2]
+#: One build of the site for the whole run (``tests/architecture/conftest.py``).
+pytestmark = pytest.mark.xdist_group(DOCS_SITE)
 #: The pages a newcomer opens first, and one of each generated kind.
 MAIN_PAGES = ("", "getting-started/", "architecture/", "diagrams/", "events/", "scaling/", "modules/",
               "modules/orders/", "modules/payments/", "security/", "reference/http-api/",
               "reference/python-api/", "operations/", "configuration/", "decisions/",
               "adr/0002-modular-monolith-for-launch/", "performance/", "contributing/")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
 
 
 def test_mkdocs_builds_strict(site: Path) -> None:
@@ -82,33 +70,11 @@ def test_new_modules_records_and_performance_pages_join_the_nav(tmp_path: Path) 
     assert flat.count("modules/users.md") == 1 and flat.count("performance/sql.md") == 1
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser dropped a connection: fine
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
-    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
 def test_the_browser_check_catches_a_broken_page(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text('<html><head><title>t</title></head><body><img src="gone.png">'
                                          '<script>console.error("boom")</script>'
                                          '<script src="https://cdn.invalid/x.js"></script></body></html>')
-    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(tmp_path)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         with browser.launch() as chrome:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -88,7 +89,12 @@ class Watch:
         return found
 
 
-def broken_images(page: Page) -> list[str]:
+def broken_images(page: Page, settle_ms: float = 15_000) -> list[str]:
+    """The images of the page that did not load. A lazy image (``loading="lazy"``, the storefront's product
+    pictures) does not hold the page's load event back, so on a busy machine it may still be on its way
+    when ``goto`` returns: wait (up to ``settle_ms``) until every image has finished, loaded or broken."""
+    with suppress(PlaywrightTimeoutError):
+        page.wait_for_function("[...document.images].every(i => i.complete)", timeout=settle_ms)
     result: list[str] = page.evaluate(
         "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'))")
     return result
