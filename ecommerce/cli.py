@@ -15,9 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from ecommerce import __version__
+from ecommerce.kernel import progress
 from ecommerce.kernel.settings import VARIABLES, Settings, SettingsError, redact_url
 
 if TYPE_CHECKING:
@@ -32,15 +31,8 @@ def _kernel(settings: Settings) -> Any:
     return Kernel(settings)
 
 
-def _bar(total: int, desc: str) -> tqdm:
-    # A thread lock, not tqdm's default multiprocessing lock: creating that one pins the process to the
-    # "fork" start method, and Sanic's multi-worker mode then refuses to start with "spawn".
-    tqdm.set_lock(threading.RLock())
-    return tqdm(total=total, desc=desc, unit="module", disable=None, file=sys.stderr, leave=False)
-
-
 def migrate_all(kernel: Any) -> dict[str, list[str]]:
-    with _bar(len(kernel.modules.names()), "migrating") as bar:
+    with progress.bar("migrating", "module", len(kernel.modules.names()), leave=False) as bar:
         def step(name: str) -> None:
             bar.set_postfix_str(name)
             bar.update(1)

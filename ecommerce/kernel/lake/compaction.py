@@ -31,13 +31,17 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from ecommerce.kernel.faults import crash_point
 from ecommerce.kernel.lake.files import COMPACTING, PARQUET, Sources, key_of, lock, partition_date
 from ecommerce.kernel.lake.schema import Schemas, literal, quote
 from ecommerce.kernel.lake.sql import relation
+
+# DuckDB is imported by the functions that use it: importing it costs every ``ecommerce`` command a
+# tenth of a second, and most never touch the lake.
+if TYPE_CHECKING:
+    import duckdb
 
 STAGING = ".staging"
 #: Rounds before leaving the rest to the next run (a relay still appending to a closed day).
@@ -83,6 +87,8 @@ def pending_lines(events_dir: Path, today: datetime.date) -> dict[str, list[Path
 
 def compact(events_dir: Path, schemas: Schemas, today: datetime.date | None = None) -> Compacted:
     """Compact every closed partition under ``events_dir`` (see the module's docstring)."""
+    import duckdb
+
     done = Compacted()
     if not events_dir.is_dir():
         return done

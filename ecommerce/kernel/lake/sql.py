@@ -16,13 +16,16 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from ecommerce.kernel.events.lake import LakeRecord
 from ecommerce.kernel.lake.files import Sources, lock, scan
 from ecommerce.kernel.lake.schema import Schemas, json_columns, literal, quote
+
+# DuckDB is imported by the functions that use it: importing it costs every ``ecommerce`` command a
+# tenth of a second, and most never touch the lake.
+if TYPE_CHECKING:
+    import duckdb
 
 #: Columns every view has before the payload's fields.
 VIEW_ENVELOPE = ("event_id", "occurred_at", "date", "source")
@@ -94,6 +97,8 @@ def _view(relation_sql: str, fields: Iterable[str] | None) -> str:
 
 def connect(events_dir: Path, schemas: Schemas, *, keys: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per event type found in the lake (only ``keys`` when given)."""
+    import duckdb
+
     con = duckdb.connect(":memory:")
     found = scan(events_dir)
     if keys is not None:
@@ -118,6 +123,8 @@ def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tup
 
     Read-only is checked on the parsed statement, before anything runs: only ``SELECT``. ``COPY ... TO``,
     ``CREATE``, ``ATTACH``, ``SET``, ``EXPLAIN ANALYZE`` (which would run its statement) are refused."""
+    import duckdb
+
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
@@ -147,6 +154,8 @@ def read_records(events_dir: Path, schemas: Schemas, keys: Iterable[str]) -> lis
 
 
 def _read_records(events_dir: Path, schemas: Schemas, keys: Iterable[str]) -> list[LakeRecord]:
+    import duckdb
+
     found = scan(events_dir)
     wanted = [key for key in keys if key in found]
     if not wanted:

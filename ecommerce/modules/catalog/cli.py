@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
+from ecommerce.kernel import progress
 from ecommerce.kernel.bootstrap import migrated, run_until_done
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import importer, reservations
@@ -20,18 +18,15 @@ def import_products(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         print(f"ecommerce: no such file: {path}", file=sys.stderr)
         return 2
-    with migrated(settings) as kernel:
-        tqdm.set_lock(threading.RLock())  # see ecommerce.cli._bar: keep multiprocessing out of it
-        with tqdm(total=importer.count_rows(path), desc="importing", unit="row", file=sys.stderr,
-                  disable=None) as bar:
-            def advance(rows: int) -> None:
-                bar.update(rows)
+    with migrated(settings) as kernel, progress.bar("importing", "row", importer.count_rows(path)) as bar:
+        def advance(rows: int) -> None:
+            bar.update(rows)
 
-            try:
-                report = kernel.runner.call(importer.import_csv, path, advance)
-            except ValueError as exc:
-                print(f"ecommerce: {exc}", file=sys.stderr)
-                return 2
+        try:
+            report = kernel.runner.call(importer.import_csv, path, advance)
+        except ValueError as exc:
+            print(f"ecommerce: {exc}", file=sys.stderr)
+            return 2
     for line, reason in report.errors:
         print(f"line {line}: {reason}", file=sys.stderr)
     print(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")

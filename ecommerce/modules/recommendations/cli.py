@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import Any
 
-from tqdm import tqdm
-
+from ecommerce.kernel import progress
 from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.recommendations import api
@@ -21,8 +19,7 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     with migrated(settings) as kernel:
         assert kernel.lake is not None
-        tqdm.set_lock(threading.RLock())
-        with tqdm(desc="replaying", unit="event", file=sys.stderr, disable=None) as bar:
+        with progress.bar("replaying", "event") as bar:
             def total(count: int) -> None:
                 bar.reset(total=count)
 

@@ -33,14 +33,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from ecommerce.kernel.lake.files import Sources, lock, scan
 from ecommerce.kernel.lake.schema import literal, schemas_of
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.recommendations.purchases import PAID_STATES, VOID_STATES
+
+# DuckDB is imported by the functions that use it: importing it costs every ``ecommerce`` command a
+# tenth of a second, and most never touch the lake.
+if TYPE_CHECKING:
+    import duckdb
 
 SCHEMAS = schemas_of([OrderPlaced, OrderStatusChanged])
 LINES = '[{"product_id": "BIGINT", "quantity": "BIGINT"}]'
@@ -164,6 +167,8 @@ class Computed:
 
 def compute(events_dir: Path) -> Computed:
     """The model computed from the lake (no compaction meanwhile), held in DuckDB for the load."""
+    import duckdb
+
     with lock(events_dir, exclusive=False):
         found = {key: sources for key, sources in scan(events_dir).items() if key in SCHEMAS}
         con = duckdb.connect(":memory:", config=CONFIG)

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import threading
 from typing import Any
 
-from tqdm import tqdm
-
+from ecommerce.kernel import progress
 from ecommerce.kernel.bootstrap import migrated
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.search import indexer
 
 
 def reindex(args: argparse.Namespace, settings: Settings) -> int:
-    with migrated(settings) as kernel:
-        tqdm.set_lock(threading.RLock())
-        with tqdm(desc="indexing", unit="product", file=sys.stderr, disable=None) as bar:
-            def advance(count: int) -> None:
-                bar.update(count)
+    with migrated(settings) as kernel, progress.bar("indexing", "product") as bar:
+        def advance(count: int) -> None:
+            bar.update(count)
 
-            count = kernel.runner.call(indexer.reindex, advance)
+        count = kernel.runner.call(indexer.reindex, advance)
     print(f"indexed {count} product(s)")
     return 0
 
