@@ -13,6 +13,7 @@ it): CI must never pass by skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from tests.support import databases, pg_cluster, services
 from tests.support.live_server import LiveServer
 from tests.support.pg_cluster import ReplicatedCluster
 from tests.support.py311 import guard_ast_reentrancy
-from tests.support.shop import shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
+from tests.support.shop import Shop, shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
 from tests.support.templates import Templates
 
 guard_ast_reentrancy()  # before xdist starts its workers, so they and every server they start inherit it
@@ -93,6 +94,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marked reads served by a streaming replica (``postgres-replica``; not the e2e, contract or security
     suites: the layout changes where use cases read, which the integration tests cover, and each run costs
     time). A test that names its layouts itself (``@pytest.mark.parametrize("backend", ...)``) keeps them."""
+    if "shared_shop" in metafunc.fixturenames:  # one server per test module and layout
+        metafunc.parametrize("shared_layout", databases.BACKENDS, indirect=True, scope="module")
     if "backend" not in metafunc.fixturenames:
         return
     if any("backend" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")):
@@ -145,11 +148,12 @@ def replica_cluster(database_templates: Templates) -> Iterator[ReplicatedCluster
         cluster.close()
 
 
-@pytest.fixture
-def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
-    """Settings on a database of this test's own, migrated (empty when the test is marked ``unmigrated``)."""
+@contextlib.contextmanager
+def layout_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+                    migrated: bool = True) -> Iterator[Settings]:
+    """Settings on a database of its own in ``backend``'s layout, migrated (a copy of the template) or
+    empty; the database is dropped afterwards."""
     data_dir = tmp_path / "data"
-    migrated = request.node.get_closest_marker("unmigrated") is None
     templates: Templates = request.getfixturevalue("database_templates")
     if backend == databases.REPLICA_LAYOUT:
         cluster: ReplicatedCluster = request.getfixturevalue("replica_cluster")
@@ -184,6 +188,42 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
             yield test_settings(data_dir, database_url=url)
     finally:
         templates.drop_later(url)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Settings on a database of this test's own, migrated (empty when the test is marked ``unmigrated``)."""
+    with layout_settings(backend, tmp_path, request, migrated=request.node.get_closest_marker("unmigrated") is None) \
+            as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def shared_layout(request: pytest.FixtureRequest) -> str:
+    """The database layout of ``shared_shop`` (the three of ``databases.BACKENDS``)."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def shared_shop(shared_layout: str, tmp_path_factory: pytest.TempPathFactory,
+                request: pytest.FixtureRequest) -> Iterator[Shop]:
+    """One live app per test module and layout, for tests that only read or write what is their own (a
+    fresh account, their own cart): a test module opts in by taking ``shared_shop`` instead of ``shop``.
+    Why: starting a server and copying a database for each test is most of such a test's time. Its
+    layouts are the three database layouts (not the broker's or the replica's)."""
+    with layout_settings(shared_layout, tmp_path_factory.mktemp("shared"), request) as made:
+        from ecommerce.app import create_app
+
+        app = create_app(settings=made, name=f"ecommerce_test_{next(_app_names)}")
+        app.ctx.kernel.migrate()
+        server = LiveServer(app).start()
+        client = httpx.Client(base_url=server.url, timeout=30)
+        try:
+            yield Shop(server, client, app.ctx.kernel)
+        finally:
+            client.close()
+            server.stop()  # its kernel closes with it
 
 
 @pytest.fixture

@@ -12,6 +12,12 @@ from tests.support.catalog import stocked
 from tests.support.shop import Shop
 
 
+@pytest.fixture
+def shop(shared_shop: Shop) -> Shop:
+    """One server per layout for this module: each test reads the document or uses an account of its own."""
+    return shared_shop
+
+
 def test_a_page_size_above_the_maximum_is_refused_and_documented(shop: Shop) -> None:
     _, tokens = shop.account()
     headers = shop.headers(tokens)

@@ -6,6 +6,14 @@ import httpx
 import pytest
 
 from tests.support.api import assert_problem, new_email, register
+from tests.support.shop import Shop
+
+
+@pytest.fixture
+def client(shared_shop: Shop) -> httpx.Client:
+    """One server per layout for this module: every test here sends input that must change nothing, or
+    registers an account of its own."""
+    return shared_shop.client
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"

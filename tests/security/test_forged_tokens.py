@@ -17,6 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.support.api import assert_problem, bearer
 from tests.support.shop import Shop
 
+
+@pytest.fixture
+def shop(shared_shop: Shop) -> Shop:
+    """One server per layout for this module: each test forges tokens for an account of its own."""
+    return shared_shop
+
 ME = "/api/v1/users/me"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 RSA_PUBLIC_PEM = RSA_KEY.public_key().public_bytes(
