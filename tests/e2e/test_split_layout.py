@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,9 +37,13 @@ from ecommerce.demo.tour import ADDRESS, CARD
 from ecommerce.gateway.supervisor import gateway_config
 from ecommerce.kernel.settings import Settings
 from tests.support import nginx
+from tests.support.polling import eventually
 from tests.support.processes import server_process
 from tests.support.split import SERVICES, SplitLayout, split_layout
 from tests.support.up import running_up, wait_gone
+
+#: Waits across services and processes: a minute at most, asking every 0.2 s.
+SLOW: dict[str, float] = {"timeout": 60, "interval": 0.2}
 
 #: Drills that run whole servers on PostgreSQL share one xdist worker: two at once can exhaust the
 #: server's 100 connections (each server keeps a pool per module and thread), and then a request fails.
@@ -52,16 +56,6 @@ PASSWORD = "a long enough passphrase 1"
 def split(tmp_path: Path) -> Iterator[SplitLayout]:
     with split_layout(tmp_path) as layout:
         yield layout
-
-
-def eventually(probe: Callable[[], T], done: Callable[[T], bool], what: str, timeout: float = 60) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        assert time.monotonic() < deadline, f"{what}: still {value!r}"
-        time.sleep(0.2)
 
 
 def customer(gateway: httpx.Client) -> dict[str, str]:
@@ -115,7 +109,7 @@ def _bought_and_paid(gateway: httpx.Client, product_id: int) -> tuple[dict[str, 
     assert placed.status_code == 201, placed.text
     order_id = int(placed.json()["id"])
     pay(gateway, headers, order_id)
-    eventually(lambda: order(gateway, headers, order_id)["order_status"], lambda s: s == "paid", "paid")
+    eventually(lambda: order(gateway, headers, order_id)["order_status"] == "paid", **SLOW, what="paid")
     return headers, order_id
 
 
@@ -136,8 +130,8 @@ def test_up_runs_the_journeys_through_nginx_on_three_services(tmp_path: Path, sp
             headers, order_id = _bought_and_paid(gateway, product["id"])
             cancelled = gateway.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
             assert cancelled.status_code == 200, cancelled.text
-            final = eventually(lambda: order(gateway, headers, order_id), lambda o: o["payment_status"] == "refunded",
-                               "the refund of the cancelled order")
+            final = eventually(lambda: (o := order(gateway, headers, order_id))["payment_status"] == "refunded" and o,
+                               **SLOW, what="the refund of the cancelled order")
             assert final["order_status"] == "cancelled"
             assert gateway.post("/internal/catalog/snapshot", json={"args": [[1]]}).status_code == 404
             # The same API document as the monolith's (no one service knows every route), and Swagger UI.
@@ -234,15 +228,15 @@ def test_checkout_answers_503_while_the_catalog_is_down_and_resumes_after(tmp_pa
             assert newest["id"] == placed.json()["id"]
             # What happened while the catalog was down reaches it now, without a restart elsewhere.
             paid_id = earlier.json()["id"]
-            eventually(lambda: order(gateway, headers, paid_id)["order_status"], lambda status: status == "paid",
-                       "the order paid while the catalog was down")
+            eventually(lambda: order(gateway, headers, paid_id)["order_status"] == "paid", **SLOW,
+                       what="the order paid while the catalog was down")
             reservation = _rows(split.urls["core"], f"SELECT reservation FROM orders.orders WHERE id = {paid_id}")[0][0]
             eventually(lambda: _rows(split.urls["catalog"], "SELECT status FROM catalog.reservations "
-                                     f"WHERE reference = '{reservation}'"), lambda rows: rows == [("committed",)],
-                       "the paid order's stock committed once the catalog answers")
+                                     f"WHERE reference = '{reservation}'") == [("committed",)], **SLOW,
+                       what="the paid order's stock committed once the catalog answers")
             counted = f"SELECT counted FROM recommendations.recommendations_orders WHERE order_id = {paid_id}"
-            eventually(lambda: _rows(split.urls["catalog"], counted), lambda rows: rows == [(True,)],
-                       "the order events queued meanwhile applied by recommendations")
+            eventually(lambda: _rows(split.urls["catalog"], counted) == [(True,)], **SLOW,
+                       what="the order events queued meanwhile applied by recommendations")
 
 
 def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
@@ -288,13 +282,13 @@ def test_kill_drill_sigkill_the_catalog_during_checkouts_then_check_the_books(tm
         stream = threading.Thread(target=lambda: [answers.append(one_checkout()) for _ in iter(stop.is_set, True)])
         stream.start()
         try:
-            eventually(lambda: answers.count(201), lambda n: n >= 3, "the first checkouts")
+            eventually(lambda: answers.count(201) >= 3, **SLOW, what="the first checkouts")
             catalog.send_signal(signal.SIGKILL)  # wherever the stream is: maybe inside a reservation
             catalog.wait(timeout=30)
-            eventually(lambda: answers.count(503), lambda n: n >= 2, "checkouts refused while it is down")
+            eventually(lambda: answers.count(503) >= 2, **SLOW, what="checkouts refused while it is down")
             with server_process(tmp_path, env, *serve, "catalog", port=port["catalog"]):
                 resumed = len(answers)
-                eventually(lambda: answers[resumed:].count(201), lambda n: n >= 3, "checkouts after the restart")
+                eventually(lambda: answers[resumed:].count(201) >= 3, **SLOW, what="checkouts after the restart")
                 stop.set()
                 stream.join(timeout=60)
                 _check_the_books(split, answers, before)
@@ -314,6 +308,6 @@ def _check_the_books(split: SplitLayout, answers: list[int], before: list[tuple[
         return _rows(split.urls["catalog"], "SELECT reference FROM catalog.reservations WHERE status = 'held'")
 
     # Orders expire (short TTL) and release; holds whose answer was lost expire in the catalog's sweep.
-    eventually(held, lambda rows: rows == [], "every hold released or expired", timeout=120)
+    eventually(lambda: held() == [], timeout=120, interval=0.2, what="every hold released or expired")
     assert _rows(split.urls["catalog"], "SELECT id, quantity FROM catalog.inventory ORDER BY id") == before
     assert _rows(split.urls["catalog"], "SELECT COALESCE(SUM(reserved), 0) FROM catalog.inventory") == [(0,)]
