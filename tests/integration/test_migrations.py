@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import psycopg2
@@ -32,6 +33,17 @@ def test_migrate_applies_everything_once(settings: Settings) -> None:
         assert all(state.applied is not None for state in kernel.migration_status())
     finally:
         kernel.close()
+
+
+def test_an_up_to_date_database_is_migrated_with_reads_only(kernel: Kernel, caplog: pytest.LogCaptureFixture) -> None:
+    """Every process that starts migrates; on an up-to-date database that must cost a few reads per module,
+    not a ``CREATE ... IF NOT EXISTS`` for the schema and each history table (catalog locks on PostgreSQL)."""
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        assert kernel.migrate() == {name: [] for name in kernel.modules.names()}
+    statements = [str(record.msg[0]) if isinstance(record.msg, tuple) else record.getMessage()
+                  for record in caplog.records if record.name == "peewee"]
+    assert statements, "peewee logged no statement: the check would prove nothing"
+    assert [s for s in statements if not s.lstrip().upper().startswith("SELECT")] == []
 
 
 def test_tables_live_where_the_layout_says(kernel: Kernel, backend: str, tmp_path: Path) -> None:
