@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +49,8 @@ class SeedContext:
 
 class ModuleContext(Generic[S]):
     """What a module's ``setup`` gets, and all it gets: its own settings (the instance of the class it
-    declared in ``Module(settings=...)``, read and validated) and the kernel services modules use.
+    declares, ``<Name>Settings`` or ``Module(settings=...)``, read and validated) and the kernel services
+    modules use.
     One narrow door in: a module never reads the kernel's settings for its own knobs, and nothing
     outside the module sets what it keeps."""
 
@@ -199,6 +201,44 @@ class Module:
     def __post_init__(self) -> None:
         if self.events.module != self.name or self.events.database is not self.database:
             raise ValueError(f"module {self.name!r}: its EventTables must be EventTables({self.name!r}, database)")
+
+    @classmethod
+    def of(cls, package: str, *, description: str, **particular: Any) -> Module:
+        """The module of ``package`` (pass ``__name__``), its conventional entries read from the anatomy's files
+        so that its ``__init__`` declares only what is particular to it (``publishes``, ``requires``, ``jobs``,
+        ``seed``, ``facade``, ``lacks``...; an entry given here wins over the derived one):
+
+        - ``name``: the package's last name; ``models.py``: its ``database``, ``events`` and ``MODELS``
+          (without it, a database of its own that owns no tables); ``migrations/``: the folder;
+        - ``http.py``: ``blueprint="<package>.http:build_blueprint"``; ``cli.py``: ``cli="<package>.cli:add_commands"``;
+        - ``reactions.py``: its ``SUBSCRIPTIONS``;
+        - ``settings.py``: its ``setup``, its ``remote_setup`` if any, and its ``<Name>Settings`` class if any.
+
+        The package is being imported when this runs (from its ``__init__``): the role files it imports are
+        the ones the ``__init__`` would import anyway.
+        """
+        folder = Path(str(sys.modules[package].__file__)).parent
+        name = particular.pop("name", package.rpartition(".")[2])
+        derived: dict[str, Any] = {}
+        if (folder / "models.py").is_file():
+            models = importlib.import_module(f"{package}.models")
+            derived.update(database=models.database, events=models.events, models=models.MODELS)
+        else:
+            database = DatabaseProxy()
+            derived.update(database=database, events=EventTables(name, database))
+        if (folder / "migrations").is_dir():
+            derived["migrations"] = folder / "migrations"
+        if (folder / "http.py").is_file():
+            derived["blueprint"] = f"{package}.http:build_blueprint"
+        if (folder / "cli.py").is_file():
+            derived["cli"] = f"{package}.cli:add_commands"
+        if (folder / "reactions.py").is_file():
+            derived["subscriptions"] = importlib.import_module(f"{package}.reactions").SUBSCRIPTIONS
+        if (folder / "settings.py").is_file():
+            settings = importlib.import_module(f"{package}.settings")
+            derived.update(setup=settings.setup, remote_setup=getattr(settings, "remote_setup", None),
+                           settings=getattr(settings, f"{name.title()}Settings", None))
+        return cls(name=name, description=description, **{**derived, **particular})
 
     def add_commands(self, sub: argparse._SubParsersAction[Any]) -> None:
         """Add this module's sub-commands (``cli``) to the ``ecommerce`` command, if it has any."""
