@@ -38,6 +38,14 @@ def load(reference: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def _defined_events(module_name: str) -> list[type[IntegrationEvent]]:
+    """The integration events a module's ``events.py`` defines (not those it imports), in their order there;
+    a class whose name starts with ``_`` is a base the events share, not an event."""
+    defined = vars(importlib.import_module(module_name)).values()
+    return [event for event in defined if isinstance(event, type) and issubclass(event, IntegrationEvent)
+            and event.__module__ == module_name and not event.__name__.startswith("_")]
+
+
 @dataclass(frozen=True)
 class SeedContext:
     """What a seeder gets: the kernel (for other modules' facades) and how much to make."""
@@ -208,7 +216,8 @@ class Module:
         so that its ``__init__`` declares only what is particular to it (``publishes``, ``requires``, ``jobs``,
         ``seed``, ``facade``, ``lacks``...; an entry given here wins over the derived one):
 
-        - ``name``: the package's last name; ``models.py``: its ``database``, ``events`` and ``MODELS``
+        - ``name``: the package's last name; ``events.py``: ``publishes``, the integration events it defines, in
+          their order there; ``models.py``: its ``database``, ``events`` and ``MODELS``
           (without it, a database of its own that owns no tables); ``migrations/``: the folder;
         - ``http.py``: ``blueprint="<package>.http:build_blueprint"``; ``cli.py``: ``cli="<package>.cli:add_commands"``;
         - ``reactions.py``: its ``SUBSCRIPTIONS``;
@@ -220,6 +229,8 @@ class Module:
         folder = Path(str(sys.modules[package].__file__)).parent
         name = particular.pop("name", package.rpartition(".")[2])
         derived: dict[str, Any] = {}
+        if (folder / "events.py").is_file():
+            derived["publishes"] = _defined_events(f"{package}.events")
         if (folder / "models.py").is_file():
             models = importlib.import_module(f"{package}.models")
             derived.update(database=models.database, events=models.events, models=models.MODELS)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.orders import transitions
-from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.orders.models import idempotency
 
 module = Module.of(
     __name__,
     description="Cart, checkout, the order state machine and expiry",
-    publishes=[OrderPlaced, OrderStatusChanged],
     requires=("users", "catalog"),
     jobs=[
         Job("expire-unpaid-orders", 30.0, transitions.expire_due),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.payments import charges, refunds
-from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ecommerce.modules.payments.models import idempotency
 
 
@@ -19,7 +18,6 @@ def _reconcile_stale() -> object:
 module = Module.of(
     __name__,
     description="Card vault, charges through a gateway adapter, payment logs, refunds",
-    publishes=[PaymentSucceeded, PaymentFailed, PaymentRefunded],
     requires=("orders",),
     jobs=[
         Job("reconcile-pending-payments", 60.0, _reconcile_stale),

@@ -4,13 +4,11 @@ module relies on."""
 from __future__ import annotations
 
 from ecommerce.kernel.module import Module
-from ecommerce.modules.users.events import UserRegistered
 from ecommerce.modules.users.seed import seed
 
 module = Module.of(
     __name__,
     description="Accounts, addresses, login sessions and access-token checks",
-    publishes=[UserRegistered],
     seed=seed,
     facade="ecommerce.modules.users.api",
     lacks={"reactions": "reacts to no event: the other modules ask it, through its api"},
