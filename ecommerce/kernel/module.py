@@ -209,6 +209,12 @@ class Module:
     def __post_init__(self) -> None:
         if self.events.module != self.name or self.events.database is not self.database:
             raise ValueError(f"module {self.name!r}: its EventTables must be EventTables({self.name!r}, database)")
+        # A module's models live in its database: bound here, once, rather than by a Meta in every models.py.
+        for model in self.models:
+            if model._meta.database is None:
+                model._meta.set_database(self.database)
+            elif model._meta.database is not self.database:
+                raise ValueError(f"module {self.name!r}: its model {model.__name__} is bound to another database")
 
     @classmethod
     def of(cls, package: str, *, description: str, **particular: Any) -> Module:
