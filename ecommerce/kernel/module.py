@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ecommerce.kernel.registry import Registry
     from ecommerce.kernel.security.principal_cache import PrincipalCache
     from ecommerce.kernel.security.tokens import TokenSigner
+    from ecommerce.kernel.settings import Settings
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -44,6 +45,23 @@ def _defined_events(module_name: str) -> list[type[IntegrationEvent]]:
     defined = vars(importlib.import_module(module_name)).values()
     return [event for event in defined if isinstance(event, type) and issubclass(event, IntegrationEvent)
             and event.__module__ == module_name and not event.__name__.startswith("_")]
+
+
+#: What runs an ``ecommerce <module> <command>``: the parsed arguments and the settings; the exit status.
+CommandHandler = Callable[[argparse.Namespace, "Settings"], int]
+
+
+def command_group(sub: argparse._SubParsersAction[Any], name: str, help: str) -> argparse._SubParsersAction[Any]:
+    """``ecommerce <name> ...``: a group of a module's sub-commands, one of which must be given."""
+    return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", required=True)
+
+
+def command(group: argparse._SubParsersAction[Any], name: str, handler: CommandHandler,
+            help: str) -> argparse.ArgumentParser:
+    """``ecommerce <group> <name>``, run by ``handler``; add its arguments to the parser returned."""
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 @dataclass(frozen=True)
