@@ -245,7 +245,8 @@ class Module:
           (without it, a database of its own that owns no tables); ``migrations/``: the folder;
         - ``http.py``: ``blueprint="<package>.http:build_blueprint"``; ``cli.py``: ``cli="<package>.cli:add_commands"``;
         - ``reactions.py``: its ``SUBSCRIPTIONS``;
-        - ``settings.py``: its ``setup``, its ``remote_setup`` if any, and its ``<Name>Settings`` class if any.
+        - ``settings.py``: its ``setup``, its ``remote_setup`` if any, and its ``<Name>Settings`` class if any
+          (``gift_cards``: ``GiftCardsSettings``).
 
         The package is being imported when this runs (from its ``__init__``): the role files it imports are
         the ones the ``__init__`` would import anyway.
@@ -272,7 +273,7 @@ class Module:
         if (folder / "settings.py").is_file():
             settings = importlib.import_module(f"{package}.settings")
             derived.update(setup=settings.setup, remote_setup=getattr(settings, "remote_setup", None),
-                           settings=getattr(settings, f"{name.title()}Settings", None))
+                           settings=getattr(settings, f"{name.title().replace('_', '')}Settings", None))
         return cls(name=name, description=description, **{**derived, **particular})
 
     def add_commands(self, sub: argparse._SubParsersAction[Any]) -> None:
