@@ -40,8 +40,8 @@ ROLES: tuple[Role, ...] = (
     Role("reactions", "reactions.py", "its subscriptions to events (`SUBSCRIPTIONS`) and their handlers",
          "subscriptions"),
     Role("http", "http.py", "the Sanic blueprint: the only file that imports Sanic", "blueprint"),
-    Role("settings", "settings.py", "its settings (`Module(settings=...)`, read from `ECOMMERCE_<MODULE>_*`), its "
-         "`setup` and what the setup keeps", "settings"),
+    Role("settings", "settings.py", "its settings (the `<Name>Settings` class, read from "
+         "`ECOMMERCE_<MODULE>_*`), its `setup` and what the setup keeps", "settings"),
     Role("cli", "cli.py", "its `ecommerce <module> ...` sub-commands", "cli"),
     Role("schemas", "schemas.py", "request and response shapes (pydantic, on `ApiModel`)"),
 )

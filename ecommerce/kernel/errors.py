@@ -23,11 +23,18 @@ class AppError(Exception):
     status: int = 500
     slug: str = "internal-error"
     title: str = "Internal Server Error"
+    #: Seconds after which trying again can succeed (``Retry-After``), when the error is temporary (a rate
+    #: limit, a service that is down, an Idempotency-Key still held by a request in flight); None when only
+    #: another request can help.
+    retry_after: int | None = None
 
-    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None) -> None:
+    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None,
+                 retry_after: int | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors or []
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class ValidationFailed(AppError):
@@ -49,13 +56,6 @@ class NotFound(AppError):
 class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflict"
 
-    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None,
-                 retry_after: int | None = None) -> None:
-        super().__init__(detail, errors=errors)
-        #: Seconds after which trying again can succeed (``Retry-After``), when the conflict is temporary
-        #: (an Idempotency-Key still held by a request in flight); None when only another request can help.
-        self.retry_after = retry_after
-
 
 class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
@@ -67,17 +67,15 @@ class Unprocessable(AppError):
 
 class TooManyRequests(AppError):
     status, slug, title = 429, "too-many-requests", "Too many requests"
+    retry_after = 1
 
     def __init__(self, detail: str | None = None, *, retry_after: int = 1, limit: int | None = None) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+        super().__init__(detail, retry_after=retry_after)
+        #: The request budget that was spent (``RateLimit-Limit``), when a rate limit said no.
         self.limit = limit
 
 
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int = 5) -> None:
-        super().__init__(detail)
-        #: Seconds the client should wait (``Retry-After``): nothing failed for good, try again later.
-        self.retry_after = retry_after
+    #: Nothing failed for good: the client should try again after this many seconds.
+    retry_after = 5

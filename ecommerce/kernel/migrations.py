@@ -10,10 +10,11 @@ tables (outbox, inbox) are versioned steps in ``kernel/events/table_steps.py``, 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from peewee import Database
+from peewee import Database, PostgresqlDatabase
 from playhouse.migrations import Runner
 
 from ecommerce.kernel.database import ensure_schema
@@ -92,3 +93,14 @@ def status(module: str, db: Database, directory: Path | None) -> list[MigrationS
             rows = _module_runner(module, db, directory).status()
             states.extend(MigrationState(module, "module", row.name, row.applied) for row in rows)
         return states
+
+
+def retype_on_postgres(db: Database, columns: Mapping[str, Sequence[str]], kind: str) -> None:
+    """``ALTER TABLE t ALTER COLUMN c TYPE <kind>`` for every table's ``columns``, one statement per table,
+    on PostgreSQL; nothing on SQLite, whose INTEGER already holds 64 bits. The step of the migrations that
+    widen money and prices to BIGINT (``up``) and narrow them back (``down``); applied migrations call it, so
+    the statements it writes must never change."""
+    if isinstance(db, PostgresqlDatabase):
+        for table, names in columns.items():
+            changes = ", ".join(f'ALTER COLUMN "{column}" TYPE {kind}' for column in names)
+            db.execute_sql(f'ALTER TABLE "{table}" {changes}')

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ecommerce.kernel.registry import Registry
     from ecommerce.kernel.security.principal_cache import PrincipalCache
     from ecommerce.kernel.security.tokens import TokenSigner
+    from ecommerce.kernel.settings import Settings
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -35,6 +37,31 @@ def load(reference: str) -> Any:
     """What ``"package.module:attribute"`` names, imported now (``blueprint`` and ``cli`` are such strings)."""
     module_name, _, attribute = reference.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
+
+
+def _defined_events(module_name: str) -> list[type[IntegrationEvent]]:
+    """The integration events a module's ``events.py`` defines (not those it imports), in their order there;
+    a class whose name starts with ``_`` is a base the events share, not an event."""
+    defined = vars(importlib.import_module(module_name)).values()
+    return [event for event in defined if isinstance(event, type) and issubclass(event, IntegrationEvent)
+            and event.__module__ == module_name and not event.__name__.startswith("_")]
+
+
+#: What runs an ``ecommerce <module> <command>``: the parsed arguments and the settings; the exit status.
+CommandHandler = Callable[[argparse.Namespace, "Settings"], int]
+
+
+def command_group(sub: argparse._SubParsersAction[Any], name: str, help: str) -> argparse._SubParsersAction[Any]:
+    """``ecommerce <name> ...``: a group of a module's sub-commands, one of which must be given."""
+    return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", required=True)
+
+
+def command(group: argparse._SubParsersAction[Any], name: str, handler: CommandHandler,
+            help: str) -> argparse.ArgumentParser:
+    """``ecommerce <group> <name>``, run by ``handler``; add its arguments to the parser returned."""
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,8 @@ class SeedContext:
 
 class ModuleContext(Generic[S]):
     """What a module's ``setup`` gets, and all it gets: its own settings (the instance of the class it
-    declared in ``Module(settings=...)``, read and validated) and the kernel services modules use.
+    declares, ``<Name>Settings`` or ``Module(settings=...)``, read and validated) and the kernel services
+    modules use.
     One narrow door in: a module never reads the kernel's settings for its own knobs, and nothing
     outside the module sets what it keeps."""
 
@@ -199,6 +227,54 @@ class Module:
     def __post_init__(self) -> None:
         if self.events.module != self.name or self.events.database is not self.database:
             raise ValueError(f"module {self.name!r}: its EventTables must be EventTables({self.name!r}, database)")
+        # A module's models live in its database: bound here, once, rather than by a Meta in every models.py.
+        for model in self.models:
+            if model._meta.database is None:
+                model._meta.set_database(self.database)
+            elif model._meta.database is not self.database:
+                raise ValueError(f"module {self.name!r}: its model {model.__name__} is bound to another database")
+
+    @classmethod
+    def of(cls, package: str, *, description: str, **particular: Any) -> Module:
+        """The module of ``package`` (pass ``__name__``), its conventional entries read from the anatomy's files
+        so that its ``__init__`` declares only what is particular to it (``publishes``, ``requires``, ``jobs``,
+        ``seed``, ``facade``, ``lacks``...; an entry given here wins over the derived one):
+
+        - ``name``: the package's last name; ``events.py``: ``publishes``, the integration events it defines, in
+          their order there; ``models.py``: its ``database``, ``events`` and ``MODELS``
+          (without it, a database of its own that owns no tables); ``migrations/``: the folder;
+        - ``http.py``: ``blueprint="<package>.http:build_blueprint"``; ``cli.py``: ``cli="<package>.cli:add_commands"``;
+        - ``reactions.py``: its ``SUBSCRIPTIONS``;
+        - ``settings.py``: its ``setup``, its ``remote_setup`` if any, and its ``<Name>Settings`` class if any
+          (``gift_cards``: ``GiftCardsSettings``).
+
+        The package is being imported when this runs (from its ``__init__``): the role files it imports are
+        the ones the ``__init__`` would import anyway.
+        """
+        folder = Path(str(sys.modules[package].__file__)).parent
+        name = particular.pop("name", package.rpartition(".")[2])
+        derived: dict[str, Any] = {}
+        if (folder / "events.py").is_file():
+            derived["publishes"] = _defined_events(f"{package}.events")
+        if (folder / "models.py").is_file():
+            models = importlib.import_module(f"{package}.models")
+            derived.update(database=models.database, events=models.events, models=models.MODELS)
+        else:
+            database = DatabaseProxy()
+            derived.update(database=database, events=EventTables(name, database))
+        if (folder / "migrations").is_dir():
+            derived["migrations"] = folder / "migrations"
+        if (folder / "http.py").is_file():
+            derived["blueprint"] = f"{package}.http:build_blueprint"
+        if (folder / "cli.py").is_file():
+            derived["cli"] = f"{package}.cli:add_commands"
+        if (folder / "reactions.py").is_file():
+            derived["subscriptions"] = importlib.import_module(f"{package}.reactions").SUBSCRIPTIONS
+        if (folder / "settings.py").is_file():
+            settings = importlib.import_module(f"{package}.settings")
+            derived.update(setup=settings.setup, remote_setup=getattr(settings, "remote_setup", None),
+                           settings=getattr(settings, f"{name.title().replace('_', '')}Settings", None))
+        return cls(name=name, description=description, **{**derived, **particular})
 
     def add_commands(self, sub: argparse._SubParsersAction[Any]) -> None:
         """Add this module's sub-commands (``cli``) to the ``ecommerce`` command, if it has any."""

@@ -18,7 +18,7 @@ from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.lake import compact
 from ecommerce.modules.orders.events import OrderPlaced, OrderStatusChanged
 from ecommerce.modules.recommendations import lake_sql, purchases
-from ecommerce.modules.recommendations.fold import fold
+from ecommerce.modules.recommendations.lake_python import fold
 from ecommerce.modules.recommendations.models import MODEL_TABLES, Pair, Sales
 from ecommerce.modules.recommendations.rebuild import rebuild
 

@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ecommerce.kernel.clock import utcnow
@@ -34,6 +34,7 @@ from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.events.tables import EventTables
 from ecommerce.kernel.events.transport import UNREACHABLE, Consumer, InProcessTransport, Transport, outbox_event
 from ecommerce.kernel.faults import crash_point
+from ecommerce.kernel.tally import Tally
 
 __all__ = ["Consumer", "Relay", "RelayReport", "backoff"]
 
@@ -42,18 +43,12 @@ LAKE_ERROR = "lake:"
 
 
 @dataclass
-class RelayReport:
+class RelayReport(Tally):
+    """What a relay pass did with the outbox rows it claimed."""
+
     delivered: int = 0
     retried: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def __iadd__(self, other: RelayReport) -> RelayReport:
-        self.delivered += other.delivered
-        self.retried += other.retried
-        self.failed += other.failed
-        self.errors.extend(other.errors)
-        return self
 
 
 def backoff(attempts: int) -> datetime.timedelta:

@@ -12,7 +12,7 @@ from sanic.constants import HTTP_METHODS
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 
-from ecommerce.kernel.errors import AppError, Conflict, ServiceUnavailable, TooManyRequests
+from ecommerce.kernel.errors import AppError, TooManyRequests
 
 log = logging.getLogger("ecommerce.http")
 PROBLEM_JSON = "application/problem+json"
@@ -118,7 +118,7 @@ class ProblemErrorHandler(ErrorHandler):
         headers = {"X-Request-ID": rid} if rid else {}
         path = request.path if request is not None else None
         if isinstance(exception, AppError):
-            if isinstance(exception, (TooManyRequests, ServiceUnavailable, Conflict)) and exception.retry_after:
+            if exception.retry_after:
                 headers["Retry-After"] = str(exception.retry_after)
             if isinstance(exception, TooManyRequests) and exception.limit is not None:
                 headers["RateLimit-Limit"] = str(exception.limit)

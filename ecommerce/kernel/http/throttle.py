@@ -14,24 +14,22 @@ any rate, at the price of approximating the previous window's requests as evenly
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
-from sanic import HTTPResponse, Request
+from sanic import Request
 
 from ecommerce.kernel.errors import TooManyRequests
+from ecommerce.kernel.http.checks import check_first
 from ecommerce.kernel.settings import Settings
 
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 log = logging.getLogger("ecommerce.throttle")
 
 
@@ -122,12 +120,9 @@ async def hit(request: Request, scope: str, identity: str) -> None:
             remember(request, verdict)
 
 
-def strict(handler: Handler) -> Handler:
-    """The stricter per-IP limit for credential endpoints (login, register, refresh)."""
+async def _credentials(request: Request) -> None:
+    await hit(request, "auth", request.ctx.client_ip)
 
-    @functools.wraps(handler)
-    async def limited(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        await hit(request, "auth", request.ctx.client_ip)
-        return await handler(request, *args, **kwargs)
 
-    return limited  # type: ignore[return-value]
+#: The stricter per-IP limit for credential endpoints (login, register, refresh).
+strict = check_first(_credentials)

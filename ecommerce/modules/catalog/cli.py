@@ -9,6 +9,7 @@ from typing import Any
 
 from ecommerce.kernel import progress
 from ecommerce.kernel.bootstrap import migrated, run_until_done
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.catalog import importer, reservations
 
@@ -40,13 +41,9 @@ def expire_reservations(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    catalog = sub.add_parser("catalog", help="products and stock").add_subparsers(dest="catalog_command",
-                                                                                    required=True)
-    imp = catalog.add_parser("import", help="upsert products (and stock) from a CSV file, by SKU")
+    catalog = command_group(sub, "catalog", "products and stock")
+    imp = command(catalog, "import", import_products, "upsert products (and stock) from a CSV file, by SKU")
     imp.add_argument("file", help="CSV: identification,name,description,price,currency,brand,category"
                                   "[,warehouse,quantity]")
-    imp.set_defaults(handler=import_products)
-    sweep = catalog.add_parser("expire-reservations",
-                               help="release stock held by reservations past their deadline (no order confirmed "
-                                    "them in time)")
-    sweep.set_defaults(handler=expire_reservations)
+    command(catalog, "expire-reservations", expire_reservations,
+            "release stock held by reservations past their deadline (no order confirmed them in time)")

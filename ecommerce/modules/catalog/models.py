@@ -28,12 +28,7 @@ database = DatabaseProxy()
 events = EventTables(MODULE, database)
 
 
-class BaseModel(Model):
-    class Meta:
-        database = database
-
-
-class Category(BaseModel):
+class Category(Model):
     id = AutoField()
     name = CharField(max_length=100)
     slug = CharField(max_length=120, unique=True)
@@ -45,7 +40,7 @@ class Category(BaseModel):
         table_name = "categories"
 
 
-class Brand(BaseModel):
+class Brand(Model):
     id = AutoField()
     name = CharField(max_length=100, unique=True)
     created_at = DateTimeField(default=utcnow)
@@ -54,7 +49,7 @@ class Brand(BaseModel):
         table_name = "brands"
 
 
-class Location(BaseModel):
+class Location(Model):
     id = AutoField()
     city = CharField(max_length=100)
     country = CharField(max_length=2)
@@ -65,7 +60,7 @@ class Location(BaseModel):
         table_name = "locations"
 
 
-class Warehouse(BaseModel):
+class Warehouse(Model):
     id = AutoField()
     name = CharField(max_length=100, unique=True)
     location = ForeignKeyField(Location, on_delete="RESTRICT", column_name="location_id")
@@ -76,7 +71,7 @@ class Warehouse(BaseModel):
         table_name = "warehouses"
 
 
-class Product(BaseModel):
+class Product(Model):
     id = AutoField()
     name = CharField(max_length=200)
     description = TextField(default="")
@@ -95,7 +90,7 @@ class Product(BaseModel):
         table_name = "product"
 
 
-class Inventory(BaseModel):
+class Inventory(Model):
     id = AutoField()
     product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
     warehouse = ForeignKeyField(Warehouse, on_delete="CASCADE", column_name="warehouse_id")
@@ -109,7 +104,7 @@ class Inventory(BaseModel):
         table_name = "inventory"
 
 
-class Reservation(BaseModel):
+class Reservation(Model):
     """Stock promised under a caller's reference (an order): held until ``expires_at``, then released,
     committed (and perhaps returned) or, when nobody confirmed it in time, expired by the sweep."""
 
@@ -124,7 +119,7 @@ class Reservation(BaseModel):
         table_name = "reservations"
 
 
-class ReservationLine(BaseModel):
+class ReservationLine(Model):
     id = AutoField()
     reservation = ForeignKeyField(Reservation, backref="lines", on_delete="CASCADE", column_name="reservation_id")
     product_id = IntegerField()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from peewee import IntegrityError
@@ -17,6 +19,17 @@ def _name(value: Any, field: str = "name") -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 100:
         raise ValidationFailed("Invalid name.", errors=[FieldError(field, "1 to 100 characters.")])
     return value.strip()
+
+
+@contextmanager
+def _named_once(kind: str) -> Iterator[None]:
+    """A transaction that writes a category's or a brand's name, which is unique: the database's refusal
+    of a second one becomes a 409."""
+    try:
+        with database.atomic():
+            yield
+    except IntegrityError:
+        raise Conflict(f"A {kind} with this name already exists.") from None
 
 
 def category_tree() -> list[dict[str, Any]]:
@@ -55,11 +68,8 @@ def create_category(name: Any, parent_id: Any = None) -> Category:
     clean = _name(name)
     if parent_id is not None and Category.get_or_none(Category.id == parent_id) is None:
         raise ValidationFailed("Unknown parent.", errors=[FieldError("parent_id", "No such category.")])
-    try:
-        with database.atomic():
-            category = Category.create(name=clean, slug=slugify(clean), parent=parent_id)
-    except IntegrityError:
-        raise Conflict("A category with this name already exists.") from None
+    with _named_once("category"):
+        category = Category.create(name=clean, slug=slugify(clean), parent=parent_id)
     caching.forget_tree()
     return category
 
@@ -85,13 +95,10 @@ def update_category(category_id: int, name: Any = None, parent_id: Any = ..., *,
                 cursor = parent.parent_id
         changes["parent"] = parent_id
     if changes:
-        try:
-            with database.atomic():
-                Category.update(**changes).where(Category.id == category_id).execute()
-                if rename:  # in the same transaction: the read models' refresh cannot be lost
-                    events.publish(CategoryChanged(category_id=category_id, category_name=changes["name"]))
-        except IntegrityError:
-            raise Conflict("A category with this name already exists.") from None
+        with _named_once("category"):
+            Category.update(**changes).where(Category.id == category_id).execute()
+            if rename:  # in the same transaction: the read models' refresh cannot be lost
+                events.publish(CategoryChanged(category_id=category_id, category_name=changes["name"]))
         caching.forget_everything()
     return Category.get_by_id(category_id)
 
@@ -112,22 +119,17 @@ def list_brands() -> list[Brand]:
 
 
 def create_brand(name: Any) -> Brand:
-    try:
-        with database.atomic():
-            return Brand.create(name=_name(name))
-    except IntegrityError:
-        raise Conflict("A brand with this name already exists.") from None
+    with _named_once("brand"):
+        brand: Brand = Brand.create(name=_name(name))
+    return brand
 
 
 def update_brand(brand_id: int, name: Any) -> Brand:
     new_name = _name(name)
-    try:
-        with database.atomic():
-            if Brand.update(name=new_name).where(Brand.id == brand_id).execute() != 1:
-                raise NotFound("No such brand.")
-            events.publish(BrandChanged(brand_id=brand_id, brand_name=new_name))
-    except IntegrityError:
-        raise Conflict("A brand with this name already exists.") from None
+    with _named_once("brand"):
+        if Brand.update(name=new_name).where(Brand.id == brand_id).execute() != 1:
+            raise NotFound("No such brand.")
+        events.publish(BrandChanged(brand_id=brand_id, brand_name=new_name))
     caching.forget_everything()
     return Brand.get_by_id(brand_id)
 

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.notifications import api, delivery
 
@@ -33,11 +34,8 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    notifications = sub.add_parser("notifications", help="customer notifications (email)").add_subparsers(
-        dest="notifications_command", required=True)
-    send = notifications.add_parser("deliver", help="send every notification that is due now")
-    send.set_defaults(handler=deliver)
-    listing = notifications.add_parser("list", help="a user's newest notifications (* = unread)")
+    notifications = command_group(sub, "notifications", "customer notifications (email)")
+    command(notifications, "deliver", deliver, "send every notification that is due now")
+    listing = command(notifications, "list", show, "a user's newest notifications (* = unread)")
     listing.add_argument("--user", type=int, required=True, metavar="ID", help="the user's id")
     listing.add_argument("--limit", type=int, default=20, help="how many (default 20, at most 100)")
-    listing.set_defaults(handler=show)

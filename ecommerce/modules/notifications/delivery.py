@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.tally import Tally
 from ecommerce.modules.notifications import settings
 from ecommerce.modules.notifications.channels import email_message
 from ecommerce.modules.notifications.documents import FAILED, PENDING, SENT, Outcome
@@ -23,14 +24,12 @@ log = logging.getLogger("ecommerce.notifications")
 
 
 @dataclass
-class DeliveryReport:
+class DeliveryReport(Tally):
+    """What one delivery pass did with the notifications that were due."""
+
     sent: int = 0
     retried: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"sent": self.sent, "retried": self.retried, "failed": self.failed, "errors": list(self.errors)}
 
 
 def deliver_due(now: datetime.datetime | None = None, batch: int = 100) -> DeliveryReport:
@@ -70,10 +69,8 @@ def deliver_until_idle(max_passes: int = 1000) -> DeliveryReport:
     total = DeliveryReport()
     for _ in range(max_passes):
         report = deliver_due()
-        total.sent, total.retried, total.failed = (
-            total.sent + report.sent, total.retried + report.retried, total.failed + report.failed)
-        total.errors += report.errors
-        if report.sent + report.retried + report.failed == 0:
+        total += report
+        if report.total == 0:
             break
     return total
 

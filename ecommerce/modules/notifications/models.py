@@ -34,7 +34,6 @@ class NotificationDocument(Model):
     content = TextField()  # the JSON document
 
     class Meta:
-        database = database
         table_name = "notification_documents"
 
 

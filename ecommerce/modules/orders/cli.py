@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ecommerce.kernel.bootstrap import run_until_done
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.orders import transitions
 
@@ -16,6 +17,5 @@ def expire(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    orders = sub.add_parser("orders", help="orders").add_subparsers(dest="orders_command", required=True)
-    job = orders.add_parser("expire", help="expire unpaid orders past their deadline and release their stock")
-    job.set_defaults(handler=expire)
+    orders = command_group(sub, "orders", "orders")
+    command(orders, "expire", expire, "expire unpaid orders past their deadline and release their stock")

@@ -28,12 +28,7 @@ events = EventTables(MODULE, database)
 idempotency = IdempotencyStore(MODULE, database)
 
 
-class BaseModel(Model):
-    class Meta:
-        database = database
-
-
-class Cart(BaseModel):
+class Cart(Model):
     id = AutoField()
     user_id = IntegerField(unique=True)
     created_at = DateTimeField(default=utcnow)
@@ -43,7 +38,7 @@ class Cart(BaseModel):
         table_name = "cart"
 
 
-class CartItem(BaseModel):
+class CartItem(Model):
     id = AutoField()
     cart = ForeignKeyField(Cart, backref="items", on_delete="CASCADE", column_name="cart_id")
     product_id = IntegerField()
@@ -55,7 +50,7 @@ class CartItem(BaseModel):
         table_name = "cart_items"
 
 
-class Order(BaseModel):
+class Order(Model):
     id = AutoField()
     user_id = IntegerField()
     address_id = IntegerField()
@@ -75,7 +70,7 @@ class Order(BaseModel):
         table_name = "orders"
 
 
-class OrderItem(BaseModel):
+class OrderItem(Model):
     id = AutoField()
     order = ForeignKeyField(Order, backref="items", on_delete="CASCADE", column_name="order_id")
     product_id = IntegerField()

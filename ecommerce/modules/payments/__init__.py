@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ecommerce.kernel.module import Job, Module
-from ecommerce.modules.payments import charges, refunds, settings
-from ecommerce.modules.payments.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
-from ecommerce.modules.payments.models import MODELS, database, events, idempotency
-from ecommerce.modules.payments.reactions import SUBSCRIPTIONS
+from ecommerce.modules.payments import charges, refunds
+from ecommerce.modules.payments.models import idempotency
 
 
 def _reconcile_stale() -> object:
@@ -19,22 +15,12 @@ def _reconcile_stale() -> object:
     return charges.reconcile(older_than=settled), refunds.reconcile(older_than=settled)
 
 
-module = Module(
-    name="payments",
+module = Module.of(
+    __name__,
     description="Card vault, charges through a gateway adapter, payment logs, refunds",
-    database=database,
-    events=events,
-    models=MODELS,
-    migrations=Path(__file__).parent / "migrations",
-    blueprint="ecommerce.modules.payments.http:build_blueprint",
-    publishes=[PaymentSucceeded, PaymentFailed, PaymentRefunded],
-    subscriptions=SUBSCRIPTIONS,
     requires=("orders",),
     jobs=[
         Job("reconcile-pending-payments", 60.0, _reconcile_stale),
         Job("purge-idempotency-keys", 3600.0, idempotency.purge_expired),
     ],
-    cli="ecommerce.modules.payments.cli:add_commands",
-    settings=settings.PaymentsSettings,
-    setup=settings.setup,
 )

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.payments import card_tokens, charges, refunds
 
@@ -39,12 +40,10 @@ def rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    payments = sub.add_parser("payments", help="payments").add_subparsers(dest="payments_command", required=True)
-    rec = payments.add_parser("reconcile",
-                              help="settle pending payments and refunds by asking the gateway what happened")
+    payments = command_group(sub, "payments", "payments")
+    rec = command(payments, "reconcile", reconcile,
+                  "settle pending payments and refunds by asking the gateway what happened")
     rec.add_argument("--older-than", type=float, default=120.0, metavar="SECONDS",
                      help="only payments pending this long (default 120: never race a charge in flight)")
-    rec.set_defaults(handler=reconcile)
-    rot = payments.add_parser("rotate-keys", help="re-encrypt every stored card under a new key")
+    rot = command(payments, "rotate-keys", rotate_keys, "re-encrypt every stored card under a new key")
     rot.add_argument("--drop-old", action="store_true", help="remove the previous keys once re-encrypted")
-    rot.set_defaults(handler=rotate_keys)

@@ -8,36 +8,39 @@ from ecommerce.kernel.events import IntegrationEvent
 
 
 @dataclass(frozen=True)
-class PaymentSucceeded(IntegrationEvent):
-    name = "payments.PaymentSucceeded"
-    version = 1
+class _OfAPayment(IntegrationEvent):
+    """What every payments event says first: which payment, of which order, by whom."""
 
     payment_id: int
     order_id: int
     user_id: int
+
+
+@dataclass(frozen=True)
+class _OfAnAmount(_OfAPayment):
+    """A payment event that moved money: how much, in which currency (minor units)."""
+
     amount: int
     currency: str
 
 
 @dataclass(frozen=True)
-class PaymentFailed(IntegrationEvent):
+class PaymentSucceeded(_OfAnAmount):
+    name = "payments.PaymentSucceeded"
+    version = 1
+
+
+@dataclass(frozen=True)
+class PaymentFailed(_OfAPayment):
     name = "payments.PaymentFailed"
     version = 1
 
-    payment_id: int
-    order_id: int
-    user_id: int
     reason: str
 
 
 @dataclass(frozen=True)
-class PaymentRefunded(IntegrationEvent):
+class PaymentRefunded(_OfAnAmount):
     name = "payments.PaymentRefunded"
     version = 1
 
-    payment_id: int
-    order_id: int
-    user_id: int
-    amount: int
-    currency: str
     fully_refunded: bool

@@ -28,12 +28,7 @@ CARD_FIELDS = frozenset({"cvc", "card_number"})
 idempotency = IdempotencyStore(MODULE, database, sensitive=CARD_FIELDS)
 
 
-class BaseModel(Model):
-    class Meta:
-        database = database
-
-
-class Token(BaseModel):
+class Token(Model):
     """A saved card. ``value`` is the public token (``tok_...``); the number is AES-GCM encrypted."""
 
     id = AutoField()
@@ -56,7 +51,7 @@ class Token(BaseModel):
         table_name = "tokens"
 
 
-class Payment(BaseModel):
+class Payment(Model):
     id = AutoField()
     order_id = IntegerField()
     user_id = IntegerField()
@@ -78,7 +73,7 @@ class Payment(BaseModel):
         table_name = "payment"
 
 
-class PaymentLog(BaseModel):
+class PaymentLog(Model):
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
     step = CharField(max_length=32)
@@ -89,7 +84,7 @@ class PaymentLog(BaseModel):
         table_name = "payment_logs"
 
 
-class Refund(BaseModel):
+class Refund(Model):
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
     amount = BigIntegerField()
@@ -103,7 +98,7 @@ class Refund(BaseModel):
         table_name = "refunds"
 
 
-class SimulatorCharge(BaseModel):
+class SimulatorCharge(Model):
     """The gateway *simulator's* own ledger (a stand-in for the processor's books), so reconciliation
     and "charged exactly once" can be checked like against a real processor."""
 
@@ -118,7 +113,7 @@ class SimulatorCharge(BaseModel):
         table_name = "gateway_simulator_charges"
 
 
-class SimulatorRefund(BaseModel):
+class SimulatorRefund(Model):
     """The simulator's refund ledger: one row per refund reference, so a resent refund is answered, not repeated."""
 
     id = AutoField()

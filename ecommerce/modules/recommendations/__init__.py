@@ -3,24 +3,13 @@ order events, rebuildable from the data lake's event log (ADR 0019)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ecommerce.kernel.module import Job, Module
 from ecommerce.modules.recommendations import compaction
-from ecommerce.modules.recommendations.models import MODELS, database, events
-from ecommerce.modules.recommendations.reactions import SUBSCRIPTIONS
 
-module = Module(
-    name="recommendations",
+module = Module.of(
+    __name__,
     description="Bought together and popular products, a read model of order events and the data lake",
-    database=database,
-    events=events,
-    models=MODELS,
-    migrations=Path(__file__).parent / "migrations",
-    blueprint="ecommerce.modules.recommendations.http:build_blueprint",
-    subscriptions=SUBSCRIPTIONS,
     requires=("catalog", "orders"),
-    cli="ecommerce.modules.recommendations.cli:add_commands",
     facade="ecommerce.modules.recommendations.api",
     jobs=[Job("compact-lake", compaction.EVERY, compaction.compact_closed_days)],
     setup=compaction.setup,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ecommerce.kernel import progress
 from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.recommendations import api
 
@@ -33,9 +34,7 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    group = sub.add_parser("recommendations", help="the recommendations model").add_subparsers(
-        dest="recommendations_command", required=True)
-    job = group.add_parser("rebuild", help="recompute the model from the data lake's event log")
+    group = command_group(sub, "recommendations", "the recommendations model")
+    job = command(group, "rebuild", rebuild, "recompute the model from the data lake's event log")
     job.add_argument("--engine", choices=["duckdb", "fold"], default="duckdb",
                      help="SQL over the lake with DuckDB (default), or the Python fold (the reference)")
-    job.set_defaults(handler=rebuild)

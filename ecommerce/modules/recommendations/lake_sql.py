@@ -1,6 +1,6 @@
 """The purchase model as SQL over the data lake (DuckDB): what ``rebuild`` loads by default.
 
-The same rules as the fold (``fold.py``) and the incremental handlers (``purchases.py``), as set
+The same rules as the Python fold (``lake_python.py``) and the incremental handlers (``purchases.py``), as set
 operations over every order event:
 
 - an order's buyer is the ``user_id`` of its earliest event; it is placed, paid or void when any of its

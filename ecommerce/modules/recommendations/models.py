@@ -21,12 +21,7 @@ database = DatabaseProxy()
 events = EventTables(MODULE, database)
 
 
-class Base(Model):
-    class Meta:
-        database = database
-
-
-class OrderFacts(Base):
+class OrderFacts(Model):
     order_id = IntegerField(primary_key=True)
     user_id = IntegerField()
     placed = BooleanField(default=False)
@@ -39,7 +34,7 @@ class OrderFacts(Base):
         table_name = "recommendations_orders"
 
 
-class OrderLine(Base):
+class OrderLine(Model):
     order_id = IntegerField()
     product_id = IntegerField()
     quantity = IntegerField()
@@ -49,7 +44,7 @@ class OrderLine(Base):
         primary_key = CompositeKey("order_id", "product_id")
 
 
-class Pair(Base):
+class Pair(Model):
     product_id = IntegerField()
     other_id = IntegerField()
     orders = IntegerField(default=0)
@@ -59,7 +54,7 @@ class Pair(Base):
         primary_key = CompositeKey("product_id", "other_id")
 
 
-class Sales(Base):
+class Sales(Model):
     product_id = IntegerField(primary_key=True)
     orders = IntegerField(default=0)
     units = IntegerField(default=0)
@@ -68,7 +63,7 @@ class Sales(Base):
         table_name = "recommendations_sales"
 
 
-class ProductCategory(Base):
+class ProductCategory(Model):
     product_id = IntegerField(primary_key=True)
     category_id = IntegerField(null=True)
 

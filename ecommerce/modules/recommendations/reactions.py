@@ -2,7 +2,7 @@
 
 - Order events are ``atomic`` (inbox + effects in one transaction of our own database, exactly once);
   their effects are order-independent and idempotent as well (see ``purchases``), so the model is a
-  function of the set of events — which a rebuild from the event log computes directly (``fold``).
+  function of the set of events — which a rebuild from the event log computes directly (``lake_python``).
 - Category lookups *read* the catalog's facade and upsert our own table: atomic too (ADR 0015), so the
   inbox row commits with the upsert (a read takes no lock our transaction holds); idempotent anyway.
 """

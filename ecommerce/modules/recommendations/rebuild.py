@@ -8,7 +8,7 @@ yet compacted JSON lines alike), then the rows are bulk-loaded:
   engine; the rows stay in DuckDB until the load streams them (batches of tuples into SQLite's
   ``executemany``; a CSV file DuckDB writes into PostgreSQL's ``COPY``);
 - ``fold``: the events read into Python (each once, by event id), oldest first, and folded in memory
-  (``fold``) — kept as the reference the SQL is checked against and for the benchmark's comparison.
+  (``lake_python``) — kept as the reference the SQL is checked against and for the benchmark's comparison.
 
 On SQLite the tables' secondary indexes are dropped before the load and built again after it, inside
 the same transaction (``bulk.indexes_set_aside``): one sort per index instead of a b-tree insert per row.
@@ -33,7 +33,7 @@ from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events.lake import EventLake, LakeRecord
 from ecommerce.kernel.lake.sql import read_records
 from ecommerce.modules.recommendations import categories, lake_sql
-from ecommerce.modules.recommendations.fold import KEYS, fold
+from ecommerce.modules.recommendations.lake_python import KEYS, fold
 from ecommerce.modules.recommendations.models import MODEL_TABLES, OrderFacts, OrderLine, Pair, Sales, database
 
 ENGINES = ("duckdb", "fold")

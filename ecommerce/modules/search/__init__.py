@@ -3,11 +3,7 @@ kept current by catalog events."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ecommerce.kernel.module import Module, SeedContext
-from ecommerce.modules.search.models import MODELS, database, events
-from ecommerce.modules.search.reactions import SUBSCRIPTIONS
 
 
 def _seed(context: SeedContext) -> list[str]:
@@ -20,18 +16,11 @@ def _seed(context: SeedContext) -> list[str]:
     return [f"indexed {indexer.reindex()} products"]
 
 
-module = Module(
-    name="search",
+module = Module.of(
+    __name__,
     description="Full-text product search, a read model built from catalog events",
-    database=database,
-    events=events,
-    models=MODELS,
-    migrations=Path(__file__).parent / "migrations",
-    blueprint="ecommerce.modules.search.http:build_blueprint",
-    subscriptions=SUBSCRIPTIONS,
     requires=("catalog",),
     seed=_seed,
-    cli="ecommerce.modules.search.cli:add_commands",
     facade="ecommerce.modules.search.api",
     lacks={"events": "publishes no integration events: a read model of the catalog",
            "settings": "nothing to configure: FTS5 or tsvector follows the database"},

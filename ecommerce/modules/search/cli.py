@@ -7,6 +7,7 @@ from typing import Any
 
 from ecommerce.kernel import progress
 from ecommerce.kernel.bootstrap import migrated
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.search import indexer
 
@@ -22,6 +23,5 @@ def reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    search = sub.add_parser("search", help="the search index").add_subparsers(dest="search_command", required=True)
-    job = search.add_parser("reindex", help="rebuild the search index from the catalog")
-    job.set_defaults(handler=reindex)
+    search = command_group(sub, "search", "the search index")
+    command(search, "reindex", reindex, "rebuild the search index from the catalog")

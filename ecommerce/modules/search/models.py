@@ -31,7 +31,6 @@ class SearchDocument(Model):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        database = database
         table_name = "search_documents"
 
 

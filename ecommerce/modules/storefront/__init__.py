@@ -8,25 +8,13 @@ storefront``: the JSON API alone remains). Pages of a module that is disabled an
 
 from __future__ import annotations
 
-from peewee import DatabaseProxy
-
-from ecommerce.kernel.events import EventTables
 from ecommerce.kernel.module import Module
-from ecommerce.modules.storefront import settings
 
-database = DatabaseProxy()
-events = EventTables("storefront", database)
-
-module = Module(
-    name="storefront",
+module = Module.of(
+    __name__,
     description="The shop's web pages: browse, search, cart, checkout, pay, orders, and admin pages",
-    database=database,
-    events=events,
-    blueprint="ecommerce.modules.storefront.http:build_blueprint",
     site=True,
     requires=("users", "catalog"),
-    settings=settings.StorefrontSettings,
-    setup=settings.setup,
     lacks={
         "api": "no other module calls it: it is the shop's pages over the other modules' facades",
         "events": "publishes no integration events: every change goes through another module's api",

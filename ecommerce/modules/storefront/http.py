@@ -13,9 +13,9 @@ import asyncio
 import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import HTTPResponse, Request, Sanic, html, raw, redirect
@@ -24,6 +24,7 @@ from sanic_ext import openapi, render
 from ecommerce.kernel.errors import AppError, Forbidden, NotFound, Unauthorized
 from ecommerce.kernel.http import run_sync, strict_throttle
 from ecommerce.kernel.http.blueprint import Blueprint
+from ecommerce.kernel.http.checks import check_first
 from ecommerce.kernel.http.client_ip import forwarded_https, parse_networks
 from ecommerce.kernel.http.validation import query_args
 from ecommerce.kernel.pagination import PageRequest
@@ -38,8 +39,6 @@ from ecommerce.modules.storefront import csrf, images, pages, settings
 from ecommerce.modules.storefront.assets import CACHE_CONTROL, Assets
 from ecommerce.modules.storefront.visitor_pages import VisitorPages
 from ecommerce.modules.users import api as users
-
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 
 ACCESS, REFRESH = "sf_access", "sf_refresh"
 IMAGE_NAME = re.compile(r"([0-9]{1,18})\.([0-9a-f]{16})\.svg")
@@ -155,30 +154,26 @@ def shopper(request: Request) -> Principal:
     return found
 
 
-def signed_in(handler: Handler) -> Handler:
-    """A page for shoppers: a visitor is sent to the login page (and back here afterwards)."""
-
-    @functools.wraps(handler)
-    async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        if await current(request) is None:
-            target = request.path if request.method == "GET" else "/"
-            return redirect(f"/login?next={target}", status=303)
-        return await handler(request, *args, **kwargs)
-
-    return guarded  # type: ignore[return-value]
+async def _shopper(request: Request) -> HTTPResponse | None:
+    if await current(request) is None:
+        target = request.path if request.method == "GET" else "/"
+        return redirect(f"/login?next={target}", status=303)
+    return None
 
 
-def admins(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        who = await current(request)
-        if who is None:
-            return redirect(f"/login?next={request.path}", status=303)
-        if not who.is_admin:
-            raise Forbidden("This page is for the shop's staff.")
-        return await handler(request, *args, **kwargs)
+async def _staff(request: Request) -> HTTPResponse | None:
+    who = await current(request)
+    if who is None:
+        return redirect(f"/login?next={request.path}", status=303)
+    if not who.is_admin:
+        raise Forbidden("This page is for the shop's staff.")
+    return None
 
-    return guarded  # type: ignore[return-value]
+
+#: A page for shoppers: a visitor is sent to the login page (and back here afterwards).
+signed_in = check_first(_shopper)
+#: A page for the shop's staff: a visitor is sent to the login page, a customer gets a 403.
+admins = check_first(_staff)
 
 
 def _set_session(request: Request, response: HTTPResponse, pair: users.TokenPair) -> None:
@@ -204,15 +199,12 @@ def check_csrf(request: Request) -> None:
         raise Forbidden("The form expired or came from another site; reload the page and try again.")
 
 
-def posted(handler: Handler) -> Handler:
-    """A form handler: the CSRF token must match before anything else happens."""
+async def _form_token(request: Request) -> None:
+    check_csrf(request)
 
-    @functools.wraps(handler)
-    async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        check_csrf(request)
-        return await handler(request, *args, **kwargs)
 
-    return checked  # type: ignore[return-value]
+#: A form handler: the CSRF token must match before anything else happens.
+posted = check_first(_form_token)
 
 
 async def _unread(request: Request, who: Principal | None) -> int:

@@ -5,6 +5,7 @@ Plain functions returning frozen DTOs, so callers never hold a peewee model of a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -40,14 +41,8 @@ class AddressView:
     country: str
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "street": self.street,
-            "city": self.city,
-            "state": self.state,
-            "postal_code": self.postal_code,
-            "country": self.country,
-        }
+        """The address as an order's snapshot keeps it (and as the API shows it): without its owner."""
+        return {name: value for name, value in dataclasses.asdict(self).items() if name != "user_id"}
 
 
 def user_view(user: User) -> UserView:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ecommerce.kernel.bootstrap import Kernel, migrated
 from ecommerce.kernel.errors import AppError, Conflict
+from ecommerce.kernel.module import command, command_group
 from ecommerce.kernel.settings import Settings
 from ecommerce.modules.users import accounts, sessions
 
@@ -71,14 +72,11 @@ def purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    users = sub.add_parser("users", help="user accounts").add_subparsers(dest="users_command", required=True)
-    admin = users.add_parser("create-admin", help="create an admin (password prompted, or read from stdin)")
+    users = command_group(sub, "users", "user accounts")
+    admin = command(users, "create-admin", create_admin, "create an admin (password prompted, or read from stdin)")
     admin.add_argument("email")
     admin.add_argument("--promote", action="store_true", help="make an existing account an admin instead")
-    admin.set_defaults(handler=create_admin)
 
-    auth = sub.add_parser("auth", help="tokens and sessions").add_subparsers(dest="auth_command", required=True)
-    rotate = auth.add_parser("rotate-key", help="start signing access tokens with a new key")
-    rotate.set_defaults(handler=rotate_key)
-    clean = auth.add_parser("purge", help="delete expired sessions and blocked-token entries")
-    clean.set_defaults(handler=purge)
+    auth = command_group(sub, "auth", "tokens and sessions")
+    command(auth, "rotate-key", rotate_key, "start signing access tokens with a new key")
+    command(auth, "purge", purge, "delete expired sessions and blocked-token entries")

@@ -45,24 +45,18 @@ from ecommerce.modules.users.schemas import (
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+def _pick(view: object, *names: str) -> dict[str, Any]:
+    """The named attributes of a facade's view, as the JSON answer shows them (in that order)."""
+    return {name: getattr(view, name) for name in names}
+
+
 def user_json(user: api.UserView) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "phone": user.phone,
-        "role": user.role,
-        "status": user.status,
-        "created_at": isoformat(user.created_at),
-    }
+    return {**_pick(user, "id", "email", "phone", "role", "status"), "created_at": isoformat(user.created_at)}
 
 
 def tokens_json(pair: sessions.TokenPair) -> dict[str, Any]:
-    return {
-        "access_token": pair.access_token,
-        "refresh_token": pair.refresh_token,
-        "token_type": pair.token_type,
-        "expires_in": pair.expires_in,
-    }
+    """The pair as OAuth 2 clients expect it; ``session_ttl`` is for the browser's cookie, not the body."""
+    return _pick(pair, "access_token", "refresh_token", "token_type", "expires_in")
 
 
 def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> api.UserView:

@@ -21,12 +21,7 @@ database = DatabaseProxy()
 events = EventTables(MODULE, database)
 
 
-class BaseModel(Model):
-    class Meta:
-        database = database
-
-
-class User(BaseModel):
+class User(Model):
     id = AutoField()
     email = CharField(max_length=254, unique=True)  # stored normalised (trimmed, lower-case)
     phone = CharField(max_length=16, null=True)  # E.164
@@ -40,7 +35,7 @@ class User(BaseModel):
         table_name = "users"
 
 
-class AuthSession(BaseModel):
+class AuthSession(Model):
     """One login: the refresh token's hash, when it was issued and expires, and from where."""
 
     id = CharField(max_length=32, primary_key=True)  # random; the JWT's ``sid``
@@ -58,7 +53,7 @@ class AuthSession(BaseModel):
         table_name = "auth_session"
 
 
-class BlockedAuth(BaseModel):
+class BlockedAuth(Model):
     """A revoked access token (by ``jti``), kept until the token would have expired anyway."""
 
     id = AutoField()
@@ -71,7 +66,7 @@ class BlockedAuth(BaseModel):
         table_name = "blocked_auth"
 
 
-class RefreshToken(BaseModel):
+class RefreshToken(Model):
     """One link of a session's refresh-token chain. Spent tokens are kept to detect reuse."""
 
     id = AutoField()
@@ -87,7 +82,7 @@ class RefreshToken(BaseModel):
         table_name = "refresh_tokens"
 
 
-class SigningKey(BaseModel):
+class SigningKey(Model):
     """The access-token key ring. Key material is encrypted with a key derived from the app secret."""
 
     kid = CharField(max_length=32, primary_key=True)
@@ -99,7 +94,7 @@ class SigningKey(BaseModel):
         table_name = "signing_keys"
 
 
-class Address(BaseModel):
+class Address(Model):
     id = AutoField()
     user = ForeignKeyField(User, backref="addresses", on_delete="CASCADE", column_name="user_id")
     street = CharField(max_length=ADDRESS_LIMITS["street"])

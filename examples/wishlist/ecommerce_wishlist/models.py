@@ -21,7 +21,6 @@ class Wish(Model):
     created_at = DateTimeField()
 
     class Meta:
-        database = database
         table_name = "wishes"
 
 

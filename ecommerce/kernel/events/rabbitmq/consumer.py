@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aio_pika
@@ -32,6 +32,7 @@ from ecommerce.kernel.events.event import Subscription
 from ecommerce.kernel.events.rabbitmq.connection import BrokerClient
 from ecommerce.kernel.events.transport import Consumer, Delivery, Failures, consume
 from ecommerce.kernel.faults import crash_point
+from ecommerce.kernel.tally import Tally
 
 log = logging.getLogger("ecommerce.events.broker")
 T = TypeVar("T")
@@ -43,20 +44,12 @@ MAX_DELAY_SECONDS = 300
 
 
 @dataclass
-class ConsumeReport:
+class ConsumeReport(Tally):
     """What one batch (or one drain) did, by message."""
 
     acked: int = 0
     retried: int = 0
     dead: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def __iadd__(self, other: ConsumeReport) -> ConsumeReport:
-        self.acked += other.acked
-        self.retried += other.retried
-        self.dead += other.dead
-        self.errors.extend(other.errors)
-        return self
 
     @property
     def handled(self) -> int:

@@ -2,22 +2,17 @@
 INTEGER (issue 14: such checkouts were a 500 there), and the largest total the validation allows
 (``kernel.limits``) needs 47 bits. SQLite's INTEGER already holds 64 bits: nothing to do."""
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database
 from playhouse.migrate import SchemaMigrator
+
+from ecommerce.kernel.migrations import retype_on_postgres
 
 COLUMNS = {"orders": ("subtotal", "total"), "order_items": ("unit_price", "line_total")}
 
 
-def _retype(db: Database, kind: str) -> None:
-    if isinstance(db, PostgresqlDatabase):
-        for table, columns in COLUMNS.items():
-            changes = ", ".join(f'ALTER COLUMN "{column}" TYPE {kind}' for column in columns)
-            db.execute_sql(f'ALTER TABLE "{table}" {changes}')
-
-
 def up(migrator: SchemaMigrator, db: Database) -> None:
-    _retype(db, "BIGINT")
+    retype_on_postgres(db, COLUMNS, "BIGINT")
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:
-    _retype(db, "INTEGER")
+    retype_on_postgres(db, COLUMNS, "INTEGER")

@@ -2,8 +2,10 @@
 INTEGER (issue 14), and so may its refunds and the gateway simulator's ledger of both. SQLite's
 INTEGER already holds 64 bits: nothing to do."""
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database
 from playhouse.migrate import SchemaMigrator
+
+from ecommerce.kernel.migrations import retype_on_postgres
 
 COLUMNS = {
     "payment": ("amount", "refunded_amount"),
@@ -13,16 +15,9 @@ COLUMNS = {
 }
 
 
-def _retype(db: Database, kind: str) -> None:
-    if isinstance(db, PostgresqlDatabase):
-        for table, columns in COLUMNS.items():
-            changes = ", ".join(f'ALTER COLUMN "{column}" TYPE {kind}' for column in columns)
-            db.execute_sql(f'ALTER TABLE "{table}" {changes}')
-
-
 def up(migrator: SchemaMigrator, db: Database) -> None:
-    _retype(db, "BIGINT")
+    retype_on_postgres(db, COLUMNS, "BIGINT")
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:
-    _retype(db, "INTEGER")
+    retype_on_postgres(db, COLUMNS, "INTEGER")

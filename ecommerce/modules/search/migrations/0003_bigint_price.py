@@ -2,15 +2,17 @@
 product priced past 2^31-1 minor units must be indexable on PostgreSQL (issue 14). SQLite's INTEGER
 already holds 64 bits: nothing to do."""
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database
 from playhouse.migrate import SchemaMigrator
+
+from ecommerce.kernel.migrations import retype_on_postgres
+
+COLUMNS = {"search_documents": ("price",)}
 
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
-    if isinstance(db, PostgresqlDatabase):
-        db.execute_sql('ALTER TABLE "search_documents" ALTER COLUMN "price" TYPE BIGINT')
+    retype_on_postgres(db, COLUMNS, "BIGINT")
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:
-    if isinstance(db, PostgresqlDatabase):
-        db.execute_sql('ALTER TABLE "search_documents" ALTER COLUMN "price" TYPE INTEGER')
+    retype_on_postgres(db, COLUMNS, "INTEGER")
