@@ -42,21 +42,23 @@ def test_with_several_workers_the_relay_has_a_process_of_its_own_and_a_commit_wa
     workers (which only serve requests), and a worker's publishing commit wakes it across processes."""
     env = {"ECOMMERCE_RELAY_INTERVAL": "30"}
     with server_process(tmp_path, cli_env(tmp_path, **env), "--workers", "2") as (proc, base):
-        names: list[str] = []
-        deadline = time.monotonic() + 10
-        while background.PROCESS_NAME not in names and time.monotonic() < deadline:
-            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            names = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in children]
-            time.sleep(0.1)
+        def children() -> list[str] | None:
+            """The names of the server's child processes, once the relay's is among them."""
+            pids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            names = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in pids]
+            return names if background.PROCESS_NAME in names else None
+
+        names = eventually(children, timeout=10, interval=0.1, what="the relay process")
         assert names.count(background.PROCESS_NAME) == 1, names
         time.sleep(1)  # the relay's first full pass is over: only a wake-up delivers within the next 30 s
         with httpx.Client(base_url=base, timeout=30) as client:
             register(client)
         database = tmp_path / "data" / "ecommerce.db"
-        deadline = time.monotonic() + 10
-        delivered = 0
-        while time.monotonic() < deadline and not delivered:
+
+        def delivered() -> int:
             with sqlite3.connect(database) as db:
-                delivered = db.execute("SELECT count(*) FROM users_outbox WHERE delivered_at IS NOT NULL").fetchone()[0]
-            time.sleep(0.05)
-        assert delivered == 1
+                count: int = db.execute(
+                    "SELECT count(*) FROM users_outbox WHERE delivered_at IS NOT NULL").fetchone()[0]
+            return count
+
+        assert eventually(delivered, timeout=10, what="the event delivered on a wake-up") == 1

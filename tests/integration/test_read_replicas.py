@@ -25,6 +25,7 @@ from tests.conftest import test_settings as quiet_settings
 from tests.support import databases
 from tests.support.live_server import LiveServer
 from tests.support.pg_cluster import ReplicatedCluster, start_replicated_cluster
+from tests.support.polling import eventually
 
 #: One primary + standby pair serves the whole file: keep its tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("read-replicas")
@@ -129,13 +130,11 @@ def test_a_lagging_replica_is_skipped(tmp_path: Path, urls: tuple[str, str], clu
         _replay(urls[1], pause=True)
         k.runner.call(_set_price, 1, before + 3)
         # A replica with replay paused falls further behind the primary's newest commit every second.
-        for _ in range(40):
+        def lagging() -> bool:
             k.runner.call(_set_price, 1, before + 3)
-            if replica.check().status == "lagging":
-                break
-            import time
+            return replica.check().status == "lagging"
 
-            time.sleep(0.1)
+        eventually(lagging, timeout=4, interval=0.1, what="the replica seen lagging")
         assert replica.state.status == "lagging"
         assert k.runner.call(replica_reads(_price), 1) == before + 3  # served by the primary
     finally:
