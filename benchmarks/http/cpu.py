@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+#: The relay process's name (``ecommerce.kernel.events.background.PROCESS_NAME``; not imported: the
+#: benchmark's client side does not load the app).
+RELAY = "ecommerce-relay"
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -74,6 +77,7 @@ class Snapshot:
     #: negative (a sum over whatever processes exist at each instant would lose its whole history).
     app: dict[int, float]
     postgres: dict[int, float]
+    relay: dict[int, float]  # the app's processes named ``ecommerce-relay`` (relay, consumers, jobs)
     generator: float
     app_pids: set[int]
 
@@ -108,6 +112,7 @@ def snapshot(app_root: int | None, database: str) -> Snapshot:
     return Snapshot(
         at=time.monotonic(), busy=busy, total=total,
         app={p: procs[p][2] for p in app_pids if p in procs},
+        relay={p: procs[p][2] for p in app_pids if p in procs and procs[p][0] == RELAY},
         postgres=_postgres_ours(procs, database),
         generator=sum(os.times()[:4]),  # this process and its finished children
         app_pids=app_pids,
@@ -139,6 +144,7 @@ def split(before: Snapshot, after: Snapshot, units: int) -> dict[str, Any]:
     wall = after.at - before.at
     busy = after.busy - before.busy
     app = _used(before.app, after.app)
+    relay = _used(before.relay, after.relay)
     postgres = _used(before.postgres, after.postgres)
     generator = after.generator - before.generator
     other = max(0.0, busy - app - postgres - generator)
@@ -147,7 +153,8 @@ def split(before: Snapshot, after: Snapshot, units: int) -> dict[str, Any]:
         "seconds": round(wall, 2),
         "cores": os.cpu_count(),
         "cores_busy": round(busy / wall, 2),
-        "ms_per_unit": {"app": round(app * per, 2), "postgres": round(postgres * per, 2),
-                        "generator": round(generator * per, 2), "other": round(other * per, 2),
-                        "all": round(busy * per, 2)},
+        # "relay": the share of "app" that the relay process used (0 with one worker: it runs inside it).
+        "ms_per_unit": {"app": round(app * per, 2), "relay": round(relay * per, 2),
+                        "postgres": round(postgres * per, 2), "generator": round(generator * per, 2),
+                        "other": round(other * per, 2), "all": round(busy * per, 2)},
     }

@@ -280,8 +280,9 @@ def buyers_of(url: str, address_ids: list[int]) -> list[tuple[int, int]]:
     return [(found[a], a) for a in address_ids]
 
 
-def wait_delivered(url: str, limit: float = 60.0) -> None:
-    """Until every outbox of the database is delivered (the app's relay has caught up), at most ``limit``."""
+def wait_delivered(url: str, limit: float = 60.0) -> bool:
+    """Until every outbox of the database is delivered (the app's relay has caught up), at most ``limit``;
+    False if it had not caught up by then."""
     from benchmarks.http.servers import autocommit_cursor
 
     with autocommit_cursor(url) as cur:
@@ -294,5 +295,6 @@ def wait_delivered(url: str, limit: float = 60.0) -> None:
         while time.monotonic() < deadline:
             cur.execute(f"SELECT {query}")
             if cur.fetchone()[0] == 0:
-                return
+                return True
             time.sleep(0.2)
+        return False
