@@ -356,3 +356,68 @@ def test_two_copies_of_an_event_in_one_batch_run_each_handler_once(kernel: Kerne
     Inbox = audit_module.events.Inbox
     assert kernel.runner.call(lambda: sorted(Inbox.select(Inbox.handler).tuples())) == [("audit.loose",),
                                                                                         ("audit.once",)]
+
+
+def test_a_batch_handler_gets_a_batch_s_events_in_one_call_and_a_poison_one_alone(kernel: Kernel) -> None:
+    """An atomic subscription with ``batch``: one call for the batch's events (in outbox order), in the inbox
+    transaction; a failing call rolls the batch back and each event goes through ``handler`` alone, so only
+    the poison one is retried. A redelivered batch runs nothing again (the inbox)."""
+    calls: list[list[int]] = []
+
+    def many(envelopes: Sequence[Envelope[UserRegistered]]) -> None:
+        calls.append([e.event.user_id for e in envelopes])
+        for envelope in envelopes:
+            audit_module.record(envelope)
+
+    consumer = Consumer("audit", audit_module.events,
+                        [Subscription(UserRegistered, audit_module.record, "audit.batched", batch=many)])
+    relay = Relay([users_models.events], [consumer])
+    ids = [register(kernel, f"batched{n}@example.com") for n in range(4)]
+    Behaviour.poison = {ids[2]}
+    report = kernel.runner.call(relay.run_once)
+    assert (report.delivered, report.retried) == (3, 1)
+    assert calls == [ids]  # one call for the batch; then one at a time through ``handler``
+    assert sorted(user for _, user in entries(kernel)) == [ids[0], ids[1], ids[3]]
+    Behaviour.poison = set()
+    assert kernel.runner.call(relay.run_once, later(2)).delivered == 1
+    assert sorted(user for _, user in entries(kernel)) == ids
+    Outbox = users_models.events.Outbox
+    kernel.runner.call(lambda: Outbox.update(delivered_at=None).execute())
+    assert kernel.runner.call(relay.run_once, later(5)).delivered == 4
+    assert len(entries(kernel)) == 4 and len(calls) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_non_atomic_batch_handler_runs_once_for_the_unseen_events_and_falls_back_one_at_a_time(
+        kernel: Kernel) -> None:
+    batches: list[list[int]] = []
+    ran: list[int] = []
+    failing: set[int] = set()
+
+    def one(envelope: Envelope[UserRegistered]) -> None:
+        if envelope.event.user_id in failing:
+            raise RuntimeError("mail server down")
+        ran.append(envelope.event.user_id)
+
+    def many(envelopes: Sequence[Envelope[UserRegistered]]) -> None:
+        batches.append([e.event.user_id for e in envelopes])
+        for envelope in envelopes:
+            one(envelope)
+
+    consumer = Consumer("audit", audit_module.events,
+                        [Subscription(UserRegistered, one, "audit.loose-batch", False, batch=many)])
+    relay = Relay([users_models.events], [consumer])
+    ids = [register(kernel, f"loosebatch{n}@example.com") for n in range(3)]
+    assert kernel.runner.call(relay.run_once).delivered == 3
+    assert batches == [ids] and ran == ids
+    more = [register(kernel, f"loosebatch-more{n}@example.com") for n in range(3)]
+    failing.add(more[1])
+    report = kernel.runner.call(relay.run_once)
+    assert (report.delivered, report.retried) == (2, 1)
+    assert batches == [ids, more]  # the failed call, then one at a time (idempotent: more[0] ran twice)
+    assert sorted(set(ran)) == sorted([*ids, more[0], more[2]])
+    failing.clear()
+    assert kernel.runner.call(relay.run_once, later(2)).delivered == 1
+    assert sorted(set(ran)) == sorted(ids + more)
+    Inbox = audit_module.events.Inbox
+    assert kernel.runner.call(lambda: Inbox.select().where(Inbox.handler == "audit.loose-batch").count()) == 6

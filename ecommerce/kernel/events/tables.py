@@ -204,17 +204,23 @@ class EventTables:
         if pairs:
             self._insert_inbox(pairs, ignore_duplicates=True)
 
-    def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]]) -> int:
+    def process_batch(self, items: Sequence[tuple[str, str, Callable[[], None]]],
+                      run: Callable[[list[int]], None] | None = None) -> int:
         """``process_atomically`` for several (event id, handler, effect) in ONE transaction: one commit for the
         batch. Any failure (an effect raising, a racing relay's inbox row) rolls everything back and
-        raises; the caller then goes one at a time. Returns how many effects ran."""
+        raises; the caller then goes one at a time. ``run``: called with the positions (in ``items``) of
+        the items not processed before, instead of calling their effects one by one (a transport that
+        hands several events to one batch handler). Returns how many effects ran."""
         with self.database.atomic():
             seen = self.seen_pairs([(e, h) for e, h, _ in items])
-            fresh = [(e, h, effect) for e, h, effect in items if (e, h) not in seen]
+            fresh = [i for i, (e, h, _) in enumerate(items) if (e, h) not in seen]
             if fresh:
-                self._insert_inbox([(e, h) for e, h, _ in fresh], ignore_duplicates=False)
-            for _, _, effect in fresh:
-                effect()
+                self._insert_inbox([items[i][:2] for i in fresh], ignore_duplicates=False)
+            if run is not None:
+                run(fresh)
+            else:
+                for i in fresh:
+                    items[i][2]()
             return len(fresh)
 
     def pending_count(self) -> int:

@@ -9,7 +9,8 @@ consuming module's process calls :func:`consume` for what it receives from its q
 ``consume`` is where a batch meets a module's inbox: the module's atomic subscriptions process the whole
 batch in one inbox transaction (one commit instead of one per event), and if any handler fails that
 transaction rolls back and the events are processed one at a time, so one poison event never holds the
-others back.
+others back. A subscription with a ``batch`` handler gets its events of a batch in one call (one read of
+another module for them all, one multi-row write), atomic or not; after a failure, one at a time again.
 """
 
 from __future__ import annotations
@@ -103,17 +104,62 @@ def _idempotent_batch(consumer: Consumer, deliveries: Sequence[Delivery], failur
     skipped like an inbox hit, not run again (a failure of the first is retried through the first)."""
     tables = consumer.tables
     seen = tables.seen_pairs([(d.event.event_id, d.subscription.handler_name) for d in deliveries])
+    fresh: list[Delivery] = []
+    for delivery in deliveries:
+        pair = (delivery.event.event_id, delivery.subscription.handler_name)
+        if pair not in seen:
+            seen.add(pair)
+            fresh.append(delivery)
     done: list[tuple[str, str]] = []
     try:
-        for delivery in deliveries:
-            pair = (delivery.event.event_id, delivery.subscription.handler_name)
-            if pair in seen:
+        for group in _groups(fresh):
+            if len(group) > 1 and _batch_call(consumer, group):
+                done += [(d.event.event_id, d.subscription.handler_name) for d in group]
                 continue
-            seen.add(pair)
-            if _one(consumer, delivery, _run, failures):
-                done.append(pair)
+            for delivery in group:  # one at a time: no batch handler, or after its batch failed
+                if _one(consumer, delivery, _run, failures):
+                    done.append((delivery.event.event_id, delivery.subscription.handler_name))
     finally:
         tables.record(done)
+
+
+def _groups(deliveries: Sequence[Delivery]) -> list[list[Delivery]]:
+    """``deliveries`` in calls: a subscription with a ``batch`` handler gets all its events in one group
+    (outbox order), placed where its first event was; every other delivery is a group of its own."""
+    groups: list[list[Delivery]] = []
+    batched: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        sub = delivery.subscription
+        if sub.batch is None:
+            groups.append([delivery])
+        elif sub.handler_name in batched:
+            batched[sub.handler_name].append(delivery)
+        else:
+            batched[sub.handler_name] = [delivery]
+            groups.append(batched[sub.handler_name])
+    return groups
+
+
+def _call(group: Sequence[Delivery]) -> None:
+    """One group's effect: its batch handler once, or its one handler."""
+    sub = group[0].subscription
+    if sub.batch is not None and len(group) > 1:
+        sub.batch([d.envelope() for d in group])
+    else:
+        for delivery in group:
+            sub.handler(delivery.envelope())
+
+
+def _batch_call(consumer: Consumer, group: Sequence[Delivery]) -> bool:
+    """A non-atomic batch handler for ``group``; False if it raised (the caller goes one at a time: the
+    handler is idempotent by contract, so what the failed call did is safe to do again)."""
+    try:
+        _call(group)
+    except Exception as exc:
+        log.info("event batch handler failed, processing one at a time",
+                 extra={"consumer": consumer.module, "events": len(group), "error": repr(exc)})
+        return False
+    return True
 
 
 def _run(event_id: str, handler: str, effect: Any) -> None:
@@ -122,10 +168,13 @@ def _run(event_id: str, handler: str, effect: Any) -> None:
 
 def _batch(consumer: Consumer, deliveries: Sequence[Delivery]) -> bool:
     """All of ``deliveries`` in one inbox transaction; False (nothing committed) if any handler failed."""
+    def run(fresh: list[int]) -> None:
+        for group in _groups([deliveries[i] for i in fresh]):
+            _call(group)
+
     try:
         consumer.tables.process_batch(
-            [(d.event.event_id, d.subscription.handler_name, partial(d.subscription.handler, d.envelope()))
-             for d in deliveries]
+            [(d.event.event_id, d.subscription.handler_name, partial(_call, [d])) for d in deliveries], run,
         )
     except Exception as exc:  # retried one by one, which tells the poison event from the others
         log.info(

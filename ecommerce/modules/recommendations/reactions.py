@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ecommerce.kernel.events import Envelope, Subscription
@@ -31,6 +32,11 @@ def on_order_placed_categories(envelope: Envelope[Any]) -> None:
     categories.refresh(int(line["product_id"]) for line in envelope.event.lines)
 
 
+def on_orders_placed_categories(envelopes: Sequence[Envelope[Any]]) -> None:
+    """A relay batch's orders: one catalog read and one upsert for all their products (was one per order)."""
+    categories.refresh(int(line["product_id"]) for envelope in envelopes for line in envelope.event.lines)
+
+
 def on_product_updated(envelope: Envelope[Any]) -> None:
     event: ProductUpdated = envelope.event
     if not event.changed or "category_id" in event.changed or "category" in event.changed:
@@ -40,6 +46,7 @@ def on_product_updated(envelope: Envelope[Any]) -> None:
 SUBSCRIPTIONS = [
     Subscription(OrderPlaced, on_order_placed, name="recommendations.order-placed"),
     Subscription(OrderStatusChanged, on_order_status_changed, name="recommendations.order-status-changed"),
-    Subscription(OrderPlaced, on_order_placed_categories, name="recommendations.order-categories"),
+    Subscription(OrderPlaced, on_order_placed_categories, name="recommendations.order-categories",
+                 batch=on_orders_placed_categories),
     Subscription(ProductUpdated, on_product_updated, name="recommendations.product-updated"),
 ]
