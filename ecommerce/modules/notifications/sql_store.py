@@ -14,8 +14,17 @@ import json
 from peewee import DatabaseProxy, Expression
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.statements import Statement
 from ecommerce.modules.notifications.documents import FAILED, PENDING, SENT, Notification, Outcome, Position
 from ecommerce.modules.notifications.models import NotificationDocument as Doc
+from ecommerce.modules.notifications.models import database
+
+# Every order placed stores a notification (the relay, one per checkout): compiled once, not built by peewee
+# per event (issue 15). Datetimes are declared ``str`` and given as datetimes (``Statement``).
+_put = Statement(database, lambda doc_id, recipient_id, created_at, status, attempts, due_at, expires_at,
+                 content: Doc.insert(id=doc_id, recipient_id=recipient_id, created_at=created_at, status=status,
+                                     attempts=attempts, due_at=due_at, expires_at=expires_at, content=content,
+                                     ).on_conflict_ignore().as_rowcount(), str, int, str, str, int, str, str, str)
 
 
 def _document(row: Doc) -> Notification:
@@ -34,16 +43,8 @@ class SqlDocumentStore:
         self.retention = retention
 
     def put_if_absent(self, doc: Notification) -> bool:
-        inserted = (
-            Doc.insert(
-                id=doc.id, recipient_id=doc.recipient_id, created_at=doc.created_at, status=doc.status,
-                attempts=doc.attempts, due_at=doc.due_at, expires_at=doc.created_at + self.retention,
-                content=json.dumps(doc.content(), separators=(",", ":")),
-            )
-            .on_conflict_ignore()
-            .as_rowcount()
-            .execute()
-        )
+        inserted = _put.execute(doc.id, doc.recipient_id, doc.created_at, doc.status, doc.attempts, doc.due_at,
+                                doc.created_at + self.retention, json.dumps(doc.content(), separators=(",", ":")))
         return bool(inserted)
 
     def _live(self, now: datetime.datetime | None = None) -> Expression:

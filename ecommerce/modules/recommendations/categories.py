@@ -26,7 +26,7 @@ def refresh(product_ids: Iterable[int]) -> int:
         docs = catalog.documents(wanted[start:start + BATCH])
         if not docs:
             continue
-        with database.atomic():
+        with database.transaction():  # joins the relay's inbox transaction (no savepoint); alone, its own
             ProductCategory.insert_many(
                 [{"product_id": d.product_id, "category_id": d.category_id} for d in docs]
             ).on_conflict(
