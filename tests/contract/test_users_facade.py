@@ -35,6 +35,7 @@ def test_register_then_get_and_find(call: Facade) -> None:
     assert call(users.find_user, made.id) == made
     assert call(users.is_active, made.id) is True
     assert call(users.find_user, 999_999) is None and call(users.is_active, 999_999) is False
+    assert call(users.find_users, [made.id, 999_999, made.id]) == {made.id: made}
 
 
 def test_the_same_errors_arrive(call: Facade) -> None:

@@ -108,6 +108,17 @@ def test_put_if_absent_stores_once_and_reads_back(store: DocumentStore) -> None:
     assert store.put_if_absent(other_template) is True  # same event, another message: its own document
 
 
+def test_put_many_if_absent_stores_only_the_new_ones_in_one_call(store: DocumentStore) -> None:
+    """A relay batch's notifications: the ones already there (a redelivered event) are left alone."""
+    old = doc(recipient=3)
+    assert store.put_if_absent(old) is True
+    fresh = [doc(recipient=3), doc(recipient=4)]
+    again = doc(recipient=3, event=old.event_id)  # the same id as ``old``, a later rendering
+    assert store.put_many_if_absent([fresh[0], again, fresh[1]]) == 2
+    assert store.get(old.id) == old and [store.get(d.id) for d in fresh] == fresh
+    assert store.put_many_if_absent(fresh) == 0 and store.put_many_if_absent([]) == 0
+
+
 def test_racing_writers_store_one_document(store: DocumentStore, store_kernel: Kernel) -> None:
     same = doc(recipient=7)
     results = in_threads(store_kernel, 8, lambda i: store.put_if_absent(same))

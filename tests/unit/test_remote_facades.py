@@ -42,7 +42,7 @@ def test_the_storefront_reads_of_other_services_are_remotable_and_safe_to_repeat
 
 def test_the_users_surface_register_is_never_retried() -> None:
     surface = {name: spec.idempotent for name, spec in REMOTABLES["users"].items()}
-    assert surface == {"get_user": True, "find_user": True, "register": False, "is_active": True,
+    assert surface == {"get_user": True, "find_user": True, "find_users": True, "register": False, "is_active": True,
                        "address_snapshot": True, "authenticate": True}
     assert users.get_user.__name__ == "get_user" and "NotFound" in (users.get_user.__doc__ or "")
 

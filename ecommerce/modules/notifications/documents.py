@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -84,6 +85,9 @@ class Outcome:
 class DocumentStore(Protocol):
     def put_if_absent(self, doc: Notification) -> bool:
         """Store ``doc`` unless a document with its id exists (atomically); True if stored now."""
+
+    def put_many_if_absent(self, docs: Sequence[Notification]) -> int:
+        """``put_if_absent`` for several documents (one write where the store can); how many were stored now."""
 
     def get(self, notification_id: str) -> Notification | None: ...
 

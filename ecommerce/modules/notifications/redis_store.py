@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -141,6 +141,9 @@ class RedisDocumentStore:
                 micros(doc.due_at) if doc.due_at else "", doc.id, self._cutoff(), *_pairs(fields)]
         keys = [self.doc_key(doc.id), self._feed(doc.recipient_id), self._unread(doc.recipient_id), self._due]
         return bool(self._put(keys=keys, args=args))
+
+    def put_many_if_absent(self, docs: Sequence[Notification]) -> int:
+        return sum(self.put_if_absent(doc) for doc in docs)  # one script call each: already one round trip
 
     @_answering
     def get(self, notification_id: str) -> Notification | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 
 from peewee import DatabaseProxy, Expression
 
@@ -46,6 +47,16 @@ class SqlDocumentStore:
         inserted = _put.execute(doc.id, doc.recipient_id, doc.created_at, doc.status, doc.attempts, doc.due_at,
                                 doc.created_at + self.retention, json.dumps(doc.content(), separators=(",", ":")))
         return bool(inserted)
+
+    def put_many_if_absent(self, docs: Sequence[Notification]) -> int:
+        """One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` (a relay batch's notifications: one commit)."""
+        if not docs:
+            return 0
+        rows = [(doc.id, doc.recipient_id, doc.created_at, doc.status, doc.attempts, doc.due_at,
+                 doc.created_at + self.retention, json.dumps(doc.content(), separators=(",", ":"))) for doc in docs]
+        fields = [Doc.id, Doc.recipient_id, Doc.created_at, Doc.status, Doc.attempts, Doc.due_at, Doc.expires_at,
+                  Doc.content]
+        return int(Doc.insert_many(rows, fields=fields).on_conflict_ignore().as_rowcount().execute())
 
     def _live(self, now: datetime.datetime | None = None) -> Expression:
         return Doc.expires_at > (now or utcnow())
