@@ -421,3 +421,22 @@ def test_a_non_atomic_batch_handler_runs_once_for_the_unseen_events_and_falls_ba
     assert sorted(set(ran)) == sorted(ids + more)
     Inbox = audit_module.events.Inbox
     assert kernel.runner.call(lambda: Inbox.select().where(Inbox.handler == "audit.loose-batch").count()) == 6
+
+
+def test_a_batch_larger_than_the_compiled_statements_is_recorded_and_deduplicated(kernel: Kernel) -> None:
+    """More inbox rows than one compiled statement holds (50) go in chunks: all recorded, none twice."""
+
+    def publish_many() -> None:
+        with users_models.database.atomic():
+            for n in range(60):
+                users_models.events.publish(UserRegistered(user_id=10_000 + n, email=f"many{n}@example.com"))
+
+    kernel.runner.call(publish_many)
+    assert kernel.relay_once().delivered == 60
+    assert len(entries(kernel)) == 60 and Behaviour.calls == 60
+    Outbox = users_models.events.Outbox
+    kernel.runner.call(lambda: Outbox.update(delivered_at=None).execute())
+    assert kernel.relay_once().delivered == 60
+    assert Behaviour.calls == 60  # the chunked inbox lookup found all sixty
+    Inbox = audit_module.events.Inbox
+    assert kernel.runner.call(lambda: Inbox.select().count()) == 60
