@@ -227,3 +227,16 @@ def test_documents_past_retention_disappear(store: DocumentStore) -> None:
     assert store.unread_count(9) == 1
     store.purge_expired(utcnow())
     assert [d.id for d in store.for_recipient(9, 10)] == [fresh.id]
+
+
+def test_claim_many_takes_only_what_is_pending_and_due(store: DocumentStore) -> None:
+    ready, later, taken = doc(), doc(due=False), doc()
+    for d in (ready, later, taken):
+        store.put_if_absent(d)
+    now = utcnow()
+    lease = now + datetime.timedelta(seconds=60)
+    assert store.claim(taken.id, "other-worker", now, lease) is not None
+    claimed = store.claim_many([ready.id, later.id, taken.id, str(uuid.uuid4())], "mine", now, lease)
+    assert [(d.id, d.attempts) for d in claimed] == [(ready.id, 1)]
+    assert store.claim_many([ready.id], "third", now, lease) == [] and store.claim_many([], "x", now, lease) == []
+    assert store.finish(ready.id, "mine", Outcome(SENT, now)) is True

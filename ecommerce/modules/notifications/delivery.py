@@ -39,10 +39,12 @@ def deliver_due(now: datetime.datetime | None = None, batch: int = 100) -> Deliv
     lease_until = moment + datetime.timedelta(seconds=cfg.lease)
     report = DeliveryReport()
     token = str(uuid.uuid4())
-    for notification_id in cfg.store.due(moment, batch):
-        doc = cfg.store.claim(notification_id, token, moment, lease_until)
-        if doc is None:
-            continue  # another worker took it first
+    # The due documents claimed together, in two statements (were two per document; another worker may take
+    # some first: those are not returned). The lease is the pass's, as when each was claimed before its send;
+    # each is still finished right after its send, so a crash re-sends at most the one in flight.
+    due = cfg.store.due(moment, batch)
+    claimed = {doc.id: doc for doc in cfg.store.claim_many(due, token, moment, lease_until)}
+    for doc in (claimed[i] for i in due if i in claimed):
         try:
             cfg.channel.send(email_message(doc, cfg.sender))
         except Exception as exc:  # any failure of the channel: retry later, the document stays

@@ -107,6 +107,11 @@ class DocumentStore(Protocol):
         """Take the document for one send attempt (attempts + 1) if it is pending and due; else None.
         Conditional, so of several workers exactly one wins; a dead worker's lease simply runs out."""
 
+    def claim_many(self, notification_ids: Sequence[str], token: str, now: datetime.datetime,
+                   lease_until: datetime.datetime) -> list[Notification]:
+        """``claim`` for several documents (one conditional update and one read where the store can); the
+        ones taken, in no particular order."""
+
     def finish(self, notification_id: str, token: str, outcome: Outcome) -> bool:
         """Record a claimed attempt's outcome, only if ``token`` still holds the claim."""
 

@@ -192,6 +192,11 @@ class RedisDocumentStore:
             return None
         return _document(dict(zip(flat[::2], flat[1::2], strict=True)))
 
+    def claim_many(self, notification_ids: Sequence[str], token: str, now: datetime.datetime,
+                   lease_until: datetime.datetime) -> list[Notification]:
+        claimed = (self.claim(i, token, now, lease_until) for i in notification_ids)  # one script call each
+        return [doc for doc in claimed if doc is not None]
+
     @_answering
     def finish(self, notification_id: str, token: str, outcome: Outcome) -> bool:
         values: dict[str, Any] = {"last_error": outcome.error}
