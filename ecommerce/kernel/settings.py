@@ -75,6 +75,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     run_relay: bool = True  # the background outbox relay and the modules' periodic jobs
     relay_interval: float = 1.0
+    #: While events keep coming, a woken relay waits this long so the next commits' events join its batch.
+    relay_linger: float = 0.02
     relay_batch_size: int = 100
     relay_max_attempts: int = 10
     relay_lease_seconds: float = 30.0
@@ -423,6 +425,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("cors_origins", _origins),
     _Field("run_relay", _flag),
     _Field("relay_interval", _number(float, 0.01, 3600)),
+    _Field("relay_linger", _number(float, 0, 1)),
     _Field("relay_batch_size", _number(int, 1, 10_000)),
     _Field("relay_max_attempts", _number(int, 1, 1000)),
     _Field("relay_lease_seconds", _number(float, 0.1, 3600)),

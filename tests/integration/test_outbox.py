@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import psycopg2
 import pytest
@@ -13,6 +17,7 @@ from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.database import is_postgres
 from ecommerce.kernel.events import Consumer, Envelope, Subscription
+from ecommerce.kernel.events.background import relay_loop
 from ecommerce.kernel.events.relay import Relay
 from ecommerce.kernel.events.tables import add_publish_listener, remove_publish_listener
 from ecommerce.kernel.events.transport import Delivery, Failures, OutboxEvent, consume, outbox_event
@@ -440,3 +445,46 @@ def test_a_batch_larger_than_the_compiled_statements_is_recorded_and_deduplicate
     assert Behaviour.calls == 60  # the chunked inbox lookup found all sixty
     Inbox = audit_module.events.Inbox
     assert kernel.runner.call(lambda: Inbox.select().count()) == 60
+
+
+def test_a_busy_relay_lingers_so_the_next_events_join_its_batch(kernel: Kernel) -> None:
+    """``ECOMMERCE_RELAY_LINGER``: the first event after a quiet pass goes at once; while events keep coming,
+    a wake-up waits the linger, so the commits made meanwhile are delivered in one pass."""
+    passes: list[int] = []
+    hinted = kernel.relay.run_hinted
+
+    def counted(now: datetime.datetime | None = None) -> Any:
+        report = hinted(now)
+        passes.append(report.delivered)
+        return report
+
+    kernel.relay.run_hinted = counted  # type: ignore[method-assign]
+
+    def publish(n: int) -> None:
+        with users_models.database.atomic():
+            users_models.events.publish(UserRegistered(user_id=20_000 + n, email=f"linger{n}@example.com"))
+
+    async def until(delivered: int) -> None:
+        for _ in range(200):
+            if sum(passes) >= delivered:
+                return
+            await asyncio.sleep(0.02)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(relay_loop(kernel, 60.0, linger=1.0))
+        try:
+            await asyncio.sleep(0.2)  # the first full pass: nothing
+            started = time.monotonic()
+            await kernel.runner.run(publish, 0)
+            await until(1)
+            assert passes == [1] and time.monotonic() - started < 0.9  # quiet before: at once
+            for n in range(1, 4):  # three commits, each waking the relay
+                await kernel.runner.run(publish, n)
+            await until(4)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(scenario())
+    assert passes == [1, 3]  # the busy relay lingered: the three commits' events in one pass

@@ -61,7 +61,7 @@ def start_in_process(kernel: Kernel, settings: Settings, listen: str | None = No
     """The relay, the consumers and the jobs as tasks of the running loop (in the one worker, or in the
     relay process; ``listen``: the socket the request workers' wake-ups arrive on)."""
     loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(relay_loop(kernel, settings.relay_interval, listen))]
+    tasks = [loop.create_task(relay_loop(kernel, settings.relay_interval, listen, settings.relay_linger))]
     if kernel.consumers is not None:
         # With a broker, this process also consumes its modules' queues (competing consumers: the broker
         # spreads the messages over every consumer of every instance). A broker that is down now is not
@@ -104,11 +104,17 @@ async def job_loop(name: str, run: Callable[[], object], every: float, runner: S
             log.exception("background job failed", extra={"job": name})
 
 
-async def relay_loop(kernel: Kernel, interval: float, listen: str | None = None) -> None:
+async def relay_loop(kernel: Kernel, interval: float, listen: str | None = None, linger: float = 0.0) -> None:
     """Deliver events in the background. Woken when a transaction that published commits (in this process,
     or, with ``listen``, a datagram from a request worker naming the modules), it looks only at the outboxes
     that committed (``Relay.run_hinted``); every ``interval`` without a wake-up it polls them all (events of
-    other processes and instances, retries whose backoff ended, a lost wake-up)."""
+    other processes and instances, retries whose backoff ended, a lost wake-up).
+
+    ``linger`` (``ECOMMERCE_RELAY_LINGER``): while events keep coming (the last pass delivered some), a
+    wake-up waits this long before its pass, so the next checkouts' events join the same batch: a pass's
+    fixed costs (a claim and a mark per outbox, an inbox transaction per consuming module, each a commit)
+    are shared instead of paid per checkout (issue 15: 13 relay commits per checkout woken after each, 1.35
+    in one drain). The first event after a quiet pass is delivered at once."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
     relay = kernel.relay
@@ -135,21 +141,27 @@ async def relay_loop(kernel: Kernel, interval: float, listen: str | None = None)
     try:
         while True:
             wake.clear()
+            found = 0
             try:
                 # The kernel's own runner: closing the kernel then waits for this pass before it closes
                 # the connections the pass uses (several kernels in one process, as in tests, segfaulted
                 # psycopg2 when another kernel's runner carried it).
                 report = await kernel.runner.run(relay.run_once if full else relay.run_hinted)
-                if full and report.delivered + report.retried + report.failed >= relay.batch_size:
+                found = report.delivered + report.retried + report.failed
+                if full and found >= relay.batch_size:
                     continue  # a full batch: there may be more waiting
                 if relay.hinted:
                     full = False
+                    if linger and found:
+                        await asyncio.sleep(linger)  # busy: let the next checkouts' events join the batch
                     continue
             except Exception:
                 log.exception("outbox relay pass failed")
             try:
                 await asyncio.wait_for(wake.wait(), timeout=interval)
                 full = False
+                if linger and found:
+                    await asyncio.sleep(linger)
             except TimeoutError:
                 full = True
     finally:
