@@ -113,7 +113,7 @@ async def relay_loop(kernel: Kernel, interval: float, listen: str | None = None,
     ``linger`` (``ECOMMERCE_RELAY_LINGER``): while events keep coming (the last pass delivered some), a
     wake-up waits this long before its pass, so the next checkouts' events join the same batch: a pass's
     fixed costs (a claim and a mark per outbox, an inbox transaction per consuming module, each a commit)
-    are shared instead of paid per checkout (issue 15: 13 relay commits per checkout woken after each, 1.35
+    are shared instead of paid per checkout (ADR 0015: 13 relay commits per checkout woken after each, 1.35
     in one drain). The first event after a quiet pass is delivered at once."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()

@@ -62,7 +62,7 @@ class Subscription:
 
     ``batch``: optionally, the same effect for several events at once, given in outbox order (what calling
     ``handler`` for each in turn would do): a relay batch then costs one call, e.g. one read of another
-    module for all its events instead of one per event (issue 15). ``handler`` still runs alone when a
+    module for all its events instead of one per event (ADR 0015). ``handler`` still runs alone when a
     batch is retried one event at a time.
     """
 

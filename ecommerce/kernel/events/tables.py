@@ -109,7 +109,7 @@ class EventTables:
             event_id=event_id, name=name, version=version, payload=payload, occurred_at=now, available_at=now,
         ).as_rowcount(), str, str, int, str, str)
         # The inbox's statements, compiled once (per number of events where it varies): every delivered event
-        # runs them, and the relay's share of a checkout's CPU was mostly peewee building SQL (issue 15).
+        # runs them, and the relay's share of a checkout's CPU was mostly peewee building SQL (ADR 0015).
         self._seen = Statement(database, lambda event_id, handler: Inbox.select(Inbox.id).where(
             (Inbox.event_id == event_id) & (Inbox.handler == handler)), str, str)
         self._seen_of: dict[int, Statement] = {}

@@ -21,7 +21,7 @@ def available_subquery(product: Any = Product.id) -> Any:
     )
 
 
-#: Compiled once: every reservation announces the stock it changed (issue 15).
+#: Compiled once: every reservation announces the stock it changed (ADR 0015).
 _AVAILABLE = Statement(database, lambda product_id: available_subquery(product_id))
 
 

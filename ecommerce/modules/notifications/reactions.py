@@ -3,7 +3,7 @@ users facade, and the store may be Redis, outside any SQL transaction) and idemp
 
 Each event becomes at most one notification request (recipient, template, values); a subscription's
 ``batch`` handler composes a relay batch's requests together (``compose.notify_many``: one read of the
-recipients and one store write for the batch, where each event cost one of each; issue 15)."""
+recipients and one store write for the batch, where each event cost one of each; ADR 0015)."""
 
 from __future__ import annotations
 

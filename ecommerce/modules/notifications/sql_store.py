@@ -21,7 +21,7 @@ from ecommerce.modules.notifications.models import NotificationDocument as Doc
 from ecommerce.modules.notifications.models import database
 
 # Every order placed stores a notification (the relay, one per checkout): compiled once, not built by peewee
-# per event (issue 15). Datetimes are declared ``str`` and given as datetimes (``Statement``).
+# per event (ADR 0015). Datetimes are declared ``str`` and given as datetimes (``Statement``).
 _put = Statement(database, lambda doc_id, recipient_id, created_at, status, attempts, due_at, expires_at,
                  content: Doc.insert(id=doc_id, recipient_id=recipient_id, created_at=created_at, status=status,
                                      attempts=attempts, due_at=due_at, expires_at=expires_at, content=content,

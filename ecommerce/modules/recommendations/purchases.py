@@ -38,7 +38,7 @@ def quantities(lines: Iterable[Mapping[str, int]]) -> dict[int, int]:
 
 
 # Every placed order runs these (the relay, one checkout each): compiled once, not built by peewee per event
-# (peewee's SQL compiler was the largest part of the relay's CPU in a checkout's GIL profile; issue 15).
+# (peewee's SQL compiler was the largest part of the relay's CPU in a checkout's GIL profile; ADR 0015).
 _placed = Statement(database, lambda order_id, user_id, at: OrderFacts.insert(
     order_id=order_id, user_id=user_id, placed=True, placed_at=at,
 ).on_conflict(

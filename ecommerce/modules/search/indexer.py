@@ -16,7 +16,7 @@ _COLUMNS = ("product_id", "name", "description", "sku", "brand", "category", "br
             "currency", "available", "updated_at")
 _KINDS = (int, str, str, str, str, str, int, int, int, str, int, str)  # updated_at: a datetime, declared str
 # Every stock change (each checkout) rewrites a document: the upsert is compiled once, not built by peewee
-# per event (peewee's SQL compiler was the largest part of the relay's CPU in a checkout; issue 15).
+# per event (peewee's SQL compiler was the largest part of the relay's CPU in a checkout; ADR 0015).
 _upsert = Statement(database, lambda *values: SearchDocument.insert(
     dict(zip(_COLUMNS, values, strict=True))
 ).on_conflict(
