@@ -152,19 +152,19 @@ def replica_cluster(database_templates: Templates) -> Iterator[ReplicatedCluster
 def layout_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
                     migrated: bool = True) -> Iterator[Settings]:
     """Settings on a database of its own in ``backend``'s layout, migrated (a copy of the template) or
-    empty; the database is dropped afterwards."""
+    empty; afterwards a migrated copy is emptied for a later test (``tests/support/recycling.py``), an
+    empty one dropped."""
     data_dir = tmp_path / "data"
     templates: Templates = request.getfixturevalue("database_templates")
     if backend == databases.REPLICA_LAYOUT:
         cluster: ReplicatedCluster = request.getfixturevalue("replica_cluster")
         server = cluster.primary.url()
-        url = databases.create_database(template=templates.postgres_template(server) if migrated else None,
-                                        admin_url=server)
+        url = templates.postgres_copy(server) if migrated else databases.create_database(admin_url=server)
         try:  # the replica has the new database already: its commit waited for the replica's replay
             yield test_settings(data_dir, database_url=url,
                                 database_replica_url=cluster.replica.url(databases.name_of(url)))
         finally:
-            templates.drop_later(url)
+            (templates.release if migrated else templates.drop_later)(url)
         return
     if not databases.on_postgres(backend):
         if backend == "sqlite":
@@ -177,7 +177,7 @@ def layout_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest
             yield test_settings(data_dir, database_url=f"sqlite:///{tmp_path}/db/{{module}}.db")
         return
     request.getfixturevalue("postgres_url")  # skips, or fails when PostgreSQL is required and absent
-    url = databases.create_database(template=templates.postgres_template() if migrated else None)
+    url = templates.postgres_copy() if migrated else databases.create_database()
     try:
         if backend == databases.BROKER_LAYOUT:
             yield test_settings(
@@ -187,7 +187,7 @@ def layout_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest
         else:
             yield test_settings(data_dir, database_url=url)
     finally:
-        templates.drop_later(url)
+        (templates.release if migrated else templates.drop_later)(url)
 
 
 @pytest.fixture
