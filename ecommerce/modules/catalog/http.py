@@ -49,11 +49,8 @@ def _list_products(query: ProductQuery, page: PageRequest) -> Page[dict[str, Any
     filters = products.ProductFilters(
         category_ids=taxonomy.resolve_category(query.category) if query.category else None,
         brand_id=query.brand,
-        min_price=query.min_price,
-        max_price=query.max_price,
-        in_stock=query.in_stock,
-        q=query.q,
-        sort=query.sort,
+        # The rest of the query says what the filters say, by the same names.
+        **query.model_dump(include={"min_price", "max_price", "in_stock", "q", "sort"}),
     )
     return products.list_page(filters, page)
 
