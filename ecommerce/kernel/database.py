@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import peewee
 import psycopg2
-from peewee import Database, DatabaseProxy, PostgresqlDatabase
+from peewee import Database, DatabaseProxy, Model, PostgresqlDatabase
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from ecommerce.kernel import replicas
@@ -178,6 +178,15 @@ def for_update(query: Any) -> Any:
     """``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction (``BEGIN IMMEDIATE``)
     already holds the only write lock, and peewee refuses ``FOR UPDATE`` there."""
     return query.for_update() if is_postgres(query.model._meta.database) else query
+
+
+def create_tables(db: Database, models: Sequence[type[Model]], safe: bool = True) -> None:
+    """Create the tables (and indexes) of a migration's frozen models in ``db``, in order.
+
+    Like a module's live models, the frozen copies in a migration declare no database (no ``Meta.database``,
+    no shared base class): they are bound to ``db`` here, so a migration states only its own tables."""
+    db.bind(models)
+    db.create_tables(models, safe=safe)
 
 
 def ensure_schema(module: str, db: Database) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import AutoField, CharField, Database, DateTimeField, IntegerField, Model, TextField
+from peewee import CharField, Database, DateTimeField, IntegerField, Model, TextField
 
+from ecommerce.kernel.database import create_tables
 from ecommerce.kernel.events.table_steps import create_event_tables_v1
 
 
 def _create_idempotency_keys_v1(db: Database, module: str) -> None:
     class IdempotencyKey(Model):
-        id = AutoField()
         scope = CharField(max_length=100)  # the caller (a user id) the key belongs to
         key = CharField(max_length=255)
         request_hash = CharField(max_length=64)
@@ -26,13 +26,12 @@ def _create_idempotency_keys_v1(db: Database, module: str) -> None:
         expires_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = f"{module}_idempotency_keys"
 
     # One row per (caller, key): the insert that wins this index owns the request.
     IdempotencyKey.add_index(IdempotencyKey.scope, IdempotencyKey.key, unique=True, name=f"{module}_idem_key")
     IdempotencyKey.add_index(IdempotencyKey.expires_at, name=f"{module}_idem_expiry")
-    db.create_tables([IdempotencyKey])
+    create_tables(db, [IdempotencyKey])
 
 
 KERNEL_STEPS: tuple[tuple[str, Callable[[Database, str], None]], ...] = (

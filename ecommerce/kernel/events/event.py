@@ -11,12 +11,13 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, dataclass_transform
 
 
 @dataclass(frozen=True)
 class IntegrationEvent:
-    """Base class. Subclasses set ``name`` (``"<module>.<PastTenseFact>"``) and ``version``."""
+    """Base class. Subclasses are declared with :func:`integration_event`, which sets ``name``
+    (``"<module>.<PastTenseFact>"``) and ``version``."""
 
     name: ClassVar[str] = "integration.Event"
     version: ClassVar[int] = 1
@@ -36,6 +37,19 @@ class IntegrationEvent:
 
 
 E = TypeVar("E", bound=IntegrationEvent)
+
+
+@dataclass_transform(frozen_default=True)
+def integration_event(name: str, version: int = 1) -> Callable[[type[E]], type[E]]:
+    """Declare an event class: ``@integration_event("catalog.ProductCreated")`` over a subclass of
+    :class:`IntegrationEvent` makes it a frozen dataclass of its annotated fields, published under ``name``
+    (``"<module>.<PastTenseFact>"``) and ``version`` (a new one when a field is removed or changed)."""
+
+    def declare(cls: type[E]) -> type[E]:
+        cls.name, cls.version = name, version
+        return dataclass(frozen=True)(cls)
+
+    return declare
 
 
 @dataclass(frozen=True)

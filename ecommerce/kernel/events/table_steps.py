@@ -6,20 +6,13 @@ step was written, whatever the models look like later.
 
 from __future__ import annotations
 
-from peewee import (
-    AutoField,
-    CharField,
-    Database,
-    DateTimeField,
-    IntegerField,
-    Model,
-    TextField,
-)
+from peewee import CharField, Database, DateTimeField, IntegerField, Model, TextField
+
+from ecommerce.kernel.database import create_tables
 
 
 def _create_event_tables_v1(db: Database, module: str) -> None:
     class Outbox(Model):
-        id = AutoField()
         event_id = CharField(max_length=36, unique=True)
         name = CharField(max_length=200)
         version = IntegerField()
@@ -33,17 +26,14 @@ def _create_event_tables_v1(db: Database, module: str) -> None:
         last_error = TextField(null=True)
 
         class Meta:
-            database = db
             table_name = f"{module}_outbox"
 
     class Inbox(Model):
-        id = AutoField()
         event_id = CharField(max_length=36)
         handler = CharField(max_length=200)
         processed_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = f"{module}_inbox"
 
     # Index names carry the module: in one shared SQLite file they share one namespace, and
@@ -54,7 +44,7 @@ def _create_event_tables_v1(db: Database, module: str) -> None:
     )
     # The uniqueness that makes a redelivered event a no-op for one handler.
     Inbox.add_index(Inbox.event_id, Inbox.handler, unique=True, name=f"{module}_inbox_once")
-    db.create_tables([Outbox, Inbox])
+    create_tables(db, [Outbox, Inbox])
 
 
 def create_event_tables_v1(db: Database, module: str) -> None:

@@ -1,4 +1,5 @@
-"""Authentication guards for any module's routes: ``@authenticated`` and ``@admin_only``.
+"""Authentication guards for any module's routes: ``@authenticated`` and ``@admin_only`` (what
+``@endpoint(auth="user")`` and ``@endpoint(auth="admin")`` put before the handler).
 
 The token is verified by the kernel (stateless JWT); the modules' extra checks (revoked session,
 suspended user) run in the thread pool because they may touch a database.

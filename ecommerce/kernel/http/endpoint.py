@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.definitions import Component
 from sanic_ext.extensions.openapi.types import Schema
 
+from ecommerce.kernel.http.auth import admin_only, authenticated
 from ecommerce.kernel.http.problems import PROBLEM_JSON
 from ecommerce.kernel.schema import ApiModel
 
@@ -63,6 +64,10 @@ def query_parameters(model: type[ApiModel], *, exclude: Sequence[str] = ("limit"
     return out
 
 
+#: The check each ``auth`` of :func:`endpoint` puts before the handler.
+_GUARDS: dict[str, Callable[[Any], Any]] = {"user": authenticated, "admin": admin_only}
+
+
 def endpoint(
     *,
     summary: str,
@@ -70,22 +75,27 @@ def endpoint(
     body: type[ApiModel] | None = None,
     response: type[ApiModel] | None = None,
     status: int = 200,
-    auth: bool = False,
+    auth: Literal["user", "admin"] | None = None,
     errors: Sequence[int] = (),
     description: str | None = None,
     query: Sequence[dict[str, Any]] = (),
     body_required: bool = True,
 ) -> Callable[[F], F]:
-    """Publish a route. The error answers that every route of this kind can give are added here, so the
-    document cannot forget them: 400 for any input (body, query, headers), 413 for a body, 401 when
-    authenticated, 429 always (every ``/api`` request counts against the caller's IP)."""
+    """Publish a route, and guard it when it needs a caller: ``auth="user"`` (a valid access token, as
+    :func:`~ecommerce.kernel.http.auth.authenticated`) or ``auth="admin"`` (an admin's, as
+    :func:`~ecommerce.kernel.http.auth.admin_only`), so the document and the check cannot disagree. The
+    error answers that every route of this kind can give are added here, so the document cannot forget
+    them: 400 for any input (body, query, headers), 413 for a body, 401 when guarded, 403 for an admin's
+    route, 429 always (every ``/api`` request counts against the caller's IP)."""
     for model in (body, response):
         if model is not None and not issubclass(model, ApiModel):
             raise TypeError(f"{model.__name__} must subclass ApiModel to be published in OpenAPI 3.0")
 
     def decorate(handler: F) -> F:
-        codes = sorted(set(errors) | {429} | ({401} if auth else set()) | ({400, 413} if body else set())
-                       | ({400} if query else set()))
+        if auth is not None:  # the guard runs first, before anything the handler's other decorators do
+            handler = _GUARDS[auth](handler)
+        codes = sorted(set(errors) | {429} | ({401} if auth else set()) | ({403} if auth == "admin" else set())
+                       | ({400, 413} if body else set()) | ({400} if query else set()))
         store = OperationStore()
         operation = store[handler]
         if body:  # sanic-ext moves a route with a body to the end of its store: the tags' order follows it

@@ -1,6 +1,6 @@
 """``@idempotent(store)``: the ``Idempotency-Key`` contract for a guarded route (see kernel/idempotency.py).
 
-Put it *under* ``@authenticated``: keys are scoped to the caller.
+Put it *under* ``@endpoint(auth="user")`` (its guard runs first): keys are scoped to the caller.
 """
 
 from __future__ import annotations

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ecommerce.kernel.events import IntegrationEvent
+from ecommerce.kernel.events import IntegrationEvent, integration_event
 
 
-@dataclass(frozen=True)
+@integration_event("catalog.ProductCreated")
 class ProductCreated(IntegrationEvent):
-    name = "catalog.ProductCreated"
-    version = 1
-
     product_id: int
     sku: str
     product_name: str
@@ -19,49 +14,34 @@ class ProductCreated(IntegrationEvent):
     currency: str
 
 
-@dataclass(frozen=True)
+@integration_event("catalog.ProductUpdated")
 class ProductUpdated(IntegrationEvent):
-    name = "catalog.ProductUpdated"
-    version = 1
-
     product_id: int
     changed: list[str]
 
 
-@dataclass(frozen=True)
+@integration_event("catalog.ProductDeleted")
 class ProductDeleted(IntegrationEvent):
-    name = "catalog.ProductDeleted"
-    version = 1
-
     product_id: int
 
 
-@dataclass(frozen=True)
+@integration_event("catalog.StockChanged")
 class StockChanged(IntegrationEvent):
-    name = "catalog.StockChanged"
-    version = 1
-
     product_id: int
     available: int  # units that can be sold now, over all warehouses
 
 
-@dataclass(frozen=True)
+@integration_event("catalog.BrandChanged")
 class BrandChanged(IntegrationEvent):
     """A brand was renamed or deleted: read models that copy the brand's name (search) refresh its products."""
-
-    name = "catalog.BrandChanged"
-    version = 1
 
     brand_id: int
     brand_name: str | None  # None: the brand was deleted and its products now have no brand
 
 
-@dataclass(frozen=True)
+@integration_event("catalog.CategoryChanged")
 class CategoryChanged(IntegrationEvent):
     """A category was renamed or deleted: read models that copy the category's name refresh its products."""
-
-    name = "catalog.CategoryChanged"
-    version = 1
 
     category_id: int
     category_name: str | None  # None: the category was deleted and its products now have none

@@ -6,7 +6,7 @@ from typing import Any
 
 from sanic import HTTPResponse, Request, empty, json, raw
 
-from ecommerce.kernel.http import admin_only, endpoint, page_request, page_response, parse_body, run_sync
+from ecommerce.kernel.http import endpoint, page_request, page_response, parse_body, run_sync
 from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
@@ -49,11 +49,8 @@ def _list_products(query: ProductQuery, page: PageRequest) -> Page[dict[str, Any
     filters = products.ProductFilters(
         category_ids=taxonomy.resolve_category(query.category) if query.category else None,
         brand_id=query.brand,
-        min_price=query.min_price,
-        max_price=query.max_price,
-        in_stock=query.in_stock,
-        q=query.q,
-        sort=query.sort,
+        # The rest of the query says what the filters say, by the same names.
+        **query.model_dump(include={"min_price", "max_price", "in_stock", "q", "sort"}),
     )
     return products.list_page(filters, page)
 
@@ -82,25 +79,22 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/products")
     @endpoint(summary="Create a product (admin)", tag="catalog", body=ProductIn, response=ProductOut, status=201,
-              auth=True, errors=[403, 409])
-    @admin_only
+              auth="admin", errors=[409])
     async def create_product(request: Request) -> HTTPResponse:
         data = parse_body(request, ProductIn)
         return json(await run_sync(products.create, data.model_dump()), status=201)
 
     @bp.patch("/products/<product_id:int>")
     @endpoint(summary="Change a product (admin)", tag="catalog", body=ProductPatch, response=ProductOut,
-              auth=True, errors=[403, 404, 409])
-    @admin_only
+              auth="admin", errors=[404, 409])
     async def update_product(request: Request, product_id: int) -> HTTPResponse:
         data = parse_body(request, ProductPatch)
         changes = data.model_dump(include=data.model_fields_set)
         return json(await run_sync(products.update, product_id, changes))
 
     @bp.delete("/products/<product_id:int>")
-    @endpoint(summary="Delete a product (admin; soft delete)", tag="catalog", status=204, auth=True,
-              errors=[403, 404, 409])
-    @admin_only
+    @endpoint(summary="Delete a product (admin; soft delete)", tag="catalog", status=204, auth="admin",
+              errors=[404, 409])
     async def delete_product(request: Request, product_id: int) -> HTTPResponse:
         await run_sync(products.delete, product_id)
         return empty()
@@ -114,8 +108,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/categories")
     @endpoint(summary="Create a category (admin)", tag="catalog", body=CategoryIn, response=CategoryOut,
-              status=201, auth=True, errors=[403, 409])
-    @admin_only
+              status=201, auth="admin", errors=[409])
     async def create_category(request: Request) -> HTTPResponse:
         data = parse_body(request, CategoryIn)
         category = await run_sync(taxonomy.create_category, data.name, data.parent_id)
@@ -124,8 +117,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.patch("/categories/<category_id:int>")
     @endpoint(summary="Rename or move a category (admin)", tag="catalog", body=CategoryPatch, response=CategoryOut,
-              auth=True, errors=[403, 404, 409])
-    @admin_only
+              auth="admin", errors=[404, 409])
     async def update_category(request: Request, category_id: int) -> HTTPResponse:
         data = parse_body(request, CategoryPatch)
         sent = data.model_fields_set
@@ -139,9 +131,8 @@ def build_blueprint() -> Blueprint:
         return json(next(c for c in tree if c["id"] == category_id))
 
     @bp.delete("/categories/<category_id:int>")
-    @endpoint(summary="Delete a category without sub-categories (admin)", tag="catalog", status=204, auth=True,
-              errors=[403, 404, 409])
-    @admin_only
+    @endpoint(summary="Delete a category without sub-categories (admin)", tag="catalog", status=204, auth="admin",
+              errors=[404, 409])
     async def delete_category(request: Request, category_id: int) -> HTTPResponse:
         await run_sync(taxonomy.delete_category, category_id)
         return empty()
@@ -154,38 +145,33 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/brands")
     @endpoint(summary="Create a brand (admin)", tag="catalog", body=NameIn, response=BrandOut, status=201,
-              auth=True, errors=[403, 409])
-    @admin_only
+              auth="admin", errors=[409])
     async def create_brand(request: Request) -> HTTPResponse:
         brand = await run_sync(taxonomy.create_brand, parse_body(request, NameIn).name)
         return json({"id": brand.id, "name": brand.name}, status=201)
 
     @bp.patch("/brands/<brand_id:int>")
-    @endpoint(summary="Rename a brand (admin)", tag="catalog", body=NameIn, response=BrandOut, auth=True,
-              errors=[403, 404, 409])
-    @admin_only
+    @endpoint(summary="Rename a brand (admin)", tag="catalog", body=NameIn, response=BrandOut, auth="admin",
+              errors=[404, 409])
     async def update_brand(request: Request, brand_id: int) -> HTTPResponse:
         brand = await run_sync(taxonomy.update_brand, brand_id, parse_body(request, NameIn).name)
         return json({"id": brand.id, "name": brand.name})
 
     @bp.delete("/brands/<brand_id:int>")
-    @endpoint(summary="Delete a brand (admin)", tag="catalog", status=204, auth=True, errors=[403, 404])
-    @admin_only
+    @endpoint(summary="Delete a brand (admin)", tag="catalog", status=204, auth="admin", errors=[404])
     async def delete_brand(request: Request, brand_id: int) -> HTTPResponse:
         await run_sync(taxonomy.delete_brand, brand_id)
         return empty()
 
     # --- warehouses and stock ---------------------------------------------------------------------
     @bp.get("/warehouses")
-    @endpoint(summary="Warehouses (admin)", tag="inventory", response=WarehouseList, auth=True, errors=[403])
-    @admin_only
+    @endpoint(summary="Warehouses (admin)", tag="inventory", response=WarehouseList, auth="admin")
     async def list_warehouses(request: Request) -> HTTPResponse:
         return json({"items": await run_sync(stock.list_warehouses)})
 
     @bp.post("/warehouses")
     @endpoint(summary="Create a warehouse (admin)", tag="inventory", body=WarehouseIn, response=WarehouseOut,
-              status=201, auth=True, errors=[403, 409])
-    @admin_only
+              status=201, auth="admin", errors=[409])
     async def create_warehouse(request: Request) -> HTTPResponse:
         data = parse_body(request, WarehouseIn)
         created = await run_sync(stock.create_warehouse, data.name, data.location.model_dump())
@@ -193,25 +179,22 @@ def build_blueprint() -> Blueprint:
 
     @bp.patch("/warehouses/<warehouse_id:int>")
     @endpoint(summary="Rename or move a warehouse (admin)", tag="inventory", body=WarehousePatch,
-              response=WarehouseOut, auth=True, errors=[403, 404, 409])
-    @admin_only
+              response=WarehouseOut, auth="admin", errors=[404, 409])
     async def update_warehouse(request: Request, warehouse_id: int) -> HTTPResponse:
         data = parse_body(request, WarehousePatch)
         location = data.location.model_dump() if data.location else None
         return json(await run_sync(stock.update_warehouse, warehouse_id, data.name, location))
 
     @bp.delete("/warehouses/<warehouse_id:int>")
-    @endpoint(summary="Delete a warehouse without reserved stock (admin)", tag="inventory", status=204, auth=True,
-              errors=[403, 404, 409])
-    @admin_only
+    @endpoint(summary="Delete a warehouse without reserved stock (admin)", tag="inventory", status=204, auth="admin",
+              errors=[404, 409])
     async def delete_warehouse(request: Request, warehouse_id: int) -> HTTPResponse:
         await run_sync(stock.delete_warehouse, warehouse_id)
         return empty()
 
     @bp.put("/warehouses/<warehouse_id:int>/stock/<product_id:int>")
     @endpoint(summary="Set the quantity of a product in a warehouse (admin)", tag="inventory", body=StockIn,
-              response=StockOut, auth=True, errors=[403, 404, 409])
-    @admin_only
+              response=StockOut, auth="admin", errors=[404, 409])
     async def set_stock(request: Request, warehouse_id: int, product_id: int) -> HTTPResponse:
         data = parse_body(request, StockIn)
         return json(await run_sync(stock.set_stock, warehouse_id, product_id, data.quantity))

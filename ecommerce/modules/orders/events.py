@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ecommerce.kernel.events import IntegrationEvent
+from ecommerce.kernel.events import IntegrationEvent, integration_event
 from ecommerce.modules.orders.states import (
     CANCELLED,
     DELIVERED,
@@ -40,11 +38,8 @@ PAID_OR_LATER = frozenset(({PAID} | reachable(PAID)) - FINAL)
 VOID = FINAL
 
 
-@dataclass(frozen=True)
+@integration_event("orders.OrderPlaced")
 class OrderPlaced(IntegrationEvent):
-    name = "orders.OrderPlaced"
-    version = 1
-
     order_id: int
     user_id: int
     total: int
@@ -52,12 +47,9 @@ class OrderPlaced(IntegrationEvent):
     lines: list[dict[str, int]]  # [{"product_id", "quantity", "unit_price"}]
 
 
-@dataclass(frozen=True)
+@integration_event("orders.OrderStatusChanged")
 class OrderStatusChanged(IntegrationEvent):
     """Every transition after placement: paid, fulfilled, shipped, delivered, cancelled, expired, refunded."""
-
-    name = "orders.OrderStatusChanged"
-    version = 1
 
     order_id: int
     user_id: int

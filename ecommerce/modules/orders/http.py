@@ -5,16 +5,7 @@ from __future__ import annotations
 from sanic import HTTPResponse, Request, json
 from sanic_ext import openapi
 
-from ecommerce.kernel.http import (
-    admin_only,
-    authenticated,
-    endpoint,
-    page_request,
-    page_response,
-    parse_body,
-    principal,
-    run_sync,
-)
+from ecommerce.kernel.http import endpoint, page_request, page_response, parse_body, principal, run_sync
 from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import claim_of, idempotent
@@ -70,36 +61,31 @@ def build_blueprint() -> Blueprint:
 
     # --- cart -------------------------------------------------------------------------------------
     @bp.get("/cart")
-    @endpoint(summary="My cart, priced now", tag="cart", response=CartOut, auth=True)
-    @authenticated
+    @endpoint(summary="My cart, priced now", tag="cart", response=CartOut, auth="user")
     async def get_cart(request: Request) -> HTTPResponse:
         return json(await run_sync(cart.view, principal(request).user_id))
 
     @bp.post("/cart/items")
     @endpoint(summary="Add units of a product (added to its line; a full line or cart: 409)", tag="cart",
-              body=CartItemIn, response=CartOut, auth=True, errors=[404, 409])
-    @authenticated
+              body=CartItemIn, response=CartOut, auth="user", errors=[404, 409])
     async def add_item(request: Request) -> HTTPResponse:
         data = parse_body(request, CartItemIn)
         return json(await run_sync(cart.add, principal(request).user_id, data.product_id, data.quantity))
 
     @bp.patch("/cart/items/<product_id:int>")
-    @endpoint(summary="Set a line's quantity (1..99)", tag="cart", body=QuantityIn, response=CartOut, auth=True,
+    @endpoint(summary="Set a line's quantity (1..99)", tag="cart", body=QuantityIn, response=CartOut, auth="user",
               errors=[404])
-    @authenticated
     async def set_item(request: Request, product_id: int) -> HTTPResponse:
         data = parse_body(request, QuantityIn)
         return json(await run_sync(cart.set_quantity, principal(request).user_id, product_id, data.quantity))
 
     @bp.delete("/cart/items/<product_id:int>")
-    @endpoint(summary="Remove a line", tag="cart", response=CartOut, auth=True, errors=[404])
-    @authenticated
+    @endpoint(summary="Remove a line", tag="cart", response=CartOut, auth="user", errors=[404])
     async def remove_item(request: Request, product_id: int) -> HTTPResponse:
         return json(await run_sync(cart.remove, principal(request).user_id, product_id))
 
     @bp.delete("/cart")
-    @endpoint(summary="Empty my cart", tag="cart", response=CartOut, auth=True)
-    @authenticated
+    @endpoint(summary="Empty my cart", tag="cart", response=CartOut, auth="user")
     async def empty_cart(request: Request) -> HTTPResponse:
         user_id = principal(request).user_id
         await run_sync(cart.clear, user_id)
@@ -108,8 +94,7 @@ def build_blueprint() -> Blueprint:
     # --- orders -----------------------------------------------------------------------------------
     @bp.post("/orders")
     @endpoint(summary="Check out the cart (needs an Idempotency-Key)", tag="orders", body=CheckoutIn,
-              response=OrderOut, status=201, auth=True, errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
-    @authenticated
+              response=OrderOut, status=201, auth="user", errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
     @idempotent(idempotency, preload=cart.lines)  # the cart is read in the key's claim: one commit for both
     async def checkout(request: Request) -> HTTPResponse:
         data = parse_body(request, CheckoutIn)
@@ -117,30 +102,26 @@ def build_blueprint() -> Blueprint:
                     status=201)
 
     @bp.get("/orders")
-    @endpoint(summary="My orders, newest first", tag="orders", response=OrderPage, auth=True, query=PAGE_QUERY)
-    @authenticated
+    @endpoint(summary="My orders, newest first", tag="orders", response=OrderPage, auth="user", query=PAGE_QUERY)
     async def my_orders(request: Request) -> HTTPResponse:
         page = await run_sync(queries.mine, principal(request).user_id, page_request(request))
         return json(page_response(page, lambda order: order))
 
     @bp.get("/orders/<order_id:int>")
-    @endpoint(summary="One of my orders", tag="orders", response=OrderOut, auth=True, errors=[404])
-    @authenticated
+    @endpoint(summary="One of my orders", tag="orders", response=OrderOut, auth="user", errors=[404])
     async def my_order(request: Request, order_id: int) -> HTTPResponse:
         return json(await run_sync(queries.detail, principal(request).user_id, order_id))
 
     @bp.post("/orders/<order_id:int>/cancel")
     @endpoint(summary="Cancel before fulfilment (stock comes back; a paid order is refunded)", tag="orders",
-              response=OrderOut, auth=True, errors=[404, 409])
-    @authenticated
+              response=OrderOut, auth="user", errors=[404, 409])
     async def cancel(request: Request, order_id: int) -> HTTPResponse:
         return json(await run_sync(_cancel, principal(request).user_id, order_id))
 
     # --- admin ------------------------------------------------------------------------------------
     @bp.get("/admin/orders")
-    @endpoint(summary="All orders, by status and date (admin)", tag="admin", response=OrderPage, auth=True,
-              errors=[403], query=ADMIN_FILTERS)
-    @admin_only
+    @endpoint(summary="All orders, by status and date (admin)", tag="admin", response=OrderPage, auth="admin",
+              query=ADMIN_FILTERS)
     async def admin_orders(request: Request) -> HTTPResponse:
         args = query_args(request)
         page = await run_sync(queries.admin_list, args.get("status"), args.get("from"), args.get("to"),
@@ -149,8 +130,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/admin/orders/<order_id:int>/transitions")
     @endpoint(summary="Move an order along the state machine (admin)", tag="admin", body=TransitionIn,
-              response=OrderOut, auth=True, errors=[403, 404, 409])
-    @admin_only
+              response=OrderOut, auth="admin", errors=[404, 409])
     async def transition(request: Request, order_id: int) -> HTTPResponse:
         data = parse_body(request, TransitionIn)
         return json(await run_sync(_admin_move, order_id, data.to))

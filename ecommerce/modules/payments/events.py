@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecommerce.kernel.events import IntegrationEvent
+from ecommerce.kernel.events import IntegrationEvent, integration_event
 
 
 @dataclass(frozen=True)
@@ -24,23 +24,16 @@ class _OfAnAmount(_OfAPayment):
     currency: str
 
 
-@dataclass(frozen=True)
+@integration_event("payments.PaymentSucceeded")
 class PaymentSucceeded(_OfAnAmount):
-    name = "payments.PaymentSucceeded"
-    version = 1
+    """The charge went through: the order is paid."""
 
 
-@dataclass(frozen=True)
+@integration_event("payments.PaymentFailed")
 class PaymentFailed(_OfAPayment):
-    name = "payments.PaymentFailed"
-    version = 1
-
     reason: str
 
 
-@dataclass(frozen=True)
+@integration_event("payments.PaymentRefunded")
 class PaymentRefunded(_OfAnAmount):
-    name = "payments.PaymentRefunded"
-    version = 1
-
     fully_refunded: bool

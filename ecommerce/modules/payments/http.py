@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sanic import HTTPResponse, Request, empty, json
 
-from ecommerce.kernel.http import admin_only, authenticated, endpoint, parse_body, principal, run_sync
+from ecommerce.kernel.http import endpoint, parse_body, principal, run_sync
 from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ecommerce.kernel.http.idempotency import idempotent
@@ -22,8 +22,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/payments/tokens")
     @endpoint(summary="Save a card: it is encrypted; only brand and last4 come back", tag="payments", body=CardIn,
-              response=CardOut, status=201, auth=True)
-    @authenticated
+              response=CardOut, status=201, auth="user")
     async def tokenize(request: Request) -> HTTPResponse:
         data = parse_body(request, CardIn)
         card = await run_sync(card_tokens.tokenize, principal(request).user_id, data.card_number, data.exp_month,
@@ -31,23 +30,20 @@ def build_blueprint() -> Blueprint:
         return json(card, status=201, headers=NO_STORE)
 
     @bp.get("/payments/tokens")
-    @endpoint(summary="My saved cards", tag="payments", response=CardList, auth=True)
-    @authenticated
+    @endpoint(summary="My saved cards", tag="payments", response=CardList, auth="user")
     async def my_cards(request: Request) -> HTTPResponse:
         return json({"items": await run_sync(card_tokens.mine, principal(request).user_id)}, headers=NO_STORE)
 
     @bp.delete("/payments/tokens/<token_id:str>")
-    @endpoint(summary="Forget a saved card", tag="payments", status=204, auth=True, errors=[404])
-    @authenticated
+    @endpoint(summary="Forget a saved card", tag="payments", status=204, auth="user", errors=[404])
     async def forget_card(request: Request, token_id: str) -> HTTPResponse:
         await run_sync(card_tokens.delete, principal(request).user_id, token_id)
         return empty(headers=NO_STORE)
 
     @bp.post("/payments")
     @endpoint(summary="Pay an order with a saved card: 201 paid, 402 declined, 202 outcome pending",
-              tag="payments", body=ChargeIn, response=PaymentOut, status=201, auth=True,
+              tag="payments", body=ChargeIn, response=PaymentOut, status=201, auth="user",
               errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
-    @authenticated
     @idempotent(idempotency)
     async def pay(request: Request) -> HTTPResponse:
         data = parse_body(request, ChargeIn)
@@ -55,8 +51,7 @@ def build_blueprint() -> Blueprint:
         return json(payment, status=STATUS[payment["status"]], headers=NO_STORE)
 
     @bp.get("/payments/<payment_id:int>")
-    @endpoint(summary="One of my payments", tag="payments", response=PaymentOut, auth=True, errors=[404])
-    @authenticated
+    @endpoint(summary="One of my payments", tag="payments", response=PaymentOut, auth="user", errors=[404])
     async def get_payment(request: Request, payment_id: int) -> HTTPResponse:
         return json(await run_sync(charges.get, principal(request).user_id, payment_id), headers=NO_STORE)
 
@@ -64,9 +59,8 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="Refund my paid order before it is fulfilled: all of it, and the order is cancelled "
                       "(201 done, 202 outcome pending); after fulfilment only the shop refunds (409)",
               tag="payments",
-              body=RefundIn, body_required=False, response=PaymentOut, status=201, auth=True,
+              body=RefundIn, body_required=False, response=PaymentOut, status=201, auth="user",
               errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
-    @authenticated
     @idempotent(idempotency)
     async def refund(request: Request, payment_id: int) -> HTTPResponse:
         return await _refund(request, payment_id, refunds.customer(principal(request).user_id))
@@ -75,9 +69,8 @@ def build_blueprint() -> Blueprint:
     @endpoint(summary="The shop refunds a payment (admin): part or all after fulfilment, all (cancelling the "
                       "order) before; 201 done, 202 outcome pending",
               tag="admin",
-              body=RefundIn, response=PaymentOut, status=201, auth=True, errors=[403, 404, 409, 422],
+              body=RefundIn, response=PaymentOut, status=201, auth="admin", errors=[404, 409, 422],
               query=[IDEMPOTENCY_KEY])
-    @admin_only
     @idempotent(idempotency)
     async def shop_refund(request: Request, payment_id: int) -> HTTPResponse:
         return await _refund(request, payment_id, refunds.shop(principal(request).user_id))

@@ -6,7 +6,7 @@ from typing import Any
 
 from sanic import HTTPResponse, Request, json
 
-from ecommerce.kernel.http import authenticated, endpoint, principal, run_sync
+from ecommerce.kernel.http import endpoint, principal, run_sync
 from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.validation import parse_query
@@ -39,8 +39,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/users/me/recommendations")
     @endpoint(summary="For me, from what I bought (never what I already bought)", tag="recommendations",
-              response=RecommendationList, auth=True, errors=[400], query=QUERY)
-    @authenticated
+              response=RecommendationList, auth="user", errors=[400], query=QUERY)
     async def for_me(request: Request) -> HTTPResponse:
         query = parse_query(request, RecommendationQuery)
         return _listing(await run_sync(api.for_user, principal(request).user_id, query.limit))

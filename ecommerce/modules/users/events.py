@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ecommerce.kernel.events import IntegrationEvent
+from ecommerce.kernel.events import IntegrationEvent, integration_event
 
 
-@dataclass(frozen=True)
+@integration_event("users.UserRegistered")
 class UserRegistered(IntegrationEvent):
-    name = "users.UserRegistered"
-    version = 1
-
     user_id: int
     email: str

@@ -12,8 +12,6 @@ from sanic import HTTPResponse, Request, empty, json
 
 from ecommerce.kernel.clock import isoformat
 from ecommerce.kernel.http import (
-    admin_only,
-    authenticated,
     endpoint,
     page_request,
     page_response,
@@ -115,24 +113,21 @@ def build_blueprint() -> Blueprint:
 
     @bp.post("/auth/logout")
     @endpoint(summary="End this session: its refresh token and this access token stop working", tag="auth",
-              status=204, auth=True)
-    @authenticated
+              status=204, auth="user")
     async def logout(request: Request) -> HTTPResponse:
         await run_sync(sessions.logout, principal(request))
         return empty(headers=NO_STORE)
 
     # --- me ---------------------------------------------------------------------------------------
     @bp.get("/users/me")
-    @endpoint(summary="The caller's profile", tag="users", response=UserOut, auth=True)
-    @authenticated
+    @endpoint(summary="The caller's profile", tag="users", response=UserOut, auth="user")
     async def me(request: Request) -> HTTPResponse:
         user = await run_sync(api.get_user, principal(request).user_id)
         return json(user_json(user), headers=NO_STORE)
 
     @bp.patch("/users/me")
     @endpoint(summary="Change phone or password (a new password ends the other sessions)", tag="users",
-              body=ProfilePatch, response=UserOut, auth=True)
-    @authenticated
+              body=ProfilePatch, response=UserOut, auth="user")
     async def update_me(request: Request) -> HTTPResponse:
         data = parse_body(request, ProfilePatch)
         who = principal(request)
@@ -144,32 +139,28 @@ def build_blueprint() -> Blueprint:
         return api.address_view(address).as_dict()
 
     @bp.get("/users/me/addresses")
-    @endpoint(summary="My addresses", tag="users", response=AddressPage, auth=True, query=PAGE_QUERY)
-    @authenticated
+    @endpoint(summary="My addresses", tag="users", response=AddressPage, auth="user", query=PAGE_QUERY)
     async def list_addresses(request: Request) -> HTTPResponse:
         page = await run_sync(addresses.list_page, principal(request).user_id, page_request(request))
         return json(page_response(page, address_json))
 
     @bp.post("/users/me/addresses")
     @endpoint(summary="Add an address", tag="users", body=AddressIn, response=AddressOut, status=201,
-              auth=True, errors=[409])
-    @authenticated
+              auth="user", errors=[409])
     async def create_address(request: Request) -> HTTPResponse:
         data = parse_body(request, AddressIn)
         address = await run_sync(addresses.create, principal(request).user_id, data.model_dump())
         return json(address_json(address), status=201)
 
     @bp.get("/users/me/addresses/<address_id:int>")
-    @endpoint(summary="One of my addresses", tag="users", response=AddressOut, auth=True, errors=[404])
-    @authenticated
+    @endpoint(summary="One of my addresses", tag="users", response=AddressOut, auth="user", errors=[404])
     async def get_address(request: Request, address_id: int) -> HTTPResponse:
         address = await run_sync(addresses.get, principal(request).user_id, address_id)
         return json(address_json(address))
 
     @bp.patch("/users/me/addresses/<address_id:int>")
     @endpoint(summary="Change one of my addresses", tag="users", body=AddressPatch, response=AddressOut,
-              auth=True, errors=[404])
-    @authenticated
+              auth="user", errors=[404])
     async def update_address(request: Request, address_id: int) -> HTTPResponse:
         data = parse_body(request, AddressPatch)
         fields = data.model_dump(include=data.model_fields_set)
@@ -177,25 +168,21 @@ def build_blueprint() -> Blueprint:
         return json(address_json(address))
 
     @bp.delete("/users/me/addresses/<address_id:int>")
-    @endpoint(summary="Delete one of my addresses", tag="users", status=204, auth=True, errors=[404])
-    @authenticated
+    @endpoint(summary="Delete one of my addresses", tag="users", status=204, auth="user", errors=[404])
     async def delete_address(request: Request, address_id: int) -> HTTPResponse:
         await run_sync(addresses.delete, principal(request).user_id, address_id)
         return empty()
 
     # --- admin ------------------------------------------------------------------------------------
     @bp.get("/admin/users")
-    @endpoint(summary="All users (admin)", tag="admin", response=UserPage, auth=True, errors=[403],
-              query=PAGE_QUERY)
-    @admin_only
+    @endpoint(summary="All users (admin)", tag="admin", response=UserPage, auth="admin", query=PAGE_QUERY)
     async def list_users(request: Request) -> HTTPResponse:
         page = await run_sync(_users_page, page_request(request))
         return json(page_response(page, user_json))
 
     @bp.patch("/admin/users/<user_id:int>")
     @endpoint(summary="Suspend, delete, reactivate or change the role of a user (admin)", tag="admin",
-              body=UserAdminPatch, response=UserOut, auth=True, errors=[403, 404, 409])
-    @admin_only
+              body=UserAdminPatch, response=UserOut, auth="admin", errors=[404, 409])
     async def update_user(request: Request, user_id: int) -> HTTPResponse:
         data = parse_body(request, UserAdminPatch)
         user = await run_sync(_admin_update, principal(request).user_id, user_id, data)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ecommerce.kernel.events import IntegrationEvent
+from ecommerce.kernel.events import IntegrationEvent, integration_event
 
 
-@dataclass(frozen=True)
+@integration_event("wishlist.ProductWished")
 class ProductWished(IntegrationEvent):
     """A user added a product to their wishlist (once per user and product)."""
-
-    name = "wishlist.ProductWished"
-    version = 1
 
     user_id: int
     product_id: int

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, TypeVar
 
 import aio_pika
@@ -66,33 +66,27 @@ def attempts_of(message: AbstractIncomingMessage) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
+@dataclass(eq=False)
 class ModuleConsumer:
     """One module's queue: batches of messages through its inbox, acked after the commit."""
 
-    def __init__(
-        self,
-        client: BrokerClient,
-        consumer: Consumer,
-        run: Runner,
-        *,
-        batch_size: int = 100,
-        max_attempts: int = 10,
-        retry_base: float = 1.0,
-        on_report: Callable[[str, ConsumeReport], None] | None = None,
-    ) -> None:
-        self.client = client
-        self.consumer = consumer
-        self.run = run
-        self.batch_size = batch_size
-        self.max_attempts = max_attempts
-        self.retry_base = retry_base
-        self.on_report = on_report
-        self.routes: dict[str, list[Subscription]] = {}
-        for sub in consumer.subscriptions:
+    client: BrokerClient
+    consumer: Consumer
+    run: Runner
+    _: KW_ONLY
+    batch_size: int = 100
+    max_attempts: int = 10
+    retry_base: float = 1.0
+    on_report: Callable[[str, ConsumeReport], None] | None = None
+    #: The consumer's subscriptions by the routing key of their event.
+    routes: dict[str, list[Subscription]] = field(init=False, default_factory=dict)
+    _channel: AbstractChannel | None = field(init=False, default=None)
+    _task: asyncio.Task[None] | None = field(init=False, default=None)
+    _tag: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        for sub in self.consumer.subscriptions:
             self.routes.setdefault(sub.event.key(), []).append(sub)
-        self._channel: AbstractChannel | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._tag: str | None = None
 
     @property
     def module(self) -> str:

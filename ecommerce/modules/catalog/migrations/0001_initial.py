@@ -26,14 +26,11 @@ from peewee import (
 )
 from playhouse.migrate import SchemaMigrator
 
+from ecommerce.kernel.database import create_tables
+
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
-    class Base(Model):
-        class Meta:
-            database = db
-
-    class Category(Base):
-        id = AutoField()
+    class Category(Model):
         name = CharField(max_length=100)
         slug = CharField(max_length=120, unique=True)
         parent = ForeignKeyField("self", null=True, on_delete="RESTRICT", column_name="parent_id")
@@ -42,16 +39,14 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "categories"
 
-    class Brand(Base):
-        id = AutoField()
+    class Brand(Model):
         name = CharField(max_length=100, unique=True)
         created_at = DateTimeField()
 
         class Meta:
             table_name = "brands"
 
-    class Location(Base):
-        id = AutoField()
+    class Location(Model):
         city = CharField(max_length=100)
         country = CharField(max_length=2)
         latitude = FloatField(null=True)
@@ -60,8 +55,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "locations"
 
-    class Warehouse(Base):
-        id = AutoField()
+    class Warehouse(Model):
         name = CharField(max_length=100, unique=True)
         location = ForeignKeyField(Location, on_delete="RESTRICT", column_name="location_id")
         created_at = DateTimeField()
@@ -69,8 +63,8 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "warehouses"
 
-    class Product(Base):
-        id = AutoField()
+    class Product(Model):
+        id = AutoField()  # named by the index below
         name = CharField(max_length=200)
         description = TextField(default="")
         price = IntegerField(constraints=[Check("price >= 0")])
@@ -85,8 +79,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "product"
 
-    class Inventory(Base):
-        id = AutoField()
+    class Inventory(Model):
         product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
         warehouse = ForeignKeyField(Warehouse, on_delete="CASCADE", column_name="warehouse_id")
         quantity = IntegerField(default=0)
@@ -98,8 +91,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             # The invariant of the module, enforced by the database as the last line of defence.
             constraints = [SQL("CHECK (reserved >= 0 AND quantity >= reserved)")]
 
-    class Reservation(Base):
-        id = AutoField()
+    class Reservation(Model):
         reference = CharField(max_length=100, unique=True)
         status = CharField(max_length=16, default="held")
         created_at = DateTimeField()
@@ -108,8 +100,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "reservations"
 
-    class ReservationLine(Base):
-        id = AutoField()
+    class ReservationLine(Model):
         reservation = ForeignKeyField(Reservation, on_delete="CASCADE", column_name="reservation_id")
         product_id = IntegerField()
         warehouse_id = IntegerField()
@@ -123,7 +114,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
     Product.add_index(Product.name, Product.id, name="product_name_id")
     Product.add_index(Product.created_at, Product.id, name="product_created_id")
     Inventory.add_index(Inventory.product, Inventory.warehouse, unique=True, name="inventory_product_warehouse")
-    db.create_tables([Category, Brand, Location, Warehouse, Product, Inventory, Reservation, ReservationLine])
+    create_tables(db, [Category, Brand, Location, Warehouse, Product, Inventory, Reservation, ReservationLine])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

@@ -31,9 +31,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         expires_at = DateTimeField(null=True)
 
         class Meta:
-            database = db
             table_name = "reservations"
 
+    db.bind([Reservation])
     for row in Reservation.select().where(Reservation.status == "held"):
         Reservation.update(expires_at=row.created_at + LEGACY_HOLD).where(Reservation.id == row.id).execute()
 

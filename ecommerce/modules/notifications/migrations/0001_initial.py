@@ -7,6 +7,8 @@ the unread count (recipient_id, read_at) and the delivery worker's poll (status,
 from peewee import CharField, Database, DateTimeField, IntegerField, Model, TextField
 from playhouse.migrate import SchemaMigrator
 
+from ecommerce.kernel.database import create_tables
+
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class NotificationDocument(Model):
@@ -25,7 +27,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         content = TextField()
 
         class Meta:
-            database = db
             table_name = "notification_documents"
 
     NotificationDocument.add_index(
@@ -38,7 +39,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
     NotificationDocument.add_index(
         NotificationDocument.status, NotificationDocument.due_at, name="notification_documents_due"
     )
-    db.create_tables([NotificationDocument])
+    create_tables(db, [NotificationDocument])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

@@ -11,27 +11,14 @@ Indexes and the queries they serve:
 - order_items order_id (foreign key): the lines of an order.
 """
 
-from peewee import (
-    AutoField,
-    CharField,
-    Check,
-    Database,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    Model,
-    TextField,
-)
+from peewee import AutoField, CharField, Check, Database, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
 from playhouse.migrate import SchemaMigrator
+
+from ecommerce.kernel.database import create_tables
 
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
-    class Base(Model):
-        class Meta:
-            database = db
-
-    class Cart(Base):
-        id = AutoField()
+    class Cart(Model):
         user_id = IntegerField(unique=True)
         created_at = DateTimeField()
         updated_at = DateTimeField()
@@ -39,8 +26,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "cart"
 
-    class CartItem(Base):
-        id = AutoField()
+    class CartItem(Model):
         cart = ForeignKeyField(Cart, on_delete="CASCADE", column_name="cart_id")
         product_id = IntegerField()
         quantity = IntegerField(constraints=[Check("quantity BETWEEN 1 AND 99")])
@@ -49,8 +35,8 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "cart_items"
 
-    class Order(Base):
-        id = AutoField()
+    class Order(Model):
+        id = AutoField()  # named by the index below
         user_id = IntegerField()
         address_id = IntegerField()
         order_status = CharField(max_length=20)
@@ -68,8 +54,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "orders"
 
-    class OrderItem(Base):
-        id = AutoField()
+    class OrderItem(Model):
         order = ForeignKeyField(Order, on_delete="CASCADE", column_name="order_id")
         product_id = IntegerField()
         product_name = CharField(max_length=200)
@@ -85,7 +70,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
     Order.add_index(Order.user_id, Order.id, name="orders_user_id_id")
     Order.add_index(Order.order_status, Order.expires_at, name="orders_status_expires")
     Order.add_index(Order.order_status, Order.created_at, Order.id, name="orders_status_created")
-    db.create_tables([Cart, CartItem, Order, OrderItem])
+    create_tables(db, [Cart, CartItem, Order, OrderItem])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

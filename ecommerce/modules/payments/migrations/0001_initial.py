@@ -11,7 +11,6 @@ Indexes and the queries they serve:
 
 from peewee import (
     SQL,
-    AutoField,
     BlobField,
     CharField,
     Check,
@@ -24,14 +23,11 @@ from peewee import (
 )
 from playhouse.migrate import SchemaMigrator
 
+from ecommerce.kernel.database import create_tables
+
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
-    class Base(Model):
-        class Meta:
-            database = db
-
-    class Token(Base):
-        id = AutoField()
+    class Token(Model):
         value = CharField(max_length=40, unique=True)
         user_id = IntegerField()
         payment_method = CharField(max_length=16, default="card")
@@ -50,8 +46,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "tokens"
 
-    class Payment(Base):
-        id = AutoField()
+    class Payment(Model):
         order_id = IntegerField()
         user_id = IntegerField()
         amount = IntegerField(constraints=[Check("amount > 0")])
@@ -71,8 +66,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "payment"
             constraints = [SQL("CHECK (refunded_amount >= 0 AND refunded_amount <= amount)")]
 
-    class PaymentLog(Base):
-        id = AutoField()
+    class PaymentLog(Model):
         payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
         step = CharField(max_length=32)
         log_message = TextField()
@@ -81,8 +75,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "payment_logs"
 
-    class Refund(Base):
-        id = AutoField()
+    class Refund(Model):
         payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
         amount = IntegerField(constraints=[Check("amount > 0")])
         reference = CharField(max_length=100, unique=True)
@@ -92,8 +85,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         class Meta:
             table_name = "refunds"
 
-    class SimulatorCharge(Base):
-        id = AutoField()
+    class SimulatorCharge(Model):
         reference = CharField(max_length=40, unique=True)
         amount = IntegerField()
         outcome = CharField(max_length=32)
@@ -107,7 +99,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
     Payment.add_index(Payment.order_id, unique=True, where=SQL("status IN ('pending', 'succeeded')"),
                       name="payment_one_live_per_order")
     Payment.add_index(Payment.status, Payment.created_at, name="payment_status_created")
-    db.create_tables([Token, Payment, PaymentLog, Refund, SimulatorCharge])
+    create_tables(db, [Token, Payment, PaymentLog, Refund, SimulatorCharge])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

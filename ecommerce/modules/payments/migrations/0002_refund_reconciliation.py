@@ -1,13 +1,14 @@
 """Refunds become reconcilable: ``refunds.updated_at``, an index for "pending refunds, oldest first",
 and the simulator's refund ledger (idempotent by refund reference, like a processor's)."""
 
-from peewee import AutoField, CharField, Database, DateTimeField, IntegerField, Model
+from peewee import CharField, Database, DateTimeField, IntegerField, Model
 from playhouse.migrate import SchemaMigrator, migrate
+
+from ecommerce.kernel.database import create_tables
 
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class SimulatorRefund(Model):
-        id = AutoField()
         reference = CharField(max_length=100, unique=True)
         charge_reference = CharField(max_length=40)
         amount = IntegerField()
@@ -15,14 +16,13 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         created_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = "gateway_simulator_refunds"
 
     migrate(
         migrator.add_column("refunds", "updated_at", DateTimeField(null=True)),
         migrator.add_index("refunds", ("status", "created_at"), False),
     )
-    db.create_tables([SimulatorRefund])
+    create_tables(db, [SimulatorRefund])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

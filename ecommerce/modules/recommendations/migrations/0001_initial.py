@@ -6,6 +6,8 @@ Index names carry the module prefix (one shared SQLite file has one index namesp
 from peewee import BooleanField, CompositeKey, Database, DateTimeField, IntegerField, Model
 from playhouse.migrate import SchemaMigrator
 
+from ecommerce.kernel.database import create_tables
+
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class OrderFacts(Model):
@@ -18,7 +20,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         placed_at = DateTimeField(null=True)
 
         class Meta:
-            database = db
             table_name = "recommendations_orders"
 
     class OrderLine(Model):
@@ -27,7 +28,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         quantity = IntegerField()
 
         class Meta:
-            database = db
             table_name = "recommendations_order_lines"
             primary_key = CompositeKey("order_id", "product_id")
 
@@ -37,7 +37,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         orders = IntegerField(default=0)
 
         class Meta:
-            database = db
             table_name = "recommendations_pairs"
             primary_key = CompositeKey("product_id", "other_id")
 
@@ -47,7 +46,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         units = IntegerField(default=0)
 
         class Meta:
-            database = db
             table_name = "recommendations_sales"
 
     class ProductCategory(Model):
@@ -55,7 +53,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         category_id = IntegerField(null=True)
 
         class Meta:
-            database = db
             table_name = "recommendations_categories"
 
     # "What did this user buy" (user recommendations), "most bought together with X", "popular".
@@ -63,7 +60,7 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
     Pair.add_index(Pair.product_id, Pair.orders.desc(), name="recommendations_pairs_top")
     Sales.add_index(Sales.orders.desc(), Sales.product_id, name="recommendations_sales_top")
     ProductCategory.add_index(ProductCategory.category_id, name="recommendations_categories_category")
-    db.create_tables([OrderFacts, OrderLine, Pair, Sales, ProductCategory])
+    create_tables(db, [OrderFacts, OrderLine, Pair, Sales, ProductCategory])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

@@ -10,6 +10,8 @@
 from peewee import CharField, Database, DateTimeField, IntegerField, Model, PostgresqlDatabase, TextField
 from playhouse.migrate import SchemaMigrator
 
+from ecommerce.kernel.database import create_tables
+
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class SearchDocument(Model):
@@ -27,10 +29,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         updated_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = "search_documents"
 
-    db.create_tables([SearchDocument])
+    create_tables(db, [SearchDocument])
     if isinstance(db, PostgresqlDatabase):
         db.execute_sql(
             "ALTER TABLE search_documents ADD COLUMN document tsvector GENERATED ALWAYS AS ("

@@ -1,12 +1,13 @@
 """users, auth_session, blocked_auth (a frozen copy of the models as they were at this step)."""
 
-from peewee import AutoField, CharField, Database, DateTimeField, ForeignKeyField, Model
+from peewee import CharField, Database, DateTimeField, ForeignKeyField, Model
 from playhouse.migrate import SchemaMigrator
+
+from ecommerce.kernel.database import create_tables
 
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class User(Model):
-        id = AutoField()
         email = CharField(max_length=254, unique=True)
         phone = CharField(max_length=16, null=True)
         hashed_password = CharField(max_length=255)
@@ -16,7 +17,6 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         updated_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = "users"
 
     class AuthSession(Model):
@@ -31,21 +31,18 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         revoked_at = DateTimeField(null=True)
 
         class Meta:
-            database = db
             table_name = "auth_session"
 
     class BlockedAuth(Model):
-        id = AutoField()
         auth_session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
         jti = CharField(max_length=64, unique=True)
         expires_at = DateTimeField(index=True)  # purge of expired entries
         created_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = "blocked_auth"
 
-    db.create_tables([User, AuthSession, BlockedAuth])
+    create_tables(db, [User, AuthSession, BlockedAuth])
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:

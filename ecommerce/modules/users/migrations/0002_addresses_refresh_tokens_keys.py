@@ -1,33 +1,30 @@
 """addresses, refresh_tokens (rotation chain with reuse detection), signing_keys (the JWT key ring)."""
 
-from peewee import AutoField, BlobField, CharField, Database, DateTimeField, ForeignKeyField, Model
+from peewee import BlobField, CharField, Database, DateTimeField, ForeignKeyField, Model
 from playhouse.migrate import SchemaMigrator
+
+from ecommerce.kernel.database import create_tables
 
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
+    # The keys the new tables reference, as 0001 made them (users: peewee's implicit ``id``).
     class User(Model):
-        id = AutoField()
-
         class Meta:
-            database = db
             table_name = "users"
 
     class AuthSession(Model):
         id = CharField(max_length=32, primary_key=True)
 
         class Meta:
-            database = db
             table_name = "auth_session"
 
     class RefreshToken(Model):
-        id = AutoField()
         session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
         token_hash = CharField(max_length=64, unique=True)  # the lookup on every refresh
         issued_at = DateTimeField()
         spent_at = DateTimeField(null=True)
 
         class Meta:
-            database = db
             table_name = "refresh_tokens"
 
     class SigningKey(Model):
@@ -37,11 +34,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         retired_at = DateTimeField(null=True)
 
         class Meta:
-            database = db
             table_name = "signing_keys"
 
     class Address(Model):
-        id = AutoField()
         # Indexed (foreign key): "my addresses" is the only listing, keyset-paginated by id.
         user = ForeignKeyField(User, on_delete="CASCADE", column_name="user_id")
         street = CharField(max_length=200)
@@ -53,10 +48,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
         updated_at = DateTimeField()
 
         class Meta:
-            database = db
             table_name = "addresses"
 
-    db.create_tables([RefreshToken, SigningKey, Address], safe=False)
+    create_tables(db, [RefreshToken, SigningKey, Address], safe=False)
 
 
 def down(migrator: SchemaMigrator, db: Database) -> None:
