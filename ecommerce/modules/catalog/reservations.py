@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import IntegrityError
 
@@ -52,6 +52,7 @@ from ecommerce.modules.catalog.models import (
 )
 
 MAX_ATTEMPTS = 5
+T = TypeVar("T")
 HELD, RELEASED, COMMITTED, RETURNED, EXPIRED = "held", "released", "committed", "returned", "expired"
 #: status a reservation must be in for each move
 SOURCE = {RELEASED: HELD, COMMITTED: HELD, RETURNED: COMMITTED, EXPIRED: HELD}
@@ -215,7 +216,20 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
             country: str | None = None, hold_until: datetime.datetime | None = None) -> list[Allocation]:
     """Hold stock for every line or for none, until ``hold_until`` (default: now + 30 minutes).
     Idempotent: the same reference and lines return the existing reservation."""
-    wanted = _normalise(lines)
+    return _reserving(lambda: None, reference, lines, near, country, hold_until)[1]
+
+
+def reserve_after(first: Callable[[], T], reference: str, lines: Sequence[tuple[int, int]],
+                  country: str | None = None, hold_until: datetime.datetime | None = None) -> T:
+    """``first()`` (reads that decide whether to reserve: it raises to refuse), then :func:`reserve`, in one
+    transaction; returns what ``first`` returned. A race retries both, so the reservation needs no savepoint
+    inside the transaction (two round trips fewer on checkout's path, ADR 0015)."""
+    return _reserving(first, reference, lines, None, country, hold_until)[0]
+
+
+def _reserving(first: Callable[[], T], reference: str, lines: Sequence[tuple[int, int]],
+               near: tuple[float, float] | None, country: str | None,
+               hold_until: datetime.datetime | None) -> tuple[T, list[Allocation]]:
     deadline = hold_until or utcnow() + DEFAULT_HOLD
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -223,8 +237,10 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
             # (a commit) of its own; here the whole attempt is one. The plan stays optimistic (_apply's
             # conditional updates catch a race), so no row is locked while planning.
             with database.atomic():
+                found = first()
+                wanted = _normalise(lines)
                 if _RESERVED.rows(reference):
-                    return _existing(reference, wanted)
+                    return found, _existing(reference, wanted)
                 plan = _plan(wanted, near, country)
                 _apply(reference, plan, deadline)
         except _Raced:
@@ -232,7 +248,7 @@ def reserve(reference: str, lines: Sequence[tuple[int, int]], near: tuple[float,
         except IntegrityError:  # the same reference, reserved concurrently
             continue
         caching.forget_products(*wanted)
-        return plan
+        return found, plan
     raise Conflict("Stock is changing too fast; try again.")
 
 
