@@ -116,11 +116,12 @@ def _normalise(lines: Sequence[tuple[int, int]]) -> dict[int, int]:
 # The statements of a reservation, compiled once (per number of products or lines where it varies): building
 # them with peewee was most of reserve's CPU in a checkout (py-spy, benchmarks/http, issue 15). The
 # conditional update is the same statement as before: the database still decides every race.
-_RESERVED = Statement(database, lambda reference: (
-    Reservation.select(Reservation.id).where(Reservation.reference == reference)), str)
+#: The reservation's row, or nothing when its reference is taken (reserved already, by a retry or concurrently):
+#: one statement for "already reserved?" and the insert (the reference is unique; the insert waits for a
+#: concurrent one's transaction and adds nothing once it committed).
 _CREATE_RESERVATION = Statement(database, lambda reference, created_at, updated_at, expires_at: Reservation.insert(
     reference=reference, status=HELD, created_at=created_at, updated_at=updated_at, expires_at=expires_at,
-).returning(Reservation.id), str, str, str, str)
+).on_conflict_ignore().returning(Reservation.id), str, str, str, str)
 _TAKE = Statement(database, lambda inventory_id, quantity, now: (
     Inventory.update(reserved=Inventory.reserved + quantity, updated_at=now)
     .where((Inventory.id == inventory_id) & (Inventory.quantity - Inventory.reserved >= quantity))
@@ -187,9 +188,7 @@ def _plan(wanted: dict[int, int], near: tuple[float, float] | None, country: str
     return plan
 
 
-def _apply(reference: str, plan: list[Allocation], hold_until: datetime.datetime) -> int:
-    now = utcnow()
-    reservation_id = int(_CREATE_RESERVATION.rows(reference, now, now, hold_until)[0][0])
+def _apply(reservation_id: int, plan: list[Allocation], now: datetime.datetime) -> int:
     ordered = sorted(plan, key=lambda a: a.inventory_id)  # the fixed lock order
     for alloc in ordered:
         if _TAKE.execute(alloc.inventory_id, alloc.quantity, now) != 1:
@@ -239,10 +238,12 @@ def _reserving(first: Callable[[], T], reference: str, lines: Sequence[tuple[int
             with database.atomic():
                 found = first()
                 wanted = _normalise(lines)
-                if _RESERVED.rows(reference):
+                now = utcnow()
+                created = _CREATE_RESERVATION.rows(reference, now, now, deadline)  # undone if the plan fails
+                if not created:
                     return found, _existing(reference, wanted)
                 plan = _plan(wanted, near, country)
-                _apply(reference, plan, deadline)
+                _apply(int(created[0][0]), plan, now)
         except _Raced:
             continue
         except IntegrityError:  # the same reference, reserved concurrently
