@@ -12,8 +12,13 @@ construction, and carving a module out later only means changing its URL.
 
 from __future__ import annotations
 
+import datetime
+import itertools
+import logging
+import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +33,8 @@ from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 from ecommerce.kernel import replicas
 from ecommerce.kernel.replicas import Replica
 from ecommerce.kernel.settings import Settings
+
+log = logging.getLogger("ecommerce.database")
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class PooledPostgres(PooledPostgresqlDatabase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._checked_in: dict[int, float] = {}
+        self._prepared_lock = threading.Lock()
+        self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
     def _is_closed(self, conn: Any) -> bool:
         if conn.closed:
@@ -99,8 +108,12 @@ class PooledPostgres(PooledPostgresqlDatabase):
     replica: Replica | None = None
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
+        return self.execute_compiled(sql, params, None)
+
+    def execute_compiled(self, sql: str, params: Any, prepared: Prepared | None) -> Any:
         """Plain reads of a use case marked ``replica_reads`` go to the replica when it is healthy; a
-        replica that fails mid-query is marked down and the read runs here instead."""
+        replica that fails mid-query is marked down and the read runs here instead. ``prepared``: the
+        statement's server-side form (a compiled ``Statement``'s), run with ``EXECUTE`` on the primary."""
         replica = self.replica
         if (replica is not None and replicas.wants_replica() and replicas.is_read(sql)
                 and not self.in_transaction() and replica.usable()):
@@ -114,7 +127,137 @@ class PooledPostgres(PooledPostgresqlDatabase):
         replicas.before_primary_statement(sql)
         if replica is not None and replicas.in_replica_reads():
             replica.counted("primary")
-        return super().execute_sql(sql, params)
+        if prepared is not None:
+            run = prepared.run(self, params)
+            if run is not None:
+                return self._send(run, params)
+        return self._send(sql, params)
+
+    # BEGIN goes with the transaction's first statement, in the same round trip ("BEGIN; <statement>"): one
+    # round trip fewer per transaction (five per checkout), for the app and for PostgreSQL (ADR 0015). A
+    # transaction that sent nothing sends no BEGIN and no COMMIT. Anything that takes a cursor of its own
+    # (COPY, ``kernel.bulk``) gets its BEGIN first, alone, as before.
+    def begin(self, isolation_level: Any = None) -> None:
+        if isolation_level is None and not self._isolation_level:
+            if self.is_closed():  # connected now, as BEGIN's cursor did: connecting resets peewee's stack
+                self.connect()
+            self._state.begin_pending = True
+            return
+        super().begin(isolation_level)
+
+    def _owes_begin(self) -> bool:
+        """Whether this thread's transaction has not sent its BEGIN yet (and from now on it has)."""
+        owed = bool(getattr(self._state, "begin_pending", False))
+        self._state.begin_pending = False
+        return owed
+
+    def _take_begin(self) -> bool:
+        """:meth:`_owes_begin`, for a statement about to be sent (a flag outside a transaction is stale)."""
+        return self._owes_begin() and self.in_transaction()
+
+    def _send(self, sql: str, params: Any) -> Any:
+        return super().execute_sql(f"BEGIN; {sql}" if self._take_begin() else sql, params)
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        if self._take_begin():
+            super().cursor().execute("BEGIN")
+        return super().cursor(named_cursor)
+
+    def commit(self) -> None:
+        if not self._owes_begin():  # else nothing was sent: nothing to commit
+            super().commit()
+
+    def rollback(self) -> None:
+        if not self._owes_begin():
+            super().rollback()
+
+    def prepared_here(self) -> set[str]:
+        """The names prepared on this thread's connection (a session's prepared statements are its own)."""
+        conn = self.connection()
+        with self._prepared_lock:
+            found = self._prepared.get(conn)
+            if found is None:
+                found = self._prepared[conn] = set()
+        return found
+
+    def prepare(self, name: str, types: tuple[str, ...], text: str) -> bool:
+        """``PREPARE`` inside the open transaction, behind a savepoint: a statement PostgreSQL cannot prepare
+        (a parameter's type it cannot infer) is undone alone, and then runs as text (False)."""
+        declared = f" ({', '.join(types)})" if types else ""
+        begin = "BEGIN; " if self._take_begin() else ""
+        cursor = self.cursor()
+        try:
+            cursor.execute(f"{begin}SAVEPOINT ecommerce_prepare; PREPARE {name}{declared} AS {text}; "
+                           f"RELEASE SAVEPOINT ecommerce_prepare")
+        except psycopg2.Error as exc:
+            cursor.execute("ROLLBACK TO SAVEPOINT ecommerce_prepare; RELEASE SAVEPOINT ecommerce_prepare")
+            log.warning("statement not prepared, run as text", extra={"error": repr(exc), "sql": text[:200]})
+            return False
+        return True
+
+
+#: A compiled statement's parameters, typed for ``PREPARE`` as psycopg2 would send them as literals: an
+#: ``int`` as ``bigint`` (compared with an ``integer`` column it still uses its index), anything else left to
+#: PostgreSQL to infer from where it stands (text, NULL, arrays).
+_BIGINT = 2 ** 63
+
+
+def _pg_type(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "bigint" if -_BIGINT <= value < _BIGINT else None  # beyond: a numeric literal, as text
+    if isinstance(value, float):
+        return "double precision"
+    if isinstance(value, datetime.datetime):
+        return "timestamp" if value.tzinfo is None else "timestamptz"
+    if isinstance(value, datetime.date):
+        return "date"
+    return "unknown"
+
+
+class Prepared:
+    """A compiled statement (``kernel.statements.Statement``) as a PostgreSQL prepared statement: parsed and
+    planned once per session, then ``EXECUTE name (params)``. That halves the server's CPU for the small
+    statements of a checkout (about 65 to 30 us each, measured on this machine); ADR 0015.
+
+    Prepared on a connection the first time it runs there *inside a transaction* (behind a savepoint: no
+    commit of its own, and a failure is undone alone); outside one, until then, it runs as text, since a
+    ``PREPARE`` on its own would be a transaction PostgreSQL counts. One prepared statement per combination of
+    parameter types (``_pg_type``), so a later call with other types never meets a plan typed for the first.
+    """
+
+    _names = itertools.count(1)
+
+    def __init__(self, sql: str) -> None:
+        numbered = iter(range(1, sql.count("%s") + 1))
+        text = re.sub("%s", lambda _m: f"${next(numbered)}", sql)
+        #: None: not prepared (a literal % would be read differently by psycopg2 once the text has no %s)
+        self.text = None if "%" in text else text
+        self._names_by_types: dict[tuple[str, ...], str] = {}
+        self._refused: set[tuple[str, ...]] = set()
+
+    def run(self, db: PooledPostgres, params: Any) -> str | None:
+        """The ``EXECUTE`` to send instead of the text, or None to send the text."""
+        if self.text is None:
+            return None
+        values = list(params or ())
+        found = [_pg_type(value) for value in values]
+        types = tuple(kind for kind in found if kind is not None)
+        if len(types) < len(found) or types in self._refused:
+            return None
+        name = self._names_by_types.get(types)
+        if name is None:
+            name = self._names_by_types.setdefault(types, f"ecommerce_{next(self._names)}")
+        here = db.prepared_here()
+        if name not in here:
+            if not db.in_transaction():
+                return None
+            if not db.prepare(name, types, self.text):
+                self._refused.add(types)
+                return None
+            here.add(name)
+        return f"EXECUTE {name} ({', '.join(['%s'] * len(values))})" if values else f"EXECUTE {name}"
 
 
 class PooledSqlite(PooledSqliteDatabase):

@@ -29,6 +29,8 @@ from typing import Any
 
 from peewee import Database, DatabaseProxy
 
+from ecommerce.kernel.database import PooledPostgres, Prepared
+
 _INT_MARK = 7_919_000_000_000
 _STR_MARK = "\x00statement-parameter-"
 
@@ -49,13 +51,13 @@ class Statement:
         self._database = database
         self._build = build
         self._kinds: tuple[type, ...] = kinds or (int,) * max(1, _arity(build))
-        self._compiled: dict[int, tuple[Database, str, list[tuple[bool, Any]]]] = {}
+        self._compiled: dict[int, tuple[Database, str, list[tuple[bool, Any]], Prepared | None]] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, db: Database) -> tuple[str, list[tuple[bool, Any]]]:
+    def _compile(self, db: Database) -> tuple[str, list[tuple[bool, Any]], Prepared | None]:
         found = self._compiled.get(id(db))
         if found is not None and found[0] is db:
-            return found[1], found[2]
+            return found[1], found[2], found[3]
         stand_ins = [_stand_in(i, kind) for i, kind in enumerate(self._kinds)]
         query = self._build(*stand_ins)
         sql, params = query.sql()
@@ -67,9 +69,10 @@ class Statement:
                 slots.append((False, value))
         if sum(1 for is_arg, _ in slots if is_arg) < len(stand_ins):
             raise ValueError(f"a parameter of {self._build!r} was converted on its way into the SQL")
+        prepared = Prepared(sql) if isinstance(db, PooledPostgres) else None
         with self._lock:
-            self._compiled[id(db)] = (db, sql, slots)
-        return sql, slots
+            self._compiled[id(db)] = (db, sql, slots, prepared)
+        return sql, slots, prepared
 
     def rows(self, *args: Any) -> list[tuple[Any, ...]]:
         """Run the statement with ``args``; all rows as tuples."""
@@ -83,6 +86,8 @@ class Statement:
     def _run(self, args: Sequence[Any]) -> Any:
         db = self._database
         real = db.obj if isinstance(db, DatabaseProxy) else db
-        sql, slots = self._compile(real)
+        sql, slots, prepared = self._compile(real)
         bound: Sequence[Any] = [args[v] if is_arg else v for is_arg, v in slots]
+        if prepared is not None:  # PostgreSQL: a prepared statement, once per session (kernel/database.py)
+            return real.execute_compiled(sql, bound, prepared)  # type: ignore[union-attr]
         return real.execute_sql(sql, bound)

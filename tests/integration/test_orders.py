@@ -475,6 +475,37 @@ def test_the_idempotent_answer_commits_with_the_order_or_not_at_all(kernel: Kern
     assert stock_of(kernel, product) == (5, 2) and cart_of(kernel, user_id) == {}
 
 
+def test_an_expired_key_is_claimed_again_in_one_statement_and_a_live_one_never(kernel: Kernel) -> None:
+    """The claim is one upsert: a new key is inserted, the caller's expired key is replaced by a fresh claim
+    (any body: its old answer is gone), a live key (answered or in flight) is left exactly as it was."""
+    from ecommerce.kernel.errors import Unprocessable
+    from ecommerce.kernel.idempotency import TTL, Owned, StoredResponse
+    from ecommerce.modules.orders.models import idempotency
+
+    call, Key = kernel.runner.call, idempotency.Key
+    first = call(idempotency.claim, "7", "reused", "fingerprint")
+    assert isinstance(first, Owned)
+    assert call(idempotency.finish, "7", "reused", 201, {"id": 1}, first)
+    replay = call(idempotency.claim, "7", "reused", "fingerprint")
+    assert isinstance(replay, StoredResponse) and replay.body == {"id": 1}
+    assert isinstance(call(idempotency.claim, "8", "in-flight", "fingerprint"), Owned)
+    with pytest.raises(Conflict):
+        call(idempotency.claim, "8", "in-flight", "fingerprint")
+    with pytest.raises(Unprocessable):
+        call(idempotency.claim, "8", "in-flight", "another body")
+
+    gone = utcnow() - TTL - datetime.timedelta(seconds=1)
+    call(lambda: Key.update(expires_at=gone, created_at=gone).where(Key.key == "reused").execute())
+    again = call(idempotency.claim, "7", "reused", "another body")
+    assert isinstance(again, Owned) and again.since > gone
+    row = call(Key.get, (Key.scope == "7") & (Key.key == "reused"))
+    assert (row.status, row.request_hash, row.response_status, row.response_body) == (
+        "in_flight", "another body", None, None)
+    assert row.expires_at > utcnow() and call(Key.select().count) == 2
+    assert isinstance(call(idempotency.claim, "9", "reused", "fingerprint"), Owned)  # keys are per caller
+    assert call(Key.select().count) == 3
+
+
 def test_a_retry_takes_over_a_stale_claim_and_the_slow_owner_cannot_order_twice(kernel: Kernel) -> None:
     """A claim older than ``stale_after`` is taken over by the retry (its owner looks dead: killed between
     claim and order). If that owner was only slow, its answer is fenced off: storing it inside the order's

@@ -9,6 +9,7 @@ import functools
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sanic import HTTPResponse, Request
@@ -60,6 +61,12 @@ def claim_of(request: Request) -> Claim:
     return claim
 
 
+def pending_of(request: Request) -> Pending:
+    """The key a ``@idempotent(..., deferred=True)`` route's use case claims first (:meth:`Pending.take`)."""
+    pending: Pending = request.ctx.idempotency_pending
+    return pending
+
+
 def _claim(store: IdempotencyStore, scope: str, key: str, fingerprint: str,
            preload: Callable[[int], Any] | None, caller: int) -> tuple[StoredResponse | Owned, Any]:
     """Claim the key and, when this request owns it, run ``preload(caller)`` in the same transaction."""
@@ -70,39 +77,82 @@ def _claim(store: IdempotencyStore, scope: str, key: str, fingerprint: str,
         return stored, (preload(caller) if isinstance(stored, Owned) else None)
 
 
-def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = None) -> Callable[[Handler], Handler]:
+class Replay(Exception):  # not an error: the key's stored answer, on its way to the client
+    """The key already has its answer (raised by :meth:`Pending.take`): the route replays it."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__("the key's stored answer")
+        self.stored = stored
+
+
+@dataclass
+class Pending:
+    """A request's key, not claimed yet. :meth:`take` claims it (and runs the route's ``preload``) in the
+    calling thread: a ``deferred`` route's use case calls it first, so the request hops into the thread pool
+    once instead of twice (the claim, then the use case; each hop about 4 % of a checkout's CPU in the app)."""
+
+    store: IdempotencyStore
+    scope: str
+    key: str
+    fingerprint: str
+    preload: Callable[[int], Any] | None
+    caller: int
+    claim: Claim | None = None
+
+    def take(self) -> Claim:
+        """Own the key (the claim), or raise :class:`Replay` with its answer, or the claim's 409/422."""
+        stored, preloaded = _claim(self.store, self.scope, self.key, self.fingerprint, self.preload, self.caller)
+        if isinstance(stored, StoredResponse):
+            raise Replay(stored)
+        self.claim = Claim(self.store, self.scope, self.key, stored, preloaded)
+        return self.claim
+
+
+def idempotent(store: IdempotencyStore, preload: Callable[[int], Any] | None = None,
+               deferred: bool = False) -> Callable[[Handler], Handler]:
     """``preload(user_id)``: a read of the store's own database the handler needs anyway, done in the
     claim's transaction (on PostgreSQL a read outside a transaction is a commit of its own); the handler
-    finds it in ``claim_of(request).preloaded``."""
+    finds it in ``claim_of(request).preloaded``. ``deferred``: the route does not find its key claimed; its use
+    case claims it first, in its own thread (``pending_of(request).take()``). A route that fails before that
+    (its body is invalid: 400) has claimed nothing, so nothing is stored: a retry gets the same 400 again."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def once(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             key = _key(request)
-            scope = str(principal(request).user_id)
+            caller = principal(request).user_id
+            scope = str(caller)
             fingerprint = request_hash(request.method, request.path, _body(request), request.app.ctx.idempotency_key,
                                        store.sensitive)
-            caller = principal(request).user_id
-            stored, preloaded = await run_sync(_claim, store, scope, key, fingerprint, preload, caller)
-            if isinstance(stored, StoredResponse):
-                content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"
-                return json_response(stored.body, status=stored.status, content_type=content_type,
-                                     headers={"Idempotent-Replayed": "true"})
-            claim = request.ctx.idempotency_claim = Claim(store, scope, key, stored, preloaded)
+            pending = request.ctx.idempotency_pending = Pending(store, scope, key, fingerprint, preload, caller)
             try:
+                if not deferred:
+                    request.ctx.idempotency_claim = await run_sync(pending.take)
                 response = await handler(request, *args, **kwargs)
+            except Replay as replay:
+                return _replayed(replay.stored)
             except AppError as exc:  # stored, unless a retry has taken the key over (then it answers it)
-                await run_sync(store.finish, scope, key, exc.status, app_error_body(exc, request.path), stored)
+                if pending.claim is not None:
+                    await run_sync(store.finish, scope, key, exc.status, app_error_body(exc, request.path),
+                                   pending.claim.owned)
                 raise
             except BaseException:
-                await run_sync(store.release, scope, key, stored)
+                if pending.claim is not None:
+                    await run_sync(store.release, scope, key, pending.claim.owned)
                 raise
-            if not claim.responded:  # else stored by the use case, in its own transaction
+            claim = pending.claim
+            if claim is not None and not claim.responded:  # else stored by the use case, in its own transaction
                 body = json.loads(response.body) if response.body else None
-                await run_sync(store.finish, scope, key, response.status, body, stored)
+                await run_sync(store.finish, scope, key, response.status, body, claim.owned)
             return response
 
         setattr(once, MARK, True)
         return once  # type: ignore[return-value]
 
     return decorate
+
+
+def _replayed(stored: StoredResponse) -> HTTPResponse:
+    content_type = PROBLEM_JSON if stored.status >= 400 else "application/json"
+    return json_response(stored.body, status=stored.status, content_type=content_type,
+                         headers={"Idempotent-Replayed": "true"})

@@ -17,7 +17,6 @@ from ecommerce.kernel.pagination import Page, PageRequest
 from ecommerce.kernel.remote import is_remote, remotable
 from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.catalog import caching, products, reservations, stock, taxonomy
-from ecommerce.modules.catalog.models import database
 from ecommerce.modules.catalog.reservations import InsufficientStock
 
 __all__ = [
@@ -149,12 +148,13 @@ def reserve_priced(reference: str, lines: Sequence[tuple[int, int]],
             release(reference)
             raise
         return prices
-    with database.atomic():
+    def priced() -> dict[int, ProductSnapshot]:
         prices = snapshot([pid for pid, _ in lines])
         accept(prices)
-        reservations.reserve(reference, lines, None, country, hold_until)
-    caching.forget_products(*(pid for pid, _ in lines))  # again after the commit: no stale re-cache between
-    return prices
+        return prices
+
+    # The products' cached pages are forgotten after the commit (reserve_after), as after any reservation.
+    return reservations.reserve_after(priced, reference, lines, country, hold_until)
 
 
 @remotable("catalog", idempotent=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from peewee import EXCLUDED, IntegrityError, fn
+from peewee import EXCLUDED, IntegrityError, Value
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -33,34 +33,23 @@ def _quantity(quantity: Any) -> int:
 #: third of the app's CPU in a checkout). Times are declared ``str`` and given as datetimes.
 _CREATE_CART = Statement(database, lambda user_id, now: (
     Cart.insert(user_id=user_id, created_at=now, updated_at=now).on_conflict_ignore().as_rowcount()), int, str)
-_CART_OF = Statement(database, lambda user_id: Cart.select(Cart.id).where(Cart.user_id == user_id))
-_ADD_UNITS = Statement(database, lambda cid, pid, qty, now: (
-    CartItem.insert(cart=cid, product_id=pid, quantity=qty, added_at=now)
+#: The line's upsert finds the user's cart itself (no cart yet: no row, and the cart is created first).
+_ADD_TO_USERS_CART = Statement(database, lambda user_id, pid, qty, now: (
+    CartItem.insert_from(Cart.select(Cart.id, Value(pid), Value(qty), Value(now)).where(Cart.user_id == user_id),
+                         fields=[CartItem.cart, CartItem.product_id, CartItem.quantity, CartItem.added_at])
     .on_conflict(conflict_target=[CartItem.cart, CartItem.product_id],
                  update={CartItem.quantity: CartItem.quantity + EXCLUDED.quantity})
     .as_rowcount()
 ), int, int, int, str)
-_LINE_COUNT = Statement(database, lambda cid: CartItem.select(fn.COUNT(CartItem.id)).where(CartItem.cart == cid))
-_DELETE_ORDERED = Statement(database, lambda cid, pid, qty: CartItem.delete().where(
-    (CartItem.cart == cid) & (CartItem.product_id == pid) & (CartItem.quantity <= qty)))
-_LOWER_ORDERED = Statement(database, lambda cid, pid, qty: CartItem.update(quantity=CartItem.quantity - qty).where(
-    (CartItem.cart == cid) & (CartItem.product_id == pid) & (CartItem.quantity > qty)))
-_HAS_LINE = Statement(database, lambda cid, pid: CartItem.select(CartItem.id).where(
-    (CartItem.cart == cid) & (CartItem.product_id == pid)))
-
-
-def _cart_of(user_id: int) -> int | None:
-    found = _CART_OF.rows(user_id)
-    return int(found[0][0]) if found else None
-
-
-def cart_id(user_id: int) -> int:
-    """The user's cart, created on first use (two first uses at once still make one cart)."""
-    found = _cart_of(user_id)
-    if found is not None:
-        return found
-    _CREATE_CART.execute(user_id, utcnow())
-    return int(_CART_OF.rows(user_id)[0][0])
+#: The ordered units' removal finds the user's cart in the same statement (a subquery, not a read first).
+_DELETE_ORDERED = Statement(database, lambda user_id, pid, qty: CartItem.delete().where(
+    (CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)) & (CartItem.product_id == pid)
+    & (CartItem.quantity <= qty)))
+_LOWER_ORDERED = Statement(database, lambda user_id, pid, qty: CartItem.update(quantity=CartItem.quantity - qty).where(
+    (CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)) & (CartItem.product_id == pid)
+    & (CartItem.quantity > qty)))
+_HAS_LINE = Statement(database, lambda user_id, pid: CartItem.select(CartItem.id).join(Cart).where(
+    (Cart.user_id == user_id) & (CartItem.product_id == pid)))
 
 
 #: The user's lines in one statement compiled once (was two peewee queries building models); with the compiled
@@ -113,18 +102,20 @@ def add(user_id: int, product_id: Any, quantity: Any) -> dict[str, Any]:
     decides, so two concurrent adds cannot push a line past the limit."""
     pid, qty = _product_id(product_id), _quantity(quantity)
     try:
-        # Finding the cart, the upsert and reading the lines back: one transaction. On PostgreSQL each
+        # The upsert (it finds the cart itself) and reading the lines back: one transaction. On PostgreSQL each
         # statement outside one is a commit of its own (ADR 0015: add to cart went from 4 orders commits to 1).
         # The catalog is read once, for every line, inside it: an unknown product rolls the upsert back
         # (404), and the same snapshot prices the answer (3 commits -> 2; a read takes no lock of ours).
         with database.atomic():
-            cid = cart_id(user_id)
-            _ADD_UNITS.execute(cid, pid, qty, utcnow())
-            if _LINE_COUNT.rows(cid)[0][0] > MAX_LINES:
+            now = utcnow()
+            if not _ADD_TO_USERS_CART.execute(user_id, pid, qty, now):  # no cart yet
+                _CREATE_CART.execute(user_id, now)
+                _ADD_TO_USERS_CART.execute(user_id, pid, qty, now)
+            items = lines(user_id)
+            if len(items) > MAX_LINES:  # the lines read back count them (was a COUNT of its own)
                 # 409, not 400: the request is valid, the cart's current state refuses it.
                 raise Conflict(f"The cart is full (at most {MAX_LINES} lines).",
                                errors=[FieldError("product_id", f"At most {MAX_LINES} lines.")])
-            items = lines(user_id)
             prices = catalog.snapshot([line_pid for line_pid, _ in items])
             if pid not in prices:
                 raise NotFound(f"No product {pid}.")
@@ -176,14 +167,11 @@ def remove_ordered(user_id: int, items: Sequence[tuple[int, int]]) -> None:
     that holds no more than was ordered, the update only lowers one that holds more; if the line changed
     between the two, try again.
     """
-    cid = _cart_of(user_id)
-    if cid is None:
-        return
     for product_id, quantity in items:
         for _ in range(5):
-            if _DELETE_ORDERED.execute(cid, product_id, quantity):
+            if _DELETE_ORDERED.execute(user_id, product_id, quantity):
                 break
-            if _LOWER_ORDERED.execute(cid, product_id, quantity):
+            if _LOWER_ORDERED.execute(user_id, product_id, quantity):
                 break
-            if not _HAS_LINE.rows(cid, product_id):
-                break  # removed meanwhile: nothing left to take
+            if not _HAS_LINE.rows(user_id, product_id):
+                break  # removed meanwhile (or no cart at all): nothing left to take

@@ -8,10 +8,9 @@ from sanic_ext import openapi
 from ecommerce.kernel.http import endpoint, page_request, page_response, parse_body, principal, run_sync
 from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.idempotency import PARAMETER as IDEMPOTENCY_KEY
-from ecommerce.kernel.http.idempotency import claim_of, idempotent
+from ecommerce.kernel.http.idempotency import Pending, idempotent, pending_of
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
 from ecommerce.kernel.http.validation import query_args
-from ecommerce.kernel.idempotency import Claim
 from ecommerce.modules.orders import cart, checkout, queries, transitions
 from ecommerce.modules.orders.models import idempotency
 from ecommerce.modules.orders.schemas import (
@@ -33,16 +32,19 @@ ADMIN_FILTERS = [
 ]
 
 
-def _checkout(user_id: int, address_id: int, claim: Claim) -> dict[str, object]:
-    """The order's detail is read, and stored as the key's response, inside the order's transaction:
-    on PostgreSQL every autocommitted read or write after it would be one more commit (ADR 0015)."""
+def _checkout(user_id: int, address_id: int, pending: Pending) -> dict[str, object]:
+    """The key's claim (with the cart's read) first, in this thread: one hop into the thread pool for the
+    request. The order's detail (as its inserts returned it) is stored as the key's response inside the
+    order's transaction: on PostgreSQL every autocommitted read or write after it would be one more commit
+    (ADR 0015)."""
+    claim = pending.take()
     answer: dict[str, object] = {}
 
-    def respond(order_id: int) -> None:
-        answer.update(queries.detail(user_id, order_id))
+    def respond(detail: dict[str, object]) -> None:
+        answer.update(detail)
         claim.respond(201, answer)
 
-    checkout.checkout(user_id, address_id, within=respond, items=claim.preloaded)
+    checkout.checkout(user_id, address_id, items=claim.preloaded, answer=respond)
     return answer
 
 
@@ -95,10 +97,11 @@ def build_blueprint() -> Blueprint:
     @bp.post("/orders")
     @endpoint(summary="Check out the cart (needs an Idempotency-Key)", tag="orders", body=CheckoutIn,
               response=OrderOut, status=201, auth="user", errors=[404, 409, 422], query=[IDEMPOTENCY_KEY])
-    @idempotent(idempotency, preload=cart.lines)  # the cart is read in the key's claim: one commit for both
+    # The cart is read in the key's claim (one commit for both), which the use case makes (one thread hop).
+    @idempotent(idempotency, preload=cart.lines, deferred=True)
     async def checkout(request: Request) -> HTTPResponse:
         data = parse_body(request, CheckoutIn)
-        return json(await run_sync(_checkout, principal(request).user_id, data.address_id, claim_of(request)),
+        return json(await run_sync(_checkout, principal(request).user_id, data.address_id, pending_of(request)),
                     status=201)
 
     @bp.get("/orders")
