@@ -66,8 +66,14 @@ class LiveServer:
         await self._server.after_stop()
 
     def stop(self) -> None:
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(timeout=30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=30)
-        self.loop.close()
+        """Shut the server down and end its thread. A shutdown that hangs (a background task that will not
+        end) raises here, but the loop is stopped all the same: a server left serving, its relay and jobs
+        still running against a closed test's database, made every later test of that process fail."""
+        try:
+            if self._server is not None:
+                asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(timeout=30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=30)
+            if not self._thread.is_alive():
+                self.loop.close()
