@@ -67,8 +67,12 @@ class DatabaseTarget:
         )
 
     def pg_params(self) -> dict[str, object]:
+        """Connection parameters for psycopg2. ``gssencmode=disable``: libpq's default ("prefer") starts
+        Kerberos on every new connection to offer GSSAPI encryption, which the app never configures; and
+        the libraries the psycopg2-binary wheel bundles have crashed inside that start (a segfault in
+        ``psycopg2.connect`` from a thread of ``ecommerce serve``, seen in a crash test; psycopg/psycopg#1213)."""
         params = {"user": self.user, "password": self.password, "host": self.host, "port": self.port}
-        return {key: value for key, value in params.items() if value is not None}
+        return {**{key: value for key, value in params.items() if value is not None}, "gssencmode": "disable"}
 
 
 #: A connection back in the pool for less than this is handed out again without a ``SELECT 1``.
