@@ -29,6 +29,9 @@ events = EventTables(MODULE, database)
 
 
 class Category(Model):
+    """A node of the category tree (``parent`` is None at a root); ``slug`` (unique) names it in URLs and
+    filters. One with sub-categories cannot be deleted (RESTRICT); deleting one leaves its products uncategorised."""
+
     id = AutoField()
     name = CharField(max_length=100)
     slug = CharField(max_length=120, unique=True)
@@ -41,6 +44,9 @@ class Category(Model):
 
 
 class Brand(Model):
+    """A brand, ``name`` unique. Deleting one leaves its products without a brand (``brand_id`` SET NULL) and
+    publishes ``BrandChanged``, so the read models that copy brand names (search) drop it."""
+
     id = AutoField()
     name = CharField(max_length=100, unique=True)
     created_at = DateTimeField(default=utcnow)
@@ -50,6 +56,9 @@ class Brand(Model):
 
 
 class Location(Model):
+    """Where a warehouse stands: its country and, when known, its coordinates. Reservations take stock from
+    the buyer's country first, then from the nearest warehouse when both sides have coordinates."""
+
     id = AutoField()
     city = CharField(max_length=100)
     country = CharField(max_length=2)
@@ -61,6 +70,9 @@ class Location(Model):
 
 
 class Warehouse(Model):
+    """A place that holds stock (``name`` unique). It cannot be deleted while any of its units are reserved,
+    and its location cannot be deleted while the warehouse stands (RESTRICT)."""
+
     id = AutoField()
     name = CharField(max_length=100, unique=True)
     location = ForeignKeyField(Location, on_delete="RESTRICT", column_name="location_id")
@@ -72,6 +84,9 @@ class Warehouse(Model):
 
 
 class Product(Model):
+    """A product for sale: ``identification`` is its SKU (unique; the CSV import matches on it) and ``price`` is
+    in minor units of ``currency``. Deleting only sets ``deleted_at``, so orders and carts keep real ids."""
+
     id = AutoField()
     name = CharField(max_length=200)
     description = TextField(default="")
@@ -91,6 +106,10 @@ class Product(Model):
 
 
 class Inventory(Model):
+    """Stock of one product in one warehouse (one row per pair, a unique index): ``quantity`` on hand and
+    ``reserved`` for unpaid orders. Only conditional UPDATEs change it, and a CHECK (migration 0001) keeps
+    ``quantity - reserved``, what can be sold, from ever going negative."""
+
     id = AutoField()
     product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
     warehouse = ForeignKeyField(Warehouse, on_delete="CASCADE", column_name="warehouse_id")
@@ -120,6 +139,9 @@ class Reservation(Model):
 
 
 class ReservationLine(Model):
+    """Units a reservation took from one inventory row (``inventory_id``). Release, expiry and commit give back
+    or ship exactly these units, row by row in inventory id order (the lock order of ``reserve``)."""
+
     id = AutoField()
     reservation = ForeignKeyField(Reservation, backref="lines", on_delete="CASCADE", column_name="reservation_id")
     product_id = IntegerField()

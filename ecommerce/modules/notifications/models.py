@@ -19,6 +19,10 @@ events = EventTables(MODULE, database)
 
 
 class NotificationDocument(Model):
+    """One notification (an email to send and an entry in the user's feed). ``id`` is derived from the source
+    event and the template, so an event delivered twice makes one document; workers claim a pending one by a
+    conditional UPDATE of ``claim`` and ``due_at``, and a job purges it after ``expires_at``."""
+
     id = CharField(max_length=36, primary_key=True)  # uuid5(event id + template): the dedup key
     recipient_id = IntegerField()
     created_at = DateTimeField()

@@ -29,6 +29,9 @@ idempotency = IdempotencyStore(MODULE, database)
 
 
 class Cart(Model):
+    """A customer's cart: one per user (``user_id`` unique, so concurrent first adds make one cart). Its lines
+    wait here until checkout, which removes the units it ordered; prices are never stored, always the catalog's."""
+
     id = AutoField()
     user_id = IntegerField(unique=True)
     created_at = DateTimeField(default=utcnow)
@@ -39,6 +42,9 @@ class Cart(Model):
 
 
 class CartItem(Model):
+    """One product in a cart: one line per product (unique ``(cart_id, product_id)``), so adding it again adds
+    to ``quantity``, which a CHECK keeps between 1 and 99."""
+
     id = AutoField()
     cart = ForeignKeyField(Cart, backref="items", on_delete="CASCADE", column_name="cart_id")
     product_id = IntegerField()
@@ -51,6 +57,10 @@ class CartItem(Model):
 
 
 class Order(Model):
+    """A placed order. It keeps what checkout saw (``shipping_address`` as JSON, totals, its lines' names and
+    prices), never a live reference into the users or catalog modules; ``order_status`` moves only along
+    ``states.TRANSITIONS``, and ``reservation`` (unique) ties it to exactly one catalog reservation."""
+
     id = AutoField()
     user_id = IntegerField()
     address_id = IntegerField()
@@ -71,6 +81,9 @@ class Order(Model):
 
 
 class OrderItem(Model):
+    """A line of an order, priced at checkout: ``product_name``, ``sku`` and ``unit_price`` are copies, so
+    renaming, repricing or deleting the product later never changes an order."""
+
     id = AutoField()
     order = ForeignKeyField(Order, backref="items", on_delete="CASCADE", column_name="order_id")
     product_id = IntegerField()

@@ -29,7 +29,9 @@ idempotency = IdempotencyStore(MODULE, database, sensitive=CARD_FIELDS)
 
 
 class Token(Model):
-    """A saved card. ``value`` is the public token (``tok_...``); the number is AES-GCM encrypted."""
+    """A saved card. ``value`` is the public token (``tok_...``); the number is AES-GCM encrypted under the
+    key ``key_id`` names. Forgetting a card wipes the ciphertext and sets ``deleted_at``: the row stays for the
+    payments that used it."""
 
     id = AutoField()
     value = CharField(max_length=40, unique=True)
@@ -52,6 +54,10 @@ class Token(Model):
 
 
 class Payment(Model):
+    """One charge of an order on a saved card. The amount comes from the order, never the client. A partial
+    unique index lets an order have one live (pending or succeeded) payment at most; a CHECK keeps
+    ``refunded_amount`` between 0 and ``amount``; ``reference_id`` is our idempotency key at the gateway."""
+
     id = AutoField()
     order_id = IntegerField()
     user_id = IntegerField()
@@ -74,6 +80,9 @@ class Payment(Model):
 
 
 class PaymentLog(Model):
+    """One step of a payment's trail (created, authorize, refund, reconcile...), for support and
+    audits; never card data (brand and last four digits at most)."""
+
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
     step = CharField(max_length=32)
@@ -85,6 +94,9 @@ class PaymentLog(Model):
 
 
 class Refund(Model):
+    """Money given back on a payment, under its own ``reference`` (unique: the gateway refunds a reference
+    once). ``pending`` means sent with its answer unknown; reconciliation settles it later."""
+
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
     amount = BigIntegerField()
@@ -114,7 +126,8 @@ class SimulatorCharge(Model):
 
 
 class SimulatorRefund(Model):
-    """The simulator's refund ledger: one row per refund reference, so a resent refund is answered, not repeated."""
+    """The simulator's refund ledger: one row per refund reference (unique), so a refund sent again after a lost
+    answer is answered with its first outcome, not paid twice."""
 
     id = AutoField()
     reference = CharField(max_length=100, unique=True)

@@ -22,6 +22,10 @@ events = EventTables(MODULE, database)
 
 
 class OrderFacts(Model):
+    """What the order events said of one order. The flags only ever go from False to True, so events may come
+    in any order or twice; ``counted`` moves by a conditional update only, so an order enters (and leaves)
+    the counts exactly once."""
+
     order_id = IntegerField(primary_key=True)
     user_id = IntegerField()
     placed = BooleanField(default=False)
@@ -35,6 +39,9 @@ class OrderFacts(Model):
 
 
 class OrderLine(Model):
+    """Units of one product in one order, as its "placed" event listed them (lines of the same product
+    summed), kept so that a later "paid" or "void" can add the order to the counts or take it back out."""
+
     order_id = IntegerField()
     product_id = IntegerField()
     quantity = IntegerField()
@@ -45,6 +52,9 @@ class OrderLine(Model):
 
 
 class Pair(Model):
+    """Bought together: how many counted orders held both products. Stored in both directions, so the
+    index ``(product_id, orders DESC)`` answers a product page with one seek."""
+
     product_id = IntegerField()
     other_id = IntegerField()
     orders = IntegerField(default=0)
@@ -55,6 +65,9 @@ class Pair(Model):
 
 
 class Sales(Model):
+    """Popularity of one product: counted orders and units sold. The index ``(orders DESC, product_id)``
+    serves "popular" and, joined with the categories, "popular in this category"."""
+
     product_id = IntegerField(primary_key=True)
     orders = IntegerField(default=0)
     units = IntegerField(default=0)
@@ -64,6 +77,9 @@ class Sales(Model):
 
 
 class ProductCategory(Model):
+    """The category the catalog gave a sold product, upserted from the catalog's facade (reference data, not
+    rebuilt from the event log): a product the catalog dropped keeps its last one, and reads filter it out."""
+
     product_id = IntegerField(primary_key=True)
     category_id = IntegerField(null=True)
 

@@ -17,6 +17,10 @@ events = EventTables(MODULE, database)
 
 
 class SearchDocument(Model):
+    """One live product as search shows it, copied from the catalog's ``documents`` (brand and category by
+    name, ``available`` units in stock) and upserted on every catalog event that changes it; a deleted product's
+    row is dropped. ``product_id`` is also the full-text row's id (FTS5 rowid on SQLite)."""
+
     product_id = IntegerField(primary_key=True)
     name = CharField(max_length=200)
     description = TextField(default="")

@@ -22,6 +22,9 @@ events = EventTables(MODULE, database)
 
 
 class User(Model):
+    """An account: ``email`` is unique and stored normalised (trimmed, lower case), the password only as a
+    hash. Suspending or deleting a user (``status``) revokes every session; ``role`` admin opens the admin routes."""
+
     id = AutoField()
     email = CharField(max_length=254, unique=True)  # stored normalised (trimmed, lower-case)
     phone = CharField(max_length=16, null=True)  # E.164
@@ -36,7 +39,8 @@ class User(Model):
 
 
 class AuthSession(Model):
-    """One login: the refresh token's hash, when it was issued and expires, and from where."""
+    """One login: the refresh token's hash, when it was issued and expires, and from where. Once
+    ``revoked_at`` is set (logout, a reused refresh token, a suspended user) it is never reopened."""
 
     id = CharField(max_length=32, primary_key=True)  # random; the JWT's ``sid``
     user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE", column_name="user_id")
@@ -54,7 +58,8 @@ class AuthSession(Model):
 
 
 class BlockedAuth(Model):
-    """A revoked access token (by ``jti``), kept until the token would have expired anyway."""
+    """A revoked access token (by ``jti``, unique), kept until the token would have expired anyway: every
+    authenticated request checks it, and ``ecommerce auth purge`` deletes rows past ``expires_at``."""
 
     id = AutoField()
     auth_session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
@@ -67,7 +72,8 @@ class BlockedAuth(Model):
 
 
 class RefreshToken(Model):
-    """One link of a session's refresh-token chain. Spent tokens are kept to detect reuse."""
+    """One link of a session's refresh-token chain (only the hash of the token is stored). Spent tokens are
+    kept to detect reuse: presenting one again revokes the whole session."""
 
     id = AutoField()
     session = ForeignKeyField(
@@ -83,7 +89,8 @@ class RefreshToken(Model):
 
 
 class SigningKey(Model):
-    """The access-token key ring. Key material is encrypted with a key derived from the app secret."""
+    """One key of the access-token key ring. Key material is encrypted with a key derived from the app secret;
+    the newest live key signs, and ``retired_at`` is set once a newer key has outlived the grace period."""
 
     kid = CharField(max_length=32, primary_key=True)
     encrypted_key = BlobField()
@@ -95,6 +102,9 @@ class SigningKey(Model):
 
 
 class Address(Model):
+    """An address in a user's address book (at most 50 each). Every query is scoped by ``user_id``, so another
+    user's address is not found; an order copies the address at checkout, so edits never rewrite an order."""
+
     id = AutoField()
     user = ForeignKeyField(User, backref="addresses", on_delete="CASCADE", column_name="user_id")
     street = CharField(max_length=ADDRESS_LIMITS["street"])
