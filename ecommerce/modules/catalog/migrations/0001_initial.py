@@ -31,6 +31,9 @@ from ecommerce.kernel.database import create_tables
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class Category(Model):
+        """A node of the category tree (``parent`` is None at a root); ``slug`` names it in URLs and filters.
+        One with sub-categories cannot be deleted (RESTRICT)."""
+
         name = CharField(max_length=100)
         slug = CharField(max_length=120, unique=True)
         parent = ForeignKeyField("self", null=True, on_delete="RESTRICT", column_name="parent_id")
@@ -40,6 +43,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "categories"
 
     class Brand(Model):
+        """A brand, ``name`` unique. Deleting one does not delete its products: their ``brand_id`` becomes NULL
+        (the ``on_delete`` of the product's foreign key below)."""
+
         name = CharField(max_length=100, unique=True)
         created_at = DateTimeField()
 
@@ -47,6 +53,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "brands"
 
     class Location(Model):
+        """Where a warehouse stands: its country and, when known, its coordinates (reservations prefer
+        the buyer's country, then the nearest warehouse)."""
+
         city = CharField(max_length=100)
         country = CharField(max_length=2)
         latitude = FloatField(null=True)
@@ -56,6 +65,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "locations"
 
     class Warehouse(Model):
+        """A place that holds stock, ``name`` unique. Its stock rows go with it (CASCADE, below), so the module
+        refuses to delete one while any of its units are reserved."""
+
         name = CharField(max_length=100, unique=True)
         location = ForeignKeyField(Location, on_delete="RESTRICT", column_name="location_id")
         created_at = DateTimeField()
@@ -64,6 +76,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "warehouses"
 
     class Product(Model):
+        """A product for sale, its SKU in ``identification``; ``deleted_at`` is a soft delete. At this step
+        ``price`` is an INTEGER: 0003 widens it to BIGINT."""
+
         id = AutoField()  # named by the index below
         name = CharField(max_length=200)
         description = TextField(default="")
@@ -80,6 +95,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "product"
 
     class Inventory(Model):
+        """Stock of one product in one warehouse: ``quantity`` on hand, ``reserved`` for unpaid orders;
+        the CHECK below keeps ``quantity - reserved`` from going negative."""
+
         product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
         warehouse = ForeignKeyField(Warehouse, on_delete="CASCADE", column_name="warehouse_id")
         quantity = IntegerField(default=0)
@@ -92,6 +110,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             constraints = [SQL("CHECK (reserved >= 0 AND quantity >= reserved)")]
 
     class Reservation(Model):
+        """Stock promised under a caller's reference (an order), ``status`` held until released or
+        committed; 0002 adds the deadline ``expires_at`` and the sweep's index."""
+
         reference = CharField(max_length=100, unique=True)
         status = CharField(max_length=16, default="held")
         created_at = DateTimeField()
@@ -101,6 +122,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "reservations"
 
     class ReservationLine(Model):
+        """Units a reservation took from one inventory row (``inventory_id``), given back or shipped
+        row by row when the reservation is released or committed."""
+
         reservation = ForeignKeyField(Reservation, on_delete="CASCADE", column_name="reservation_id")
         product_id = IntegerField()
         warehouse_id = IntegerField()

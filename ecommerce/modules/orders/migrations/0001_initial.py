@@ -19,6 +19,9 @@ from ecommerce.kernel.database import create_tables
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class Cart(Model):
+        """A customer's cart, one per user (``user_id`` unique); its lines wait in ``cart_items`` until
+        checkout, unpriced: prices are always the catalog's."""
+
         user_id = IntegerField(unique=True)
         created_at = DateTimeField()
         updated_at = DateTimeField()
@@ -27,6 +30,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "cart"
 
     class CartItem(Model):
+        """One product in a cart: one line per product (the unique index below), ``quantity`` kept
+        between 1 and 99 by the CHECK."""
+
         cart = ForeignKeyField(Cart, on_delete="CASCADE", column_name="cart_id")
         product_id = IntegerField()
         quantity = IntegerField(constraints=[Check("quantity BETWEEN 1 AND 99")])
@@ -36,6 +42,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "cart_items"
 
     class Order(Model):
+        """A placed order with what checkout saw (the address as JSON, its totals), one per catalog
+        reservation. Money is INTEGER at this step: 0003 widens it to BIGINT."""
+
         id = AutoField()  # named by the index below
         user_id = IntegerField()
         address_id = IntegerField()
@@ -55,6 +64,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "orders"
 
     class OrderItem(Model):
+        """A line of an order with the product's name, SKU and price copied at checkout, so later changes
+        to the product never change an order."""
+
         order = ForeignKeyField(Order, on_delete="CASCADE", column_name="order_id")
         product_id = IntegerField()
         product_name = CharField(max_length=200)

@@ -28,6 +28,9 @@ from ecommerce.kernel.database import create_tables
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class Token(Model):
+        """A saved card: ``value`` is the public token, the number is stored only encrypted (under the key
+        ``key_id`` names) and the CVC not at all."""
+
         value = CharField(max_length=40, unique=True)
         user_id = IntegerField()
         payment_method = CharField(max_length=16, default="card")
@@ -47,6 +50,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "tokens"
 
     class Payment(Model):
+        """One charge of an order on a saved card; the CHECK keeps ``refunded_amount`` within ``amount``,
+        and the partial unique index below allows one live payment per order."""
+
         order_id = IntegerField()
         user_id = IntegerField()
         amount = IntegerField(constraints=[Check("amount > 0")])
@@ -67,6 +73,8 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             constraints = [SQL("CHECK (refunded_amount >= 0 AND refunded_amount <= amount)")]
 
     class PaymentLog(Model):
+        """One step of a payment's trail (never card data), read back for support and audits by ``payment_id``."""
+
         payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
         step = CharField(max_length=32)
         log_message = TextField()
@@ -76,6 +84,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "payment_logs"
 
     class Refund(Model):
+        """Money given back on a payment under its own ``reference`` (unique: sent twice, refunded once);
+        0002 adds ``updated_at`` for reconciliation."""
+
         payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
         amount = IntegerField(constraints=[Check("amount > 0")])
         reference = CharField(max_length=100, unique=True)
@@ -86,6 +97,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "refunds"
 
     class SimulatorCharge(Model):
+        """The gateway simulator's ledger of charges, one per reference, so a retried charge is answered,
+        not repeated (a stand-in for the processor's books)."""
+
         reference = CharField(max_length=40, unique=True)
         amount = IntegerField()
         outcome = CharField(max_length=32)

@@ -11,6 +11,9 @@ from ecommerce.kernel.database import create_tables
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class OrderFacts(Model):
+        """What the order events said of one order: flags that only ever go from False to True, and
+        ``counted`` when its purchases are in the counts."""
+
         order_id = IntegerField(primary_key=True)
         user_id = IntegerField()
         placed = BooleanField(default=False)
@@ -23,6 +26,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "recommendations_orders"
 
     class OrderLine(Model):
+        """Units of one product in one order, as its "placed" event listed them, kept to count or
+        uncount the order later."""
+
         order_id = IntegerField()
         product_id = IntegerField()
         quantity = IntegerField()
@@ -32,6 +38,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             primary_key = CompositeKey("order_id", "product_id")
 
     class Pair(Model):
+        """Bought together: how many counted orders held both products, stored in both directions for
+        the ``recommendations_pairs_top`` index below."""
+
         product_id = IntegerField()
         other_id = IntegerField()
         orders = IntegerField(default=0)
@@ -41,6 +50,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             primary_key = CompositeKey("product_id", "other_id")
 
     class Sales(Model):
+        """Popularity of one product: counted orders and units, ranked by the
+        ``recommendations_sales_top`` index below."""
+
         product_id = IntegerField(primary_key=True)
         orders = IntegerField(default=0)
         units = IntegerField(default=0)
@@ -49,6 +61,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "recommendations_sales"
 
     class ProductCategory(Model):
+        """The category the catalog gave a sold product (reference data from the catalog's facade,
+        not rebuilt from the events)."""
+
         product_id = IntegerField(primary_key=True)
         category_id = IntegerField(null=True)
 

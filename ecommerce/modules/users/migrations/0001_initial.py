@@ -8,6 +8,9 @@ from ecommerce.kernel.database import create_tables
 
 def up(migrator: SchemaMigrator, db: Database) -> None:
     class User(Model):
+        """An account: ``email`` unique and normalised, the password only as a hash, ``status`` and
+        ``role`` as words (active/suspended/deleted, customer/admin)."""
+
         email = CharField(max_length=254, unique=True)
         phone = CharField(max_length=16, null=True)
         hashed_password = CharField(max_length=255)
@@ -20,6 +23,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "users"
 
     class AuthSession(Model):
+        """One login: the first refresh token's hash, when it was issued and expires, and from where;
+        ``revoked_at`` ends it for good."""
+
         id = CharField(max_length=32, primary_key=True)
         user = ForeignKeyField(User, on_delete="CASCADE", column_name="user_id")  # indexed: a user's sessions
         token_type = CharField(max_length=16, default="refresh")
@@ -34,6 +40,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "auth_session"
 
     class BlockedAuth(Model):
+        """A revoked access token by ``jti``, kept until it would have expired anyway (the index on
+        ``expires_at`` serves the purge)."""
+
         auth_session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
         jti = CharField(max_length=64, unique=True)
         expires_at = DateTimeField(index=True)  # purge of expired entries

@@ -19,6 +19,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "auth_session"
 
     class RefreshToken(Model):
+        """One link of a session's refresh-token chain (only its hash); spent links are kept, so a
+        token presented twice is recognised as reuse."""
+
         session = ForeignKeyField(AuthSession, on_delete="CASCADE", column_name="auth_session_id")
         token_hash = CharField(max_length=64, unique=True)  # the lookup on every refresh
         issued_at = DateTimeField()
@@ -28,6 +31,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "refresh_tokens"
 
     class SigningKey(Model):
+        """One key of the access-token key ring, encrypted under a key derived from the app secret;
+        ``retired_at`` is set once a newer key has outlived the grace period."""
+
         kid = CharField(max_length=32, primary_key=True)
         encrypted_key = BlobField()
         created_at = DateTimeField()
@@ -37,6 +43,9 @@ def up(migrator: SchemaMigrator, db: Database) -> None:
             table_name = "signing_keys"
 
     class Address(Model):
+        """An address in a user's address book; orders copy it at checkout, so editing or deleting
+        it never changes an order."""
+
         # Indexed (foreign key): "my addresses" is the only listing, keyset-paginated by id.
         user = ForeignKeyField(User, on_delete="CASCADE", column_name="user_id")
         street = CharField(max_length=200)
