@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import HTTPResponse, Request, empty, json, raw
@@ -58,6 +59,18 @@ def _list_products(query: ProductQuery, page: PageRequest) -> Page[dict[str, Any
 def build_blueprint() -> Blueprint:
     bp = Blueprint("catalog")
 
+    def admin_delete(path: str, name: str, delete: Callable[[int], None], *, summary: str, tag: str,
+                     errors: list[int]) -> None:
+        """An admin's DELETE of one row by the id in ``path``: ``delete(id)`` does the work and its refusals
+        (404, 409); the answer is 204 with no body. ``name`` is the route's (and the operationId's)."""
+
+        @bp.delete(path, name=name)
+        @endpoint(summary=summary, tag=tag, status=204, auth="admin", errors=errors)
+        async def handler(request: Request, **ids: int) -> HTTPResponse:
+            (row_id,) = ids.values()
+            await run_sync(delete, row_id)
+            return empty()
+
     # --- products ---------------------------------------------------------------------------------
     @bp.get("/products")
     @endpoint(summary="Products, filtered and sorted, keyset-paginated", tag="catalog", response=ProductPage,
@@ -92,12 +105,8 @@ def build_blueprint() -> Blueprint:
         changes = data.model_dump(include=data.model_fields_set)
         return json(await run_sync(products.update, product_id, changes))
 
-    @bp.delete("/products/<product_id:int>")
-    @endpoint(summary="Delete a product (admin; soft delete)", tag="catalog", status=204, auth="admin",
-              errors=[404, 409])
-    async def delete_product(request: Request, product_id: int) -> HTTPResponse:
-        await run_sync(products.delete, product_id)
-        return empty()
+    admin_delete("/products/<product_id:int>", "delete_product", products.delete,
+                 summary="Delete a product (admin; soft delete)", tag="catalog", errors=[404, 409])
 
     # --- categories and brands --------------------------------------------------------------------
     @bp.get("/categories")
@@ -130,12 +139,8 @@ def build_blueprint() -> Blueprint:
         tree = await run_sync(change)
         return json(next(c for c in tree if c["id"] == category_id))
 
-    @bp.delete("/categories/<category_id:int>")
-    @endpoint(summary="Delete a category without sub-categories (admin)", tag="catalog", status=204, auth="admin",
-              errors=[404, 409])
-    async def delete_category(request: Request, category_id: int) -> HTTPResponse:
-        await run_sync(taxonomy.delete_category, category_id)
-        return empty()
+    admin_delete("/categories/<category_id:int>", "delete_category", taxonomy.delete_category,
+                 summary="Delete a category without sub-categories (admin)", tag="catalog", errors=[404, 409])
 
     @bp.get("/brands")
     @endpoint(summary="Every brand", tag="catalog", response=BrandList)
@@ -157,11 +162,8 @@ def build_blueprint() -> Blueprint:
         brand = await run_sync(taxonomy.update_brand, brand_id, parse_body(request, NameIn).name)
         return json({"id": brand.id, "name": brand.name})
 
-    @bp.delete("/brands/<brand_id:int>")
-    @endpoint(summary="Delete a brand (admin)", tag="catalog", status=204, auth="admin", errors=[404])
-    async def delete_brand(request: Request, brand_id: int) -> HTTPResponse:
-        await run_sync(taxonomy.delete_brand, brand_id)
-        return empty()
+    admin_delete("/brands/<brand_id:int>", "delete_brand", taxonomy.delete_brand,
+                 summary="Delete a brand (admin)", tag="catalog", errors=[404])
 
     # --- warehouses and stock ---------------------------------------------------------------------
     @bp.get("/warehouses")
@@ -185,12 +187,8 @@ def build_blueprint() -> Blueprint:
         location = data.location.model_dump() if data.location else None
         return json(await run_sync(stock.update_warehouse, warehouse_id, data.name, location))
 
-    @bp.delete("/warehouses/<warehouse_id:int>")
-    @endpoint(summary="Delete a warehouse without reserved stock (admin)", tag="inventory", status=204, auth="admin",
-              errors=[404, 409])
-    async def delete_warehouse(request: Request, warehouse_id: int) -> HTTPResponse:
-        await run_sync(stock.delete_warehouse, warehouse_id)
-        return empty()
+    admin_delete("/warehouses/<warehouse_id:int>", "delete_warehouse", stock.delete_warehouse,
+                 summary="Delete a warehouse without reserved stock (admin)", tag="inventory", errors=[404, 409])
 
     @bp.put("/warehouses/<warehouse_id:int>/stock/<product_id:int>")
     @endpoint(summary="Set the quantity of a product in a warehouse (admin)", tag="inventory", body=StockIn,
