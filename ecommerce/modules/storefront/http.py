@@ -193,6 +193,14 @@ def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in (request.form or {}).items() if v}
 
 
+def _order_form(request: Request, field: str) -> tuple[dict[str, str], int]:
+    """A form that orders something (add to cart, checkout) and the id it names in ``field``: 404 while the
+    orders module is off, 400 when the id is missing or not a positive number."""
+    _need(request, "orders")
+    form = _form(request)
+    return form, pages.parse_id(form.get(field), field)
+
+
 def check_csrf(request: Request) -> None:
     sent = request.headers.get(csrf.HEADER) or (request.form.get(csrf.FIELD) if request.form else None)
     if not csrf.matches(request.cookies.get(csrf.COOKIE), sent):
@@ -445,9 +453,7 @@ def build_blueprint() -> Blueprint:
     @posted
     @signed_in
     async def add_to_cart(request: Request) -> HTTPResponse:
-        _need(request, "orders")
-        form = _form(request)
-        product_id = pages.parse_id(form.get("product_id"), "product_id")
+        form, product_id = _order_form(request, "product_id")
         quantity = pages.parse_quantity(form.get("quantity") or "1") or 1
         await run_sync(orders.cart_add, shopper(request).user_id, product_id, quantity)
         return redirect("/cart?done=added", status=303)
@@ -487,9 +493,7 @@ def build_blueprint() -> Blueprint:
     @signed_in
     async def place_order(request: Request) -> HTTPResponse:
         """One order per form (its idempotency key): a double click waits for the first and shows its order."""
-        _need(request, "orders")
-        form = _form(request)
-        address_id = pages.parse_id(form.get("address_id"), "address_id")
+        form, address_id = _order_form(request, "address_id")
         key = (form.get("key") or "")[:255]
         if len(key) < 8:
             raise NotFound("This checkout form is not valid; open the checkout again.")
