@@ -20,6 +20,9 @@ from ecommerce.kernel.module import Module
 
 @dataclass(frozen=True)
 class Role:
+    """One file or folder every module has, by the job it does: the docs list them (the anatomy page) and
+    :func:`check` reports a module where it is neither present nor declared missing in ``Module(lacks=...)``."""
+
     name: str
     #: The file (``api.py``) or folder (``migrations/``) that plays the role.
     path: str

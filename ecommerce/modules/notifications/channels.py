@@ -47,6 +47,9 @@ def email_message(doc: Notification, sender: str) -> EmailMessage:
 
 @dataclass(frozen=True)
 class SmtpChannel:
+    """Sends through an SMTP server (the module's ``smtp_*`` settings; used whenever ``smtp_host`` is set). One
+    connection per message, upgraded with STARTTLS (the certificate verified) unless ``starttls`` is off."""
+
     host: str
     port: int
     sender: str
@@ -68,6 +71,8 @@ class SmtpChannel:
 
 @dataclass(frozen=True)
 class MailboxChannel:
+    """Writes each email as ``<notification id>.eml`` into ``folder`` (``<data dir>/mailbox``): the default."""
+
     folder: Path
     name: str = "mailbox"
 
