@@ -18,11 +18,13 @@ from ecommerce.kernel.remote import is_remote, remotable
 from ecommerce.kernel.replicas import replica_reads
 from ecommerce.modules.catalog import caching, products, reservations, stock, taxonomy
 from ecommerce.modules.catalog.reservations import InsufficientStock
+from ecommerce.modules.catalog.schemas import ProductSummary
 
 __all__ = [
     "InsufficientStock",
     "ProductDocument",
     "ProductSnapshot",
+    "ProductSummary",
     "Reserved",
     "brands",
     "categories",

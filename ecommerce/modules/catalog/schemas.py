@@ -66,6 +66,20 @@ class ProductOut(ApiModel):
     availability: Availability
 
 
+class ProductSummary(ApiModel):
+    """A product as the modules that list the catalog's documents publish it (search hits, recommendations):
+    :class:`~ecommerce.modules.catalog.api.ProductDocument`'s fields; their ``availability`` carries the total only."""
+
+    id: int
+    name: str
+    sku: str
+    brand: str | None
+    category: str | None
+    price: int
+    currency: str
+    availability: Availability
+
+
 class ProductPage(ApiModel):
     items: list[ProductOut]
     next_cursor: str | None

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ecommerce.kernel.limits import QueryAmount, QueryId
 from ecommerce.kernel.schema import ApiModel
+from ecommerce.modules.catalog.api import ProductSummary
 
 
 class SearchQuery(ApiModel):
@@ -19,19 +20,7 @@ class SearchQuery(ApiModel):
     cursor: str | None = None
 
 
-class Availability(ApiModel):
-    total: int
-
-
-class Hit(ApiModel):
-    id: int
-    name: str
-    sku: str
-    brand: str | None
-    category: str | None
-    price: int
-    currency: str
-    availability: Availability
+class Hit(ProductSummary):
     highlighted_name: str | None
     snippet: str | None
     score: float
