@@ -8,6 +8,7 @@ from ecommerce.kernel.limits import Id
 from ecommerce.kernel.schema import ApiModel
 from ecommerce.modules.orders import states
 from ecommerce.modules.orders.cart import MAX_QUANTITY
+from ecommerce.modules.users.api import AddressOut
 
 
 class CartItemIn(ApiModel):
@@ -50,13 +51,10 @@ class OrderLine(ApiModel):
     line_total: int
 
 
-class Address(ApiModel):
-    id: int
-    street: str
-    city: str
-    state: str | None
-    postal_code: str | None
-    country: str
+class Address(AddressOut):
+    # The snapshot is ``users.api.AddressView.as_dict()``, the users module's published address: its schema,
+    # under the name this document has always given the order's address.
+    pass
 
 
 class OrderOut(ApiModel):

@@ -16,6 +16,7 @@ from ecommerce.kernel.remote import remotable
 from ecommerce.kernel.security.tokens import Principal
 from ecommerce.modules.users import accounts, addresses, sessions
 from ecommerce.modules.users.models import Address, User
+from ecommerce.modules.users.schemas import AddressOut as AddressOut  # the published address (orders' snapshot)
 from ecommerce.modules.users.sessions import TokenPair
 
 
