@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import (
-    AutoField,
-    BlobField,
-    CharField,
-    DatabaseProxy,
-    DateTimeField,
-    ForeignKeyField,
-    Model,
-)
+from peewee import AutoField, BlobField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField, Model
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.events import EventTables
