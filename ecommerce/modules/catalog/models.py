@@ -107,8 +107,8 @@ class Product(Model):
 
 class Inventory(Model):
     """Stock of one product in one warehouse (one row per pair, a unique index): ``quantity`` on hand and
-    ``reserved`` for unpaid orders. Only conditional UPDATEs change it, and a CHECK (migration 0001) keeps
-    ``quantity - reserved``, what can be sold, from ever going negative."""
+    ``reserved`` for unpaid orders. Units are reserved and stock is set by conditional UPDATEs (never check
+    then act), and a CHECK (migration 0001) keeps ``quantity - reserved``, what can be sold, from going negative."""
 
     id = AutoField()
     product = ForeignKeyField(Product, on_delete="CASCADE", column_name="product_id")
