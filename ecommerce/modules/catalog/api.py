@@ -240,7 +240,7 @@ def categories() -> list[dict[str, Any]]:
 @remotable("catalog", idempotent=True)
 def brands() -> list[dict[str, Any]]:
     """Every brand as ``{"id", "name"}``, by name."""
-    return [{"id": b.id, "name": b.name} for b in taxonomy.list_brands()]
+    return taxonomy.list_brands()
 
 
 @remotable("catalog", idempotent=True)

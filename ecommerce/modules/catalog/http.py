@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from sanic import HTTPResponse, Request, empty, json, raw
 
-from ecommerce.kernel.http import endpoint, page_request, page_response, parse_body, run_sync
+from ecommerce.kernel.http import ApiModel, endpoint, page_request, page_response, parse_body, run_sync
 from ecommerce.kernel.http.blueprint import Blueprint
 from ecommerce.kernel.http.endpoint import query_parameters
 from ecommerce.kernel.http.pagination import QUERY as PAGE_QUERY
@@ -71,6 +71,16 @@ def build_blueprint() -> Blueprint:
             await run_sync(delete, row_id)
             return empty()
 
+    def every_row(path: str, name: str, rows: Callable[[], list[dict[str, Any]]], *, summary: str, tag: str,
+                  response: type[ApiModel], auth: Literal["admin"] | None = None) -> None:
+        """A GET of every row, unpaginated (the lists are short), answered as ``{"items": rows()}``. ``name``
+        is the route's (and the operationId's)."""
+
+        @bp.get(path, name=name)
+        @endpoint(summary=summary, tag=tag, response=response, auth=auth)
+        async def handler(request: Request) -> HTTPResponse:
+            return json({"items": await run_sync(rows)})
+
     # --- products ---------------------------------------------------------------------------------
     @bp.get("/products")
     @endpoint(summary="Products, filtered and sorted, keyset-paginated", tag="catalog", response=ProductPage,
@@ -109,11 +119,8 @@ def build_blueprint() -> Blueprint:
                  summary="Delete a product (admin; soft delete)", tag="catalog", errors=[404, 409])
 
     # --- categories and brands --------------------------------------------------------------------
-    @bp.get("/categories")
-    @endpoint(summary="Every category with its parent and children (a tree)", tag="catalog",
-              response=CategoryList)
-    async def list_categories(request: Request) -> HTTPResponse:
-        return json({"items": await run_sync(taxonomy.category_tree)})
+    every_row("/categories", "list_categories", taxonomy.category_tree,
+              summary="Every category with its parent and children (a tree)", tag="catalog", response=CategoryList)
 
     @bp.post("/categories")
     @endpoint(summary="Create a category (admin)", tag="catalog", body=CategoryIn, response=CategoryOut,
@@ -142,11 +149,8 @@ def build_blueprint() -> Blueprint:
     admin_delete("/categories/<category_id:int>", "delete_category", taxonomy.delete_category,
                  summary="Delete a category without sub-categories (admin)", tag="catalog", errors=[404, 409])
 
-    @bp.get("/brands")
-    @endpoint(summary="Every brand", tag="catalog", response=BrandList)
-    async def list_brands(request: Request) -> HTTPResponse:
-        brands = await run_sync(taxonomy.list_brands)
-        return json({"items": [{"id": b.id, "name": b.name} for b in brands]})
+    every_row("/brands", "list_brands", taxonomy.list_brands, summary="Every brand", tag="catalog",
+              response=BrandList)
 
     @bp.post("/brands")
     @endpoint(summary="Create a brand (admin)", tag="catalog", body=NameIn, response=BrandOut, status=201,
@@ -166,10 +170,8 @@ def build_blueprint() -> Blueprint:
                  summary="Delete a brand (admin)", tag="catalog", errors=[404])
 
     # --- warehouses and stock ---------------------------------------------------------------------
-    @bp.get("/warehouses")
-    @endpoint(summary="Warehouses (admin)", tag="inventory", response=WarehouseList, auth="admin")
-    async def list_warehouses(request: Request) -> HTTPResponse:
-        return json({"items": await run_sync(stock.list_warehouses)})
+    every_row("/warehouses", "list_warehouses", stock.list_warehouses, summary="Warehouses (admin)",
+              tag="inventory", response=WarehouseList, auth="admin")
 
     @bp.post("/warehouses")
     @endpoint(summary="Create a warehouse (admin)", tag="inventory", body=WarehouseIn, response=WarehouseOut,

@@ -114,8 +114,9 @@ def delete_category(category_id: int) -> None:
     caching.forget_everything()
 
 
-def list_brands() -> list[Brand]:
-    return list(Brand.select().order_by(Brand.name))
+def list_brands() -> list[dict[str, Any]]:
+    """Every brand as ``{"id", "name"}``, by name."""
+    return [{"id": b.id, "name": b.name} for b in Brand.select(Brand.id, Brand.name).order_by(Brand.name)]
 
 
 def create_brand(name: Any) -> Brand:
