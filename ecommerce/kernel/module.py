@@ -47,6 +47,14 @@ def _defined_events(module_name: str) -> list[type[IntegrationEvent]]:
             and event.__module__ == module_name and not event.__name__.startswith("_")]
 
 
+def module_storage(name: str) -> tuple[DatabaseProxy, EventTables]:
+    """The module ``name``'s database, a proxy the kernel binds at start-up to the module's own database, and
+    its outbox and inbox (``EventTables``) in it, so an event commits with the change it announces: what a
+    ``models.py`` declares as ``database, events = module_storage(MODULE)`` (and a module without one gets)."""
+    database = DatabaseProxy()
+    return database, EventTables(name, database)
+
+
 #: What runs an ``ecommerce <module> <command>``: the parsed arguments and the settings; the exit status.
 CommandHandler = Callable[[argparse.Namespace, "Settings"], int]
 
@@ -260,8 +268,7 @@ class Module:
             models = importlib.import_module(f"{package}.models")
             derived.update(database=models.database, events=models.events, models=models.MODELS)
         else:
-            database = DatabaseProxy()
-            derived.update(database=database, events=EventTables(name, database))
+            derived["database"], derived["events"] = module_storage(name)
         if (folder / "migrations").is_dir():
             derived["migrations"] = folder / "migrations"
         if (folder / "http.py").is_file():

@@ -11,7 +11,6 @@ from peewee import (
     AutoField,
     BigIntegerField,
     CharField,
-    DatabaseProxy,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -21,11 +20,10 @@ from peewee import (
 )
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import module_storage
 
 MODULE = "catalog"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 
 
 class Category(Model):

@@ -9,13 +9,12 @@ Nothing here joins another module's tables.
 
 from __future__ import annotations
 
-from peewee import CharField, DatabaseProxy, DateTimeField, IntegerField, Model, TextField
+from peewee import CharField, DateTimeField, IntegerField, Model, TextField
 
-from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import module_storage
 
 MODULE = "notifications"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 
 
 class NotificationDocument(Model):

@@ -6,25 +6,14 @@ and what an order must remember (the address, product names and prices) is copie
 
 from __future__ import annotations
 
-from peewee import (
-    AutoField,
-    BigIntegerField,
-    CharField,
-    DatabaseProxy,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    Model,
-    TextField,
-)
+from peewee import AutoField, BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.events import EventTables
 from ecommerce.kernel.idempotency import IdempotencyStore
+from ecommerce.kernel.module import module_storage
 
 MODULE = "orders"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 idempotency = IdempotencyStore(MODULE, database)
 
 

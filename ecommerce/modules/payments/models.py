@@ -8,7 +8,6 @@ from peewee import (
     BigIntegerField,
     BlobField,
     CharField,
-    DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -17,12 +16,11 @@ from peewee import (
 )
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.events import EventTables
 from ecommerce.kernel.idempotency import IdempotencyStore
+from ecommerce.kernel.module import module_storage
 
 MODULE = "payments"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 #: Card data in a request body never enters its stored fingerprint, even hashed (a CVC is 3-4 digits).
 CARD_FIELDS = frozenset({"cvc", "card_number"})
 idempotency = IdempotencyStore(MODULE, database, sensitive=CARD_FIELDS)

@@ -12,13 +12,12 @@ Nothing here joins another module's tables. What is kept:
 
 from __future__ import annotations
 
-from peewee import BooleanField, CompositeKey, DatabaseProxy, DateTimeField, IntegerField, Model
+from peewee import BooleanField, CompositeKey, DateTimeField, IntegerField, Model
 
-from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import module_storage
 
 MODULE = "recommendations"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 
 
 class OrderFacts(Model):

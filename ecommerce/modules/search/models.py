@@ -6,14 +6,13 @@ index on PostgreSQL (see migrations/0001). Nothing here joins the catalog's tabl
 
 from __future__ import annotations
 
-from peewee import BigIntegerField, CharField, DatabaseProxy, DateTimeField, IntegerField, Model, TextField
+from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, Model, TextField
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import module_storage
 
 MODULE = "search"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 
 
 class SearchDocument(Model):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from peewee import AutoField, BlobField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField, Model
+from peewee import AutoField, BlobField, CharField, DateTimeField, ForeignKeyField, Model
 
 from ecommerce.kernel.clock import utcnow
-from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import module_storage
 from ecommerce.modules.users.rules import ADDRESS_LIMITS
 
 MODULE = "users"
-database = DatabaseProxy()
-events = EventTables(MODULE, database)
+database, events = module_storage(MODULE)
 
 
 class User(Model):

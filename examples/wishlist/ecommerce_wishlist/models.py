@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DatabaseProxy, DateTimeField, IntegerField, Model
+from peewee import AutoField, CharField, DateTimeField, IntegerField, Model
 
-from ecommerce.kernel.events import EventTables
+from ecommerce.kernel.module import module_storage
 
 MODULE = "wishlist"
-#: Bound by the kernel at start-up to this module's own database (ECOMMERCE_DATABASE_URL_WISHLIST, ...).
-database = DatabaseProxy()
-#: This module's outbox and inbox, in the same database: events commit with the state change.
-events = EventTables(MODULE, database)
+#: A proxy the kernel binds at start-up to this module's own database (ECOMMERCE_DATABASE_URL_WISHLIST, ...),
+#: and this module's outbox and inbox in that database: events commit with the state change.
+database, events = module_storage(MODULE)
 
 
 class Wish(Model):
