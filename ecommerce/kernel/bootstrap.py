@@ -130,11 +130,11 @@ class Kernel:
         self.remote_adapters = self._remote_facades()
         for module in self.registry:
             if module.setup is not None:
-                module.setup(ModuleContext(self, self.module_settings.get(module.name)))
+                module.setup(ModuleContext.of(self, self.module_settings.get(module.name)))
         for name in settings.remote_modules:
             remote = self.registry.available.get(name)
             if remote is not None and remote.remote_setup is not None:
-                remote.remote_setup(ModuleContext(self, self.module_settings.get(name)))
+                remote.remote_setup(ModuleContext.of(self, self.module_settings.get(name)))
 
     def _remote_facades(self) -> dict[str, HttpAdapter]:
         """Import every facade (their ``@remotable`` marks) and route the remote modules' calls to HTTP

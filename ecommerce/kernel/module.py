@@ -81,62 +81,48 @@ class SeedContext:
     demo: bool = True
 
 
+@dataclass(frozen=True)
 class ModuleContext(Generic[S]):
     """What a module's ``setup`` gets, and all it gets: its own settings (the instance of the class it
     declares, ``<Name>Settings`` or ``Module(settings=...)``, read and validated) and the kernel services
-    modules use.
+    modules use, as the kernel has them when it calls ``setup`` (:meth:`of`).
     One narrow door in: a module never reads the kernel's settings for its own knobs, and nothing
     outside the module sets what it keeps."""
 
-    def __init__(self, kernel: Kernel, settings: S) -> None:
-        self._kernel = kernel
-        self.settings = settings
+    settings: S
+    #: ``development``, ``test`` or ``production``.
+    env: str
+    data_dir: Path
+    redis_url: str | None
+    #: The prefix of this shop's keys in shared stores (Redis).
+    namespace: str
+    #: The shared read cache (in-process, or Redis); namespace your keys with the module's name.
+    cache: Cache
+    #: Seconds a cached entry lives (``ECOMMERCE_CACHE_TTL``, the kernel's; 0: the cache is off).
+    cache_ttl: int
+    #: The application secret: derive purpose-bound keys from it (``derive_key``), never use it as is.
+    secret: str
+    tokens: TokenSigner
+    principals: PrincipalCache
+    #: The data lake's event log, or None when it is off.
+    lake: EventLake | None
+    #: The enabled modules (read-only use: their event schemas, their names).
+    registry: Registry
+    _kernel: Kernel = field(repr=False)
 
-    @property
-    def env(self) -> str:
-        """``development``, ``test`` or ``production``."""
-        return self._kernel.settings.env
-
-    @property
-    def data_dir(self) -> Path:
-        return self._kernel.settings.data_dir
-
-    @property
-    def redis_url(self) -> str | None:
-        return self._kernel.settings.redis_url
-
-    @property
-    def namespace(self) -> str:
-        """The prefix of this shop's keys in shared stores (Redis)."""
-        return self._kernel.settings.rate_limit_namespace
-
-    @property
-    def cache(self) -> Cache:
-        """The shared read cache (in-process, or Redis); namespace your keys with the module's name."""
-        return self._kernel.cache
-
-    @property
-    def cache_ttl(self) -> int:
-        """Seconds a cached entry lives (``ECOMMERCE_CACHE_TTL``, the kernel's; 0: the cache is off)."""
-        return self._kernel.settings.cache_ttl
-
-    @property
-    def secret(self) -> str:
-        """The application secret: derive purpose-bound keys from it (``derive_key``), never use it as is."""
-        return self._kernel.secret
+    @classmethod
+    def of(cls, kernel: Kernel, settings: S) -> ModuleContext[S]:
+        """The context of a module whose own settings are ``settings``, in ``kernel``."""
+        config = kernel.settings
+        return cls(settings=settings, env=config.env, data_dir=config.data_dir, redis_url=config.redis_url,
+                   namespace=config.rate_limit_namespace, cache=kernel.cache, cache_ttl=config.cache_ttl,
+                   secret=kernel.secret, tokens=kernel.tokens, principals=kernel.principals, lake=kernel.lake,
+                   registry=kernel.registry, _kernel=kernel)
 
     def derive_key(self, purpose: str) -> bytes:
         from ecommerce.kernel.security.tokens import derive_key
 
-        return derive_key(self._kernel.secret, purpose)
-
-    @property
-    def tokens(self) -> TokenSigner:
-        return self._kernel.tokens
-
-    @property
-    def principals(self) -> PrincipalCache:
-        return self._kernel.principals
+        return derive_key(self.secret, purpose)
 
     def add_principal_check(self, check: PrincipalCheck) -> None:
         """Run ``check`` on every authenticated request (e.g. "session not revoked")."""
@@ -145,16 +131,6 @@ class ModuleContext(Generic[S]):
     def verify_tokens_with(self, verifier: TokenVerifier) -> None:
         """How access tokens become principals in this process (a remote users module's check)."""
         self._kernel.verify_token = verifier
-
-    @property
-    def lake(self) -> EventLake | None:
-        """The data lake's event log, or None when it is off."""
-        return self._kernel.lake
-
-    @property
-    def registry(self) -> Registry:
-        """The enabled modules (read-only use: their event schemas, their names)."""
-        return self._kernel.registry
 
 
 class Runtime(Generic[T]):
