@@ -70,7 +70,7 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce", rel
     app.ctx.kernel = kernel
     app.ctx.idempotency_key = derive_key(kernel.secret, "idempotency")
     app.ctx.settings = settings
-    _signals_finalized_once_around_auto_routes(app)
+    _routers_finalized_once_around_auto_routes(app)
     Extend(app)
     app.ext.openapi.describe(
         "ecommerce API",
@@ -130,21 +130,31 @@ def create_app(*, settings: Settings | None = None, name: str = "ecommerce", rel
     return app
 
 
-def _signals_finalized_once_around_auto_routes(app: Sanic) -> None:
+def _routers_finalized_once_around_auto_routes(app: Sanic) -> None:
     """At start-up sanic-ext adds a HEAD and an OPTIONS route for every path (priority -1,000), one
-    ``add_route`` at a time; on a started app each of those re-finalizes Sanic's signal router, which
-    renders and compiles its whole dispatch code again: some 350 compilations, most of a worker's (and
-    every test server's) start-up time. The signal router is set aside just before those additions and
-    finalized once just after; nothing dispatches a signal in between (the listeners of this start-up
-    event were looked up before the first one ran)."""
+    ``add_route`` at a time, and finalizes the route router after each kind. Both finalizations cost:
+    on a started app each ``add_route`` re-finalizes Sanic's signal router, which renders and compiles its
+    whole dispatch code again (some 350 compilations), and each finalization of the route router renders
+    and compiles the routing code of every path again (two of the three per start-up were redundant; with
+    the signals, most of a worker's and every test server's start-up time). So just before those additions
+    the signal router is set aside and the route router's ``finalize`` deferred, and just after both are
+    finalized once. Nothing routes a request or dispatches a signal in between (the server is not serving
+    yet, and the listeners of this start-up event were looked up before the first one ran); the HEAD
+    routes are in the router's groups as soon as they are added, so the OPTIONS routes still list them."""
 
-    def set_signals_aside(app: Sanic) -> None:
+    def defer(*args: object, **kwargs: object) -> None:
+        """Stands in for the route router's ``finalize`` while sanic-ext adds its routes."""
+
+    def set_aside(app: Sanic) -> None:
         if app.signal_router.finalized:
             app.signal_router.reset()
+        app.router.finalize = defer  # type: ignore[method-assign]
 
-    def finalize_signals(app: Sanic) -> None:
+    def finalize(app: Sanic) -> None:
+        del app.router.finalize  # the class's own again
+        app.finalize()
         if not app.signal_router.finalized:
             app.signalize(bool(app.config.TOUCHUP))
 
-    app.register_listener(set_signals_aside, "before_server_start", priority=-999)
-    app.register_listener(finalize_signals, "before_server_start", priority=-1_001)
+    app.register_listener(set_aside, "before_server_start", priority=-999)
+    app.register_listener(finalize, "before_server_start", priority=-1_001)
