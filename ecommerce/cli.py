@@ -356,6 +356,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if single:
         Sanic.serve_single(primary=app)
     else:
+        from ecommerce.kernel.http.workers import end_start_up_wait_on_shutdown
+
+        end_start_up_wait_on_shutdown()
         Sanic.serve(primary=app, app_loader=loader)
     return 0
 

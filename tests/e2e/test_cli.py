@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from ecommerce import __version__
-from tests.support.processes import cli_env, serving
+from tests.support.processes import cli_env, server_process, serving
 
 
 def run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -238,3 +239,16 @@ def test_search_reindex_command(tmp_path: Path) -> None:
     assert run(tmp_path, "seed").returncode == 0
     result = run(tmp_path, "search", "reindex")
     assert result.returncode == 0 and result.stdout.strip() == "indexed 280 product(s)"
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_serve_with_workers_stopped_as_soon_as_it_answers_ends_at_once(tmp_path: Path, how: signal.Signals) -> None:
+    """Stopped before every worker has told Sanic's manager it started, ``serve --workers 2`` used to wait
+    out the manager's 30 s start-up threshold before exiting (``ecommerce/kernel/http/workers.py``)."""
+    with server_process(tmp_path, cli_env(tmp_path), "--workers", "2", stop=how) as (proc, _):
+        proc.send_signal(how)  # the first answer came from one worker; the others may still be starting
+        try:
+            code = proc.wait(timeout=15)  # far below the 30 s it took; a hang fails here, not in end()
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve --workers 2 still running 15 s after {how.name}")
+    assert code == 0, f"{how.name}: exit status {code}"
