@@ -2,15 +2,17 @@
 
 Models and migrations are written separately (a migration is a frozen copy of the model at the time),
 so they can drift: a field added to a model without a migration, a migration that makes a column
-nullable the model says is required, a type changed on one side only. Comparing table names alone
-misses all of that; this test compares each column's name, type family and nullability, both ways.
+nullable the model says is required, a type changed on one side only, a CHECK the database enforces that
+the model does not state (or one the model states that nothing enforces). Comparing table names alone
+misses all of that; this test compares each column's name, type family and nullability, and the table's
+CHECK constraints, both ways.
 """
 
 from __future__ import annotations
 
 import re
 
-from peewee import Database, Field, Model
+from peewee import SQL, Database, Field, Model
 
 from ecommerce.kernel.bootstrap import Kernel
 from ecommerce.kernel.database import is_postgres
@@ -63,6 +65,67 @@ def generated_columns(db: Database, table: str) -> set[str]:
     return {name for (name,) in cursor.fetchall()}
 
 
+def declared_checks(model: type[Model]) -> list[str]:
+    """The CHECK expressions ``model`` states: its fields' ``constraints`` and its ``Meta.constraints``."""
+    nodes = [node for field in model._meta.sorted_fields for node in field.constraints or ()]
+    nodes += list(model._meta.constraints or ())
+    texts = [node.sql for node in nodes if isinstance(node, SQL) and node.sql.upper().startswith("CHECK")]
+    return [inside_parentheses(text, text.index("(")) for text in texts]
+
+
+def inside_parentheses(text: str, start: int) -> str:
+    """What stands between the parenthesis at ``start`` and its match (nested ones included)."""
+    depth = 0
+    for at in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[at], 0)
+        if depth == 0:
+            return text[start + 1:at].strip()
+    raise ValueError(f"unbalanced parentheses in {text!r}")
+
+
+def sqlite_checks(db: Database, table: str) -> list[str]:
+    """The CHECK expressions of a SQLite table, as its migrations wrote them (SQLite keeps that text)."""
+    (sql,) = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    return [inside_parentheses(sql, match.end() - 1) for match in re.finditer(r"\bCHECK\s*\(", sql, re.IGNORECASE)]
+
+
+def postgres_checks(db: Database, relation: str) -> list[str]:
+    """The CHECK constraints of a PostgreSQL relation, as PostgreSQL spells them out."""
+    cursor = db.execute_sql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                            "AND contype = 'c'", (f'"{relation}"',))
+    return [definition for (definition,) in cursor.fetchall()]
+
+
+def postgres_spelling(db: Database, table: str, expressions: list[str]) -> list[str]:
+    """``expressions`` as PostgreSQL spells them once added to a copy of ``table``'s columns (so
+    ``quantity BETWEEN 1 AND 99`` compares equal to the table's ``((quantity >= 1) AND (quantity <= 99))``);
+    the copy is a temporary table, rolled back."""
+    with db.atomic() as transaction:
+        db.execute_sql(f'CREATE TEMPORARY TABLE "probe_checks" (LIKE "{table}")')
+        for expression in expressions:
+            db.execute_sql(f'ALTER TABLE "probe_checks" ADD CHECK ({expression})')
+        spelled = postgres_checks(db, "probe_checks")
+        transaction.rollback()
+    return spelled
+
+
+def check_mismatches(db: Database, model: type[Model]) -> list[str]:
+    """The CHECK constraints the table has and the model does not state, and the other way round."""
+    table = model._meta.table_name
+    declared = declared_checks(model)
+    if is_postgres(db):
+        found, wanted = postgres_checks(db, table), postgres_spelling(db, table, declared)
+    else:
+        found, wanted = sqlite_checks(db, table), declared
+    normal = {" ".join(text.split()): text for text in [*found, *wanted]}
+    found_set, wanted_set = {" ".join(t.split()) for t in found}, {" ".join(t.split()) for t in wanted}
+    problems = [f"{table}: CHECK {normal[text]} is in the table, not in the model"
+                for text in sorted(found_set - wanted_set)]
+    problems += [f"{table}: CHECK {normal[text]} is in the model, not in the table"
+                 for text in sorted(wanted_set - found_set)]
+    return problems
+
+
 def mismatches(db: Database, model: type[Model]) -> list[str]:
     """What differs between ``model`` and its table, one line per column."""
     table = model._meta.table_name
@@ -83,7 +146,7 @@ def mismatches(db: Database, model: type[Model]) -> list[str]:
             problems.append(f"{table}.{name}: the model says {expected}, the table is {actual}")
         if bool(field.null) != bool(column.null) and not field.primary_key:
             problems.append(f"{table}.{name}: the model says null={field.null}, the table null={column.null}")
-    return problems
+    return problems + check_mismatches(db, model)
 
 
 def test_every_model_matches_its_migrated_table(kernel: Kernel) -> None:
@@ -102,25 +165,32 @@ def test_every_model_matches_its_migrated_table(kernel: Kernel) -> None:
 
 def test_a_drifted_model_is_reported(kernel: Kernel) -> None:
     """The comparison catches each kind of drift (a model planted in the users module's database)."""
-    from peewee import CharField, IntegerField, TextField
+    from peewee import CharField, Check, IntegerField, TextField
 
     db = kernel.databases.get("users")
     with db.connection_context():
-        db.execute_sql("CREATE TABLE drifted (id INTEGER PRIMARY KEY, name TEXT NOT NULL, gone TEXT, n TEXT)")
+        db.execute_sql("CREATE TABLE drifted (id INTEGER PRIMARY KEY, name TEXT NOT NULL, gone TEXT, "
+                       "n TEXT CHECK (n <> 'x'), kept INTEGER CHECK (kept >= 0))")
 
         class Drifted(Model):
-            name = CharField(null=True)  # the table says NOT NULL
-            n = IntegerField()  # the table says TEXT
+            name = CharField(null=True, constraints=[Check("name <> ''")])  # NOT NULL and no CHECK in the table
+            n = IntegerField()  # the table says TEXT, and checks it
             added = TextField()  # no such column
+            kept = IntegerField(null=True, constraints=[Check("kept >= 0")])  # the same CHECK both sides
 
             class Meta:
                 database = db
                 table_name = "drifted"
 
-        assert sorted(mismatches(db, Drifted)) == [
-            "drifted.added: in the model, not in the table",
-            "drifted.gone: in the table, not in the model",
-            "drifted.n: the model says integer, the table is text",
-            "drifted.n: the model says null=False, the table null=True",
-            "drifted.name: the model says null=True, the table null=False",
-        ]
+        found = sorted(mismatches(db, Drifted))
+    checks = [line for line in found if line.startswith("drifted: CHECK")]
+    assert [line for line in found if line not in checks] == [
+        "drifted.added: in the model, not in the table",
+        "drifted.gone: in the table, not in the model",
+        "drifted.n: the model says integer, the table is text",
+        "drifted.n: the model says null=False, the table null=True",
+        "drifted.name: the model says null=True, the table null=False",
+    ]
+    assert len(checks) == 2, checks
+    assert any("n <> 'x'" in line and line.endswith("is in the table, not in the model") for line in checks)
+    assert any("name <> ''" in line and line.endswith("is in the model, not in the table") for line in checks)

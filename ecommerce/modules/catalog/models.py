@@ -8,9 +8,11 @@ and the database itself refuses to let it go negative (CHECK constraints in the 
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     CharField,
+    Check,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -88,7 +90,8 @@ class Product(Model):
     id = AutoField()
     name = CharField(max_length=200)
     description = TextField(default="")
-    price = BigIntegerField()  # minor units (cents); BIGINT since migration 0003 (kernel.limits)
+    # Minor units (cents); BIGINT since migration 0003 (kernel.limits).
+    price = BigIntegerField(constraints=[Check("price >= 0")])
     currency = CharField(max_length=3)
     identification = CharField(max_length=64, unique=True)  # the SKU
     brand = ForeignKeyField(Brand, null=True, on_delete="SET NULL", column_name="brand_id")
@@ -119,6 +122,7 @@ class Inventory(Model):
 
     class Meta:
         table_name = "inventory"
+        constraints = [SQL("CHECK (reserved >= 0 AND quantity >= reserved)")]
 
 
 class Reservation(Model):
@@ -145,7 +149,7 @@ class ReservationLine(Model):
     product_id = IntegerField()
     warehouse_id = IntegerField()
     inventory_id = IntegerField()
-    quantity = IntegerField()
+    quantity = IntegerField(constraints=[Check("quantity > 0")])
     reservation_id: int
 
     class Meta:

@@ -6,7 +6,17 @@ and what an order must remember (the address, product names and prices) is copie
 
 from __future__ import annotations
 
-from peewee import AutoField, BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    CharField,
+    Check,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
 
 from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.idempotency import IdempotencyStore
@@ -37,7 +47,7 @@ class CartItem(Model):
     id = AutoField()
     cart = ForeignKeyField(Cart, backref="items", on_delete="CASCADE", column_name="cart_id")
     product_id = IntegerField()
-    quantity = IntegerField()
+    quantity = IntegerField(constraints=[Check("quantity BETWEEN 1 AND 99")])
     added_at = DateTimeField(default=utcnow)
     cart_id: int
 
@@ -56,8 +66,9 @@ class Order(Model):
     order_status = CharField(max_length=20)
     payment_status = CharField(max_length=20)
     currency = CharField(max_length=3)
-    subtotal = BigIntegerField()  # money is BIGINT since migration 0003 (kernel.limits)
-    total = BigIntegerField()
+    # Money is BIGINT since migration 0003 (kernel.limits).
+    subtotal = BigIntegerField(constraints=[Check("subtotal >= 0")])
+    total = BigIntegerField(constraints=[Check("total >= 0")])
     item_count = IntegerField()
     shipping_address = TextField()  # JSON snapshot of the address at checkout
     reservation = CharField(max_length=100, unique=True)  # the catalog reservation's reference

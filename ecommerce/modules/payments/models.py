@@ -4,10 +4,12 @@ only encrypted (the card number) or not at all (the CVC)."""
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BlobField,
     CharField,
+    Check,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -59,7 +61,7 @@ class Payment(Model):
     id = AutoField()
     order_id = IntegerField()
     user_id = IntegerField()
-    amount = BigIntegerField()  # money is BIGINT since migration 0004 (kernel.limits)
+    amount = BigIntegerField(constraints=[Check("amount > 0")])  # money is BIGINT since migration 0004 (kernel.limits)
     currency = CharField(max_length=3)
     status = CharField(max_length=16)  # pending | succeeded | failed
     reference_id = CharField(max_length=40, unique=True)  # our idempotency reference at the gateway
@@ -75,6 +77,7 @@ class Payment(Model):
 
     class Meta:
         table_name = "payment"
+        constraints = [SQL("CHECK (refunded_amount >= 0 AND refunded_amount <= amount)")]
 
 
 class PaymentLog(Model):
@@ -97,7 +100,7 @@ class Refund(Model):
 
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
-    amount = BigIntegerField()
+    amount = BigIntegerField(constraints=[Check("amount > 0")])
     reference = CharField(max_length=100, unique=True)
     status = CharField(max_length=16)  # pending (sent, answer unknown) | succeeded | failed
     created_at = DateTimeField(default=utcnow)
