@@ -109,6 +109,11 @@ def postgres_spelling(db: Database, table: str, expressions: list[str]) -> list[
     return spelled
 
 
+def _by_spacing(texts: list[str]) -> dict[str, str]:
+    """Each text under its white space folded (how the two sides are compared), kept as written."""
+    return {" ".join(text.split()): text for text in texts}
+
+
 def check_mismatches(db: Database, model: type[Model]) -> list[str]:
     """The CHECK constraints the table has and the model does not state, and the other way round."""
     table = model._meta.table_name
@@ -117,12 +122,11 @@ def check_mismatches(db: Database, model: type[Model]) -> list[str]:
         found, wanted = postgres_checks(db, table), postgres_spelling(db, table, declared)
     else:
         found, wanted = sqlite_checks(db, table), declared
-    normal = {" ".join(text.split()): text for text in [*found, *wanted]}
-    found_set, wanted_set = {" ".join(t.split()) for t in found}, {" ".join(t.split()) for t in wanted}
-    problems = [f"{table}: CHECK {normal[text]} is in the table, not in the model"
-                for text in sorted(found_set - wanted_set)]
-    problems += [f"{table}: CHECK {normal[text]} is in the model, not in the table"
-                 for text in sorted(wanted_set - found_set)]
+    found_by, wanted_by = _by_spacing(found), _by_spacing(wanted)
+    problems = [f"{table}: CHECK {found_by[key]} is in the table, not in the model"
+                for key in sorted(found_by.keys() - wanted_by.keys())]
+    problems += [f"{table}: CHECK {wanted_by[key]} is in the model, not in the table"
+                 for key in sorted(wanted_by.keys() - found_by.keys())]
     return problems
 
 
