@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -28,8 +28,39 @@ class OpenAPI30Schema(GenerateJsonSchema):
 
     def generate(self, schema: core_schema.CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
         result = super().generate(schema, mode)
+        _definitions_by_title(result, self.ref_template)
         _singular_examples(result)
         return result
+
+
+#: What OpenAPI allows as the name of a component.
+_COMPONENT_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _definitions_by_title(schema: JsonSchemaValue, ref_template: str) -> None:
+    """Key each definition by its title, as a top-level schema is published under it: a class's name,
+    unless its config says otherwise (``title=``, the name a dataclass of a facade is published under).
+    pydantic keys them by class name whatever the title; a title two definitions share is left alone."""
+    definitions = schema.get("$defs", {})
+    titles = [d.get("title") for d in definitions.values()]
+    renamed = {key: d["title"] for key, d in definitions.items()
+               if d.get("title", key) != key and _COMPONENT_NAME.fullmatch(d["title"])
+               and titles.count(d["title"]) == 1 and d["title"] not in definitions}
+    if renamed:
+        schema["$defs"] = {renamed.get(key, key): d for key, d in definitions.items()}
+        _replace_refs(schema, {ref_template.format(model=old): ref_template.format(model=new)
+                               for old, new in renamed.items()})
+
+
+def _replace_refs(node: Any, refs: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        if node.get("$ref") in refs:
+            node["$ref"] = refs[node["$ref"]]
+        for value in node.values():
+            _replace_refs(value, refs)
+    elif isinstance(node, list):
+        for value in node:
+            _replace_refs(value, refs)
 
 
 def _singular_examples(node: Any) -> None:
@@ -63,6 +94,12 @@ class ApiModel(BaseModel):
         return super().model_json_schema(
             by_alias=by_alias, ref_template=ref_template, schema_generator=schema_generator, mode=mode, **kwargs
         )
+
+
+def json_schema(cls: type[Any], ref_template: str = DEFAULT_REF_TEMPLATE) -> dict[str, Any]:
+    """The OpenAPI 3.0 schema of a class that is not an :class:`ApiModel` (a facade's frozen dataclass,
+    published as it is), from the same generator."""
+    return TypeAdapter(cls).json_schema(ref_template=ref_template, schema_generator=OpenAPI30Schema)
 
 
 #: A text field that must hold a visible character (the rules strip surrounding whitespace, then refuse "").

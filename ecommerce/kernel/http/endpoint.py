@@ -3,18 +3,19 @@ handler validates with, so the published contract cannot drift from the code."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from sanic_ext import openapi
-from sanic_ext.extensions.openapi.builders import OperationStore
+from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Component
 from sanic_ext.extensions.openapi.types import Schema
 
 from ecommerce.kernel.http.auth import admin_only, authenticated
 from ecommerce.kernel.http.problems import PROBLEM_JSON
-from ecommerce.kernel.schema import ApiModel
+from ecommerce.kernel.schema import ApiModel, json_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +74,7 @@ def endpoint(
     summary: str,
     tag: str,
     body: type[ApiModel] | None = None,
-    response: type[ApiModel] | None = None,
+    response: type[Any] | None = None,
     status: int = 200,
     auth: Literal["user", "admin"] | None = None,
     errors: Sequence[int] = (),
@@ -86,10 +87,12 @@ def endpoint(
     :func:`~ecommerce.kernel.http.auth.admin_only`), so the document and the check cannot disagree. The
     error answers that every route of this kind can give are added here, so the document cannot forget
     them: 400 for any input (body, query, headers), 413 for a body, 401 when guarded, 403 for an admin's
-    route, 429 always (every ``/api`` request counts against the caller's IP)."""
-    for model in (body, response):
-        if model is not None and not issubclass(model, ApiModel):
-            raise TypeError(f"{model.__name__} must subclass ApiModel to be published in OpenAPI 3.0")
+    route, 429 always (every ``/api`` request counts against the caller's IP). A ``response`` is an
+    :class:`ApiModel` or a dataclass a facade returns (published as it is, under its title)."""
+    if body is not None and not issubclass(body, ApiModel):
+        raise TypeError(f"{body.__name__} must subclass ApiModel to be published in OpenAPI 3.0")
+    if response is not None and not (issubclass(response, ApiModel) or dataclasses.is_dataclass(response)):
+        raise TypeError(f"{response.__name__} must subclass ApiModel or be a dataclass to be published in OpenAPI 3.0")
 
     def decorate(handler: F) -> F:
         if auth is not None:  # the guard runs first, before anything the handler's other decorators do
@@ -123,9 +126,23 @@ def endpoint(
 # the schemas they refer to are registered once per process by sanic-ext's specification builder (a
 # singleton that is never reset). The published document is the same (a test compares two apps' documents).
 @functools.cache
-def _response(status: int, content_type: str, model: type[ApiModel] | None, description: str) -> Any:
-    return openapi.definitions.Response.make({content_type: Component(model)} if model else {},
+def _response(status: int, content_type: str, model: type[Any] | None, description: str) -> Any:
+    return openapi.definitions.Response.make({content_type: _component(model)} if model else {},
                                              description=description)
+
+
+def _component(model: type[Any]) -> Any:
+    """sanic-ext's reference to ``model``'s schema. A dataclass is registered here first, under its title,
+    from the same OpenAPI 3.0 generator as an :class:`ApiModel`: sanic-ext would read its fields itself,
+    in another dialect (no ``nullable``) and without the title's name."""
+    if issubclass(model, ApiModel):
+        return Component(model)
+    schema = json_schema(model, ref_template="#/components/schemas/{model}")
+    spec = SpecificationBuilder()
+    for name, definition in schema.pop("$defs", {}).items():
+        spec.add_component("schemas", name, definition)
+    spec.add_component("schemas", schema["title"], schema)
+    return Component(model, name=schema["title"])
 
 
 @functools.cache
