@@ -60,9 +60,11 @@ def test_dtos_and_shapes_survive_the_round_trip() -> None:
         "$odd": None,
         "when": moment,
         "principal": Principal(5, "admin", "sid", "jti", moment),
+        "user": users.UserView(5, "ada@example.com", None, "customer", "active", moment),  # also the API's UserOut
     }
     back = codec.decode(codec.encode(value))
     assert back == value and isinstance(back[7], catalog.ProductSnapshot) and back["lines"][0] == (1, 2)
+    assert type(back["user"]) is users.UserView
 
 
 def test_errors_come_back_as_the_same_class_with_the_same_attributes() -> None:

@@ -6,7 +6,6 @@ Plain functions returning frozen DTOs, so callers never hold a peewee model of a
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,17 +16,8 @@ from ecommerce.kernel.security.tokens import Principal
 from ecommerce.modules.users import accounts, addresses, sessions
 from ecommerce.modules.users.models import Address, User
 from ecommerce.modules.users.schemas import AddressOut as AddressOut  # the published address (orders' snapshot)
+from ecommerce.modules.users.schemas import UserView as UserView  # the published user (OpenAPI's UserOut)
 from ecommerce.modules.users.sessions import TokenPair
-
-
-@dataclass(frozen=True)
-class UserView:
-    id: int
-    email: str
-    phone: str | None
-    role: str
-    status: str
-    created_at: datetime.datetime
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ renders. Auth responses carry ``Cache-Control: no-store``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sanic import HTTPResponse, Request, empty, json
@@ -36,8 +37,8 @@ from ecommerce.modules.users.schemas import (
     RegisterIn,
     TokenOut,
     UserAdminPatch,
-    UserOut,
     UserPage,
+    UserView,
 )
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -48,8 +49,9 @@ def _pick(view: object, *names: str) -> dict[str, Any]:
     return {name: getattr(view, name) for name in names}
 
 
-def user_json(user: api.UserView) -> dict[str, Any]:
-    return {**_pick(user, "id", "email", "phone", "role", "status"), "created_at": isoformat(user.created_at)}
+def user_json(user: UserView) -> dict[str, Any]:
+    """The published user (``UserOut``): its fields in order, the time as the API writes every time."""
+    return {**dataclasses.asdict(user), "created_at": isoformat(user.created_at)}
 
 
 def tokens_json(pair: sessions.TokenPair) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def tokens_json(pair: sessions.TokenPair) -> dict[str, Any]:
     return _pick(pair, "access_token", "refresh_token", "token_type", "expires_in")
 
 
-def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> api.UserView:
+def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> UserView:
     """One use case for PATCH /users/me: phone and/or password, in that order."""
     sent = data.model_fields_set
     if "phone" in sent:
@@ -67,13 +69,13 @@ def _update_me(user_id: int, session_id: str, data: ProfilePatch) -> api.UserVie
     return api.get_user(user_id)
 
 
-def _users_page(page: PageRequest) -> Page[api.UserView]:
+def _users_page(page: PageRequest) -> Page[UserView]:
     after = page.after_id()
     rows = list(User.select().where(User.id > after).order_by(User.id).limit(page.limit + 1))
     return Page.from_rows([api.user_view(r) for r in rows], page.limit, lambda last: {"id": last.id})
 
 
-def _admin_update(actor_id: int, user_id: int, data: UserAdminPatch) -> api.UserView:
+def _admin_update(actor_id: int, user_id: int, data: UserAdminPatch) -> UserView:
     return api.user_view(accounts.admin_update(user_id, status=data.status, role=data.role, actor_id=actor_id))
 
 
@@ -82,7 +84,7 @@ def build_blueprint() -> Blueprint:
 
     # --- auth -------------------------------------------------------------------------------------
     @bp.post("/auth/register")
-    @endpoint(summary="Create an account", tag="auth", body=RegisterIn, response=UserOut, status=201,
+    @endpoint(summary="Create an account", tag="auth", body=RegisterIn, response=UserView, status=201,
               errors=[409, 413, 429])
     @strict_throttle
     async def register(request: Request) -> HTTPResponse:
@@ -120,14 +122,14 @@ def build_blueprint() -> Blueprint:
 
     # --- me ---------------------------------------------------------------------------------------
     @bp.get("/users/me")
-    @endpoint(summary="The caller's profile", tag="users", response=UserOut, auth="user")
+    @endpoint(summary="The caller's profile", tag="users", response=UserView, auth="user")
     async def me(request: Request) -> HTTPResponse:
         user = await run_sync(api.get_user, principal(request).user_id)
         return json(user_json(user), headers=NO_STORE)
 
     @bp.patch("/users/me")
     @endpoint(summary="Change phone or password (a new password ends the other sessions)", tag="users",
-              body=ProfilePatch, response=UserOut, auth="user")
+              body=ProfilePatch, response=UserView, auth="user")
     async def update_me(request: Request) -> HTTPResponse:
         data = parse_body(request, ProfilePatch)
         who = principal(request)
@@ -182,7 +184,7 @@ def build_blueprint() -> Blueprint:
 
     @bp.patch("/admin/users/<user_id:int>")
     @endpoint(summary="Suspend, delete, reactivate or change the role of a user (admin)", tag="admin",
-              body=UserAdminPatch, response=UserOut, auth="admin", errors=[404, 409])
+              body=UserAdminPatch, response=UserView, auth="admin", errors=[404, 409])
     async def update_user(request: Request, user_id: int) -> HTTPResponse:
         data = parse_body(request, UserAdminPatch)
         user = await run_sync(_admin_update, principal(request).user_id, user_id, data)

@@ -1,4 +1,5 @@
-"""Request and response schemas of the users module (pydantic; published in OpenAPI).
+"""Request and response schemas of the users module (pydantic; published in OpenAPI), and the user the
+facade returns: one frozen dataclass for callers in Python and for the API's ``UserOut``.
 
 Types and sizes only: the *rules* (email syntax, password policy, country codes) live in ``rules.py``
 so scripts and the CLI get them too. Unknown fields — ``role``, ``status``, ``id`` sent by a client —
@@ -8,10 +9,11 @@ are ignored, never applied.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Literal
 
 from iso3166 import countries_by_alpha2
-from pydantic import Field
+from pydantic import Field, with_config
 
 from ecommerce.kernel.schema import VISIBLE, ApiModel, caseless_choice
 from ecommerce.modules.users import rules
@@ -50,7 +52,12 @@ class ProfilePatch(ApiModel):
                                  description="Not one of the most common passwords (else 400)")
 
 
-class UserOut(ApiModel):
+# A user as the module publishes it: what its facade returns (a frozen value that can cross a process, see
+# ``kernel.remote.codec``) and what the API answers, so the two cannot disagree. Published as ``UserOut``,
+# its name in the API since the start; a comment, not a docstring, which OpenAPI would publish as well.
+@with_config(title="UserOut")
+@dataclass(frozen=True)
+class UserView:
     id: int
     email: str
     phone: str | None
@@ -60,7 +67,7 @@ class UserOut(ApiModel):
 
 
 class UserPage(ApiModel):
-    items: list[UserOut]
+    items: list[UserView]
     next_cursor: str | None
 
 
