@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import signal
 import subprocess
 import sys
@@ -195,10 +196,39 @@ def test_orders_expire_command(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.strip() == "expired 0 order(s)"
 
 
+def test_orders_purge_carts_command(tmp_path: Path) -> None:
+    """A cart nobody changed for longer than ``ECOMMERCE_ORDERS_CART_TTL`` is deleted by the command; a
+    cart changed within it is kept."""
+    from ecommerce.kernel.bootstrap import Kernel
+    from ecommerce.kernel.clock import utcnow
+    from ecommerce.kernel.settings import Settings
+    from ecommerce.modules.orders import cart
+    from ecommerce.modules.orders.models import Cart
+    from tests.support.catalog import stocked
+    from tests.support.orders import shopper
+
+    kernel = Kernel(Settings.from_env(cli_env(tmp_path)))
+    try:
+        kernel.migrate()
+        product_id, _ = stocked(kernel, 5)
+        idle, active = shopper(kernel)[0], shopper(kernel)[0]
+        for user_id in (idle, active):
+            kernel.runner.call(cart.add, user_id, product_id, 1)
+        two_hours_ago = utcnow() - datetime.timedelta(hours=2)
+        kernel.runner.call(lambda: Cart.update(updated_at=two_hours_ago).where(Cart.user_id == idle).execute())
+    finally:
+        kernel.close()
+    result = run(tmp_path, "orders", "purge-carts", ECOMMERCE_ORDERS_CART_TTL="3600")
+    assert result.returncode == 0 and result.stdout.strip() == "deleted 1 idle cart(s)", result.stderr
+    again = run(tmp_path, "orders", "purge-carts", ECOMMERCE_ORDERS_CART_TTL="3600")
+    assert again.stdout.strip() == "deleted 0 idle cart(s)"
+    refused = run(tmp_path, "orders", "purge-carts", ECOMMERCE_ORDERS_CART_TTL="60")
+    assert refused.returncode == 2 and "ECOMMERCE_ORDERS_CART_TTL" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_catalog_expire_reservations_command(tmp_path: Path) -> None:
     """A reservation held past its deadline (its checkout died before the order) is released by the command."""
-    import datetime
-
     from ecommerce.kernel.bootstrap import Kernel
     from ecommerce.kernel.clock import utcnow
     from ecommerce.kernel.settings import Settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from pathlib import Path
 
@@ -121,3 +122,43 @@ def test_money_columns_become_bigint_on_an_existing_database(kernel: Kernel) -> 
     assert {_column_types(kernel)[column] for column in MONEY_COLUMNS} == {"bigint"}
     assert product(kernel, price=rules.MAX_PRICE)["price"] == rules.MAX_PRICE > 2**31
     assert kernel.runner.call(products.detail, kept["id"])["price"] == 1234
+
+
+def test_existing_carts_get_the_time_of_their_newest_line(kernel: Kernel) -> None:
+    """``cart.updated_at`` was only ever the creation time before ``0004_cart_idle_purge``: the migration
+    moves it to the newest line's ``added_at`` where that is later, so the idle-cart purge does not delete a
+    cart made long ago but filled last week."""
+    from ecommerce.modules.orders import cart
+    from ecommerce.modules.orders.models import Cart, CartItem
+    from tests.support.catalog import stocked
+    from tests.support.orders import shopper
+
+    orders = next(module for module in kernel.registry if module.name == "orders")
+    db = kernel.databases.get("orders")
+    with db.connection_context():
+        Runner(db, str(orders.migrations), table_name="orders_migrations").down(target="0004_cart_idle_purge")
+    product_id, _ = stocked(kernel, 10)
+    other_id, _ = stocked(kernel, 10)
+    filled_late, untouched, emptied = (shopper(kernel)[0] for _ in range(3))
+    for user_id in (filled_late, untouched, emptied):
+        kernel.runner.call(cart.add, user_id, product_id, 1)
+    kernel.runner.call(cart.add, filled_late, other_id, 1)
+    kernel.runner.call(cart.clear, emptied)
+    made, first_line, last_line = (datetime.datetime(2026, 1, day) for day in (1, 5, 9))
+
+    def as_before_0004() -> None:
+        Cart.update(updated_at=made).execute()
+        CartItem.update(added_at=first_line).execute()
+        CartItem.update(added_at=last_line).where(CartItem.product_id == other_id).execute()
+        Cart.update(updated_at=last_line + datetime.timedelta(days=1)).where(Cart.user_id == untouched).execute()
+
+    kernel.runner.call(as_before_0004)
+
+    assert "module:0004_cart_idle_purge" in kernel.migrate()["orders"]
+
+    def changed(user_id: int) -> datetime.datetime:
+        return kernel.runner.call(lambda: Cart.get(Cart.user_id == user_id).updated_at)
+
+    assert changed(filled_late) == last_line  # its newest line
+    assert changed(untouched) == last_line + datetime.timedelta(days=1)  # later than its lines: kept
+    assert changed(emptied) == made  # no line to go by

@@ -49,7 +49,7 @@ def test_a_bad_value_in_the_modules_table_is_one_line_naming_it(tmp_path: Path) 
 
 
 def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"\[orders\] unknown setting 'order_tll' \(known: order_ttl\)"):
+    with pytest.raises(SettingsError, match=r"\[orders\] unknown setting 'order_tll' \(known: order_ttl, cart_ttl\)"):
         started(config_file(tmp_path, "[orders]\norder_tll = 60\n"))
     with pytest.raises(SettingsError, match=r"ecommerce.toml: unknown setting 'ordr_ttl'$"):
         started(config_file(tmp_path, "ordr_ttl = 60\n"))

@@ -2,10 +2,16 @@
 
 Prices are never stored in the cart: what the customer sees is what the catalog says now. A line
 whose product was deleted stays visible as unavailable (and counts for nothing) rather than vanishing.
+
+Every change of a cart first *touches* its row (``updated_at`` = now, in the change's transaction): the
+row lock makes one user's concurrent changes run one at a time (so the 100-line limit holds under
+concurrency), and ``updated_at`` says when the customer last changed the cart, which the idle-cart
+purge (:func:`purge_idle`) goes by.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +21,7 @@ from ecommerce.kernel.clock import utcnow
 from ecommerce.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ecommerce.kernel.statements import Statement
 from ecommerce.modules.catalog import api as catalog
+from ecommerce.modules.orders import settings
 from ecommerce.modules.orders.models import Cart, CartItem, database
 
 MAX_QUANTITY = 99
@@ -33,7 +40,10 @@ def _quantity(quantity: Any) -> int:
 #: third of the app's CPU in a checkout). Times are declared ``str`` and given as datetimes.
 _CREATE_CART = Statement(database, lambda user_id, now: (
     Cart.insert(user_id=user_id, created_at=now, updated_at=now).on_conflict_ignore().as_rowcount()), int, str)
-#: The line's upsert finds the user's cart itself (no cart yet: no row, and the cart is created first).
+#: The first statement of every cart change: 0 when the user has no cart yet.
+_TOUCH_CART = Statement(database, lambda user_id, now: (
+    Cart.update(updated_at=now).where(Cart.user_id == user_id)), int, str)
+#: The line's upsert finds the user's cart itself (a subquery, not a read first).
 _ADD_TO_USERS_CART = Statement(database, lambda user_id, pid, qty, now: (
     CartItem.insert_from(Cart.select(Cart.id, Value(pid), Value(qty), Value(now)).where(Cart.user_id == user_id),
                          fields=[CartItem.cart, CartItem.product_id, CartItem.quantity, CartItem.added_at])
@@ -50,6 +60,24 @@ _LOWER_ORDERED = Statement(database, lambda user_id, pid, qty: CartItem.update(q
     & (CartItem.quantity > qty)))
 _HAS_LINE = Statement(database, lambda user_id, pid: CartItem.select(CartItem.id).join(Cart).where(
     (Cart.user_id == user_id) & (CartItem.product_id == pid)))
+_SET_LINE = Statement(database, lambda user_id, pid, qty: CartItem.update(quantity=qty).where(
+    (CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)) & (CartItem.product_id == pid)))
+_REMOVE_LINE = Statement(database, lambda user_id, pid: CartItem.delete().where(
+    (CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)) & (CartItem.product_id == pid)))
+_REMOVE_LINES = Statement(database, lambda user_id: CartItem.delete().where(
+    CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)))
+#: One batch of the idle-cart purge. ``updated_at < cutoff`` stands in the outer WHERE too, not only in the
+#: subquery: PostgreSQL re-checks the outer condition on a row changed while the DELETE waited for its lock,
+#: so a cart touched by a concurrent change is kept (the subquery's ids alone would delete it).
+_DELETE_IDLE = Statement(database, lambda cutoff, batch: Cart.delete().where(
+    (Cart.updated_at < cutoff)
+    & Cart.id.in_(Cart.select(Cart.id).where(Cart.updated_at < cutoff).order_by(Cart.updated_at).limit(batch))),
+    str, int)
+
+
+def _touch(user_id: int, now: datetime.datetime) -> bool:
+    """Mark the user's cart changed now and lock its row until the transaction ends; False: no cart."""
+    return bool(_TOUCH_CART.execute(user_id, now))
 
 
 #: The user's lines in one statement compiled once (was two peewee queries building models); with the compiled
@@ -108,9 +136,9 @@ def add(user_id: int, product_id: Any, quantity: Any) -> dict[str, Any]:
         # (404), and the same snapshot prices the answer (3 commits -> 2; a read takes no lock of ours).
         with database.atomic():
             now = utcnow()
-            if not _ADD_TO_USERS_CART.execute(user_id, pid, qty, now):  # no cart yet
-                _CREATE_CART.execute(user_id, now)
-                _ADD_TO_USERS_CART.execute(user_id, pid, qty, now)
+            if not _touch(user_id, now) and not _CREATE_CART.execute(user_id, now):
+                _touch(user_id, now)  # a concurrent first add created it meanwhile: lock it too
+            _ADD_TO_USERS_CART.execute(user_id, pid, qty, now)
             items = lines(user_id)
             if len(items) > MAX_LINES:  # the lines read back count them (was a COUNT of its own)
                 # 409, not 400: the request is valid, the cart's current state refuses it.
@@ -129,33 +157,23 @@ def add(user_id: int, product_id: Any, quantity: Any) -> dict[str, Any]:
 
 def set_quantity(user_id: int, product_id: int, quantity: Any) -> dict[str, Any]:
     qty = _quantity(quantity)
-    cart = Cart.get_or_none(Cart.user_id == user_id)
-    changed = 0
-    if cart is not None:
-        changed = (
-            CartItem.update(quantity=qty)
-            .where((CartItem.cart == cart.id) & (CartItem.product_id == product_id))
-            .execute()
-        )
-    if changed != 1:
-        raise NotFound(f"Product {product_id} is not in the cart.")
+    with database.atomic():  # a missing line rolls the touch back with it
+        if not (_touch(user_id, utcnow()) and _SET_LINE.execute(user_id, product_id, qty) == 1):
+            raise NotFound(f"Product {product_id} is not in the cart.")
     return view(user_id)
 
 
 def remove(user_id: int, product_id: int) -> dict[str, Any]:
-    cart = Cart.get_or_none(Cart.user_id == user_id)
-    removed = 0
-    if cart is not None:
-        removed = CartItem.delete().where((CartItem.cart == cart.id) & (CartItem.product_id == product_id)).execute()
-    if removed != 1:
-        raise NotFound(f"Product {product_id} is not in the cart.")
+    with database.atomic():
+        if not (_touch(user_id, utcnow()) and _REMOVE_LINE.execute(user_id, product_id) == 1):
+            raise NotFound(f"Product {product_id} is not in the cart.")
     return view(user_id)
 
 
 def clear(user_id: int) -> None:
-    cart = Cart.get_or_none(Cart.user_id == user_id)
-    if cart is not None:
-        CartItem.delete().where(CartItem.cart == cart.id).execute()
+    with database.atomic():
+        if _touch(user_id, utcnow()):
+            _REMOVE_LINES.execute(user_id)
 
 
 def remove_ordered(user_id: int, items: Sequence[tuple[int, int]]) -> None:
@@ -165,8 +183,10 @@ def remove_ordered(user_id: int, items: Sequence[tuple[int, int]]) -> None:
     checkout ran keeps the difference (never ``clear``, which would drop it unseen). Conditional statements
     rather than read-then-write, so a concurrent add is never overwritten: the delete only removes a line
     that holds no more than was ordered, the update only lowers one that holds more; if the line changed
-    between the two, try again.
+    between the two, try again. The cart is touched first, like every change of it.
     """
+    if not _touch(user_id, utcnow()):
+        return  # no cart (purged meanwhile): nothing left to take
     for product_id, quantity in items:
         for _ in range(5):
             if _DELETE_ORDERED.execute(user_id, product_id, quantity):
@@ -175,3 +195,13 @@ def remove_ordered(user_id: int, items: Sequence[tuple[int, int]]) -> None:
                 break
             if not _HAS_LINE.rows(user_id, product_id):
                 break  # removed meanwhile (or no cart at all): nothing left to take
+
+
+def purge_idle(now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Delete the carts nobody changed for the module's ``cart_ttl`` (their lines go with them), oldest
+    first, one batch per call; how many. Safe beside live requests and in several workers at once: a
+    cart changed meanwhile no longer matches the DELETE, and a deleted cart is simply made anew by the
+    customer's next add."""
+    cutoff = (now or utcnow()) - settings.runtime.get().cart_lifetime
+    with database.atomic():
+        return _DELETE_IDLE.execute(cutoff, batch)
