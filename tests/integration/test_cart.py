@@ -20,6 +20,9 @@ from tests.support.catalog import stocked
 from tests.support.orders import fill, shopper
 
 LONG_AGO = datetime.datetime(2020, 1, 1)
+#: The races are between transactions on the orders database: one shared SQLite file and PostgreSQL show
+#: them all (a database per module, or reads from a replica, changes nothing for the cart's row).
+races = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 DAY = datetime.timedelta(days=1)
 
 
@@ -68,6 +71,7 @@ def test_every_change_of_a_cart_moves_updated_at_and_a_refused_one_does_not(kern
     assert changed_at(kernel, user_id) == LONG_AGO  # rolled back with the refused change
 
 
+@races
 def test_concurrent_adds_never_pass_the_100_line_limit(kernel: Kernel) -> None:
     """Real threads, each adding another product to a cart of 99 lines at the same moment: exactly one
     gets the 100th line. Before every change locked the cart's row, each add counted its own new line
@@ -146,6 +150,7 @@ def race_adds_and_purges(kernel: Kernel, customers: list[int], product_id: int) 
     return purged
 
 
+@races
 def test_the_purge_racing_adds_never_loses_a_line_just_added(kernel: Kernel) -> None:
     """Real threads: customers add to carts the purge is deleting at the same moment, three times over.
     Whichever wins, a line whose add returned is in the cart afterwards: the purge either deleted the cart

@@ -29,12 +29,14 @@ idempotency = IdempotencyStore(MODULE, database)
 
 class Cart(Model):
     """A customer's cart: one per user (``user_id`` unique, so concurrent first adds make one cart). Its lines
-    wait here until checkout, which removes the units it ordered; prices are never stored, always the catalog's."""
+    wait here until checkout, which removes the units it ordered; prices are never stored, always the catalog's.
+    Every change of the cart touches its row first (``cart.py``): ``updated_at`` is the last change, and the
+    idle-cart purge deletes by it (indexed since migration 0004)."""
 
     id = AutoField()
     user_id = IntegerField(unique=True)
     created_at = DateTimeField(default=utcnow)
-    updated_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow, index=True)
 
     class Meta:
         table_name = "cart"
