@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -63,6 +64,21 @@ def test_every_app_in_a_process_publishes_the_same_document(client: httpx.Client
     assert {"201", "400", "401", "404", "409", "413", "422", "429"} <= set(orders["responses"])
     product = first["paths"]["/api/v1/products/{product_id}"]["get"]["parameters"][0]
     assert product["in"] == "path" and product["schema"]["minimum"] == 1
+
+
+def test_every_process_publishes_the_document_in_one_order() -> None:
+    """Paths and tags come in the order the routes are declared (``kernel/http/blueprint.py``): Sanic kept a
+    blueprint's routes in a set, so each process listed them, and the tags, in another order; Swagger UI and
+    the docs site's API reference reshuffled at every start, and no two builds compared equal."""
+    import subprocess
+    import sys
+
+    script = ("import json, sys; from ecommerce.devtools.docsite import openapi; "
+              "sys.stdout.write(json.dumps(openapi.document()))")
+    built = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+             .stdout for _ in range(3)]
+    assert built[0] and built[0] == built[1] == built[2]
+    assert [tag["name"] for tag in json.loads(built[0])["tags"]][:3] == ["system", "catalog", "inventory"]
 
 
 def test_swagger_ui_is_served_without_a_cdn(client: httpx.Client) -> None:
