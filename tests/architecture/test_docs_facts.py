@@ -69,6 +69,17 @@ def test_each_module_page_counts_the_module_s_tables() -> None:
     assert checked >= 5  # users, catalog, orders, payments, recommendations count theirs
 
 
+def test_the_architecture_page_lists_every_module_s_jobs() -> None:
+    """The table of background jobs on the architecture page names each module's jobs and their intervals
+    as the modules declare them: a job added without a row (or a row left for a job gone) fails here."""
+    from ecommerce.kernel.registry import discover
+
+    declared = {(name, job.name, f"{job.every:g} s") for name, module in discover().items() for job in module.jobs}
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = {match.groups() for match in re.finditer(r"^\| (\w+) \| `([a-z-]+)` \| (\d+ s) \|", text, re.M)}
+    assert listed == declared, f"missing: {sorted(declared - listed)}, not a job: {sorted(listed - declared)}"
+
+
 def test_the_benchmark_dataset_sizes_are_the_generator_s() -> None:
     one = Sizes.for_scale(1)
     n = "N \N{MULTIPLICATION SIGN}"
