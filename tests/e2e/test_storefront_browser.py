@@ -5,7 +5,9 @@ the order — with an accessibility check (axe-core) of the main pages and their
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +26,9 @@ from tests.support import catalog as make
 from tests.support.api import PASSWORD, new_email
 from tests.support.shop import Shop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img" / "storefront"
+#: The docs' screenshots: refreshed only when ``ECOMMERCE_UPDATE_SCREENSHOTS=1`` (then commit them); any other
+#: run takes them into a scratch folder, so running the suite leaves the working tree as it was.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img" / "storefront"
 LAYOUTS = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
@@ -59,9 +63,17 @@ def _accessible(page: Page) -> None:
     assert browser.axe_violations(page) == [], page.url
 
 
+def screenshots() -> Path:
+    if os.environ.get("ECOMMERCE_UPDATE_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return Path(tempfile.gettempdir()) / "ecommerce-storefront-screenshots"
+
+
 def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    folder = screenshots()
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
+    assert (folder / f"{name}.png").stat().st_size > 0
 
 
 def _sign_up(page: Page) -> str:
