@@ -87,7 +87,8 @@ def _session_ended(conn: psycopg2.extensions.connection) -> bool:
 @pytest.mark.parametrize("change", [
     "ALTER TABLE catalog.brands ADD COLUMN motto TEXT",
     "CREATE TABLE catalog.extra (id INT)",
-    "CREATE SCHEMA audit",
+    "CREATE TABLE public.extra (id INT)",
+    "CREATE SCHEMA audit; ALTER TABLE catalog.brands ADD COLUMN motto TEXT",  # a schema of its own and more
     "CREATE INDEX brands_created ON catalog.brands (created_at)",
     "DELETE FROM catalog.catalog_migrations WHERE id = (SELECT max(id) FROM catalog.catalog_migrations)",
 ])
@@ -99,6 +100,24 @@ def test_a_copy_whose_schema_changed_is_refused(templates: Templates, change: st
         assert not reset(used, databases.ADMIN_URL, state)
     finally:
         databases.drop_database(used)
+
+
+def test_a_copy_with_a_schema_of_its_own_is_recycled_without_it(templates: Templates) -> None:
+    """A kernel with a test-only module (``paysim``, the whole orders suite) migrates it into a schema the
+    template lacks: that schema is dropped, and the copy is then exactly what a fresh one is."""
+    state = TemplateState.read(databases.url_of(templates.postgres_template()))
+    used, fresh = templates.postgres_copy(), templates.postgres_copy()
+    try:
+        _execute(used, "CREATE SCHEMA paysim; CREATE TABLE paysim.paysim_outbox (id SERIAL PRIMARY KEY, body TEXT);"
+                       "INSERT INTO paysim.paysim_outbox (body) VALUES ('{}');"
+                       "INSERT INTO catalog.brands (name, created_at) VALUES ('Acme', now())")
+        assert reset(used, databases.ADMIN_URL, state)
+        assert _rows(used, "SELECT count(*) FROM pg_namespace WHERE nspname = 'paysim'") == [(0,)]
+        assert _rows(used, SCHEMA_FINGERPRINT) == _rows(fresh, SCHEMA_FINGERPRINT)
+        assert _rows(used, "SELECT count(*) FROM catalog.brands") == [(0,)]
+    finally:
+        databases.drop_database(used)
+        databases.drop_database(fresh)
 
 
 def test_released_copies_come_back_only_when_clean(templates: Templates) -> None:

@@ -5,7 +5,9 @@ through the write-ahead log, and ``DROP DATABASE`` forces a checkpoint; with abo
 run, that WAL — written, flushed, checkpointed, and replayed by the replica layout's standby — was a large
 share of the suite's CPU. Emptying the tables a test wrote to is a few kilobytes of WAL.
 
-A copy is recycled only when nothing but rows changed: its schema (every namespace, relation, column,
+A copy is recycled only when nothing but rows changed, once the schemas the template does not have are
+dropped (a test-only module's, like ``tests/support/paysim_module``'s: a kernel with one migrates it into a
+schema of its own, and the whole orders suite runs with one): its schema (every namespace, relation, column,
 default, constraint, index, trigger, function, type, extension, privilege and database setting), the rows
 of the migration ledgers and the prepared transactions must be exactly the template's; anything else
 (a test that migrated an extra module, altered a table or rolled a migration back) and the copy is
@@ -71,6 +73,7 @@ SELECT md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) FROM (
     SELECT 'x ' || count(*) FROM pg_prepared_xacts WHERE database = current_database()
 ) AS objects(x)
 """
+_NAMESPACES = f"SELECT nspname FROM pg_namespace WHERE oid IN ({_USER_NAMESPACES}) ORDER BY 1"
 _TABLES = f"""
 SELECT c.oid::regclass::text FROM pg_class c
 WHERE c.relnamespace IN ({_USER_NAMESPACES}) AND c.relkind IN ('r', 'p') ORDER BY 1
@@ -93,6 +96,7 @@ class TemplateState:
     """What a recycled copy must match (read once from the template), and how to empty it."""
 
     fingerprint: str
+    namespaces: tuple[str, ...]  # the template's schemas: a copy's others are dropped before the comparison
     ledgers_sql: str  # the ledgers' rows as text, in order
     ledgers: str
     empty_sql: str  # deletes every other table's rows, puts every sequence back
@@ -104,6 +108,8 @@ class TemplateState:
             with conn.cursor() as cur:
                 cur.execute(SCHEMA_FINGERPRINT)
                 fingerprint = str(cur.fetchone()[0])  # type: ignore[index]
+                cur.execute(_NAMESPACES)
+                namespaces = tuple(name for (name,) in cur.fetchall())
                 cur.execute(_TABLES)
                 tables = [name for (name,) in cur.fetchall()]
                 cur.execute(_SEQUENCES)
@@ -123,7 +129,7 @@ class TemplateState:
             conn.close()
         restart = f"SELECT {setvals};" if setvals else ""
         empty_sql = "SET LOCAL session_replication_role = replica;" + deletes + restart
-        return cls(fingerprint, ledgers_sql, ledgers, empty_sql)
+        return cls(fingerprint, namespaces, ledgers_sql, ledgers, empty_sql)
 
 
 def end_connections(url: str, admin_url: str, attempts: int = 50) -> bool:
@@ -151,6 +157,12 @@ def reset(url: str, admin_url: str, template: TemplateState) -> bool:
     conn = psycopg2.connect(url)
     try:
         with conn.cursor() as cur:
+            # Dropping a schema is a few catalog rows of WAL; dropping the copy forces a checkpoint, and the
+            # next test then copies the template again. Rolled back (and the copy dropped) if it still differs.
+            cur.execute(_NAMESPACES)
+            for (name,) in cur.fetchall():
+                if name not in template.namespaces:
+                    cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
             cur.execute(SCHEMA_FINGERPRINT)
             if cur.fetchone()[0] != template.fingerprint:  # type: ignore[index]
                 return False
