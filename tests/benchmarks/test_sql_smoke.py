@@ -21,6 +21,10 @@ from ecommerce.devtools.dataset import generate
 from ecommerce.kernel.bootstrap import Kernel
 from tests.support import databases
 
+#: One worker runs the whole file: its dataset (about 7 s to generate on PostgreSQL) is built once per
+#: database, where tests spread over the workers built it once per worker they landed on.
+pytestmark = pytest.mark.xdist_group("sql-smoke")
+
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
