@@ -58,8 +58,6 @@ _DELETE_ORDERED = Statement(database, lambda user_id, pid, qty: CartItem.delete(
 _LOWER_ORDERED = Statement(database, lambda user_id, pid, qty: CartItem.update(quantity=CartItem.quantity - qty).where(
     (CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)) & (CartItem.product_id == pid)
     & (CartItem.quantity > qty)))
-_HAS_LINE = Statement(database, lambda user_id, pid: CartItem.select(CartItem.id).join(Cart).where(
-    (Cart.user_id == user_id) & (CartItem.product_id == pid)))
 _SET_LINE = Statement(database, lambda user_id, pid, qty: CartItem.update(quantity=qty).where(
     (CartItem.cart == Cart.select(Cart.id).where(Cart.user_id == user_id)) & (CartItem.product_id == pid)))
 _REMOVE_LINE = Statement(database, lambda user_id, pid: CartItem.delete().where(
@@ -180,21 +178,16 @@ def remove_ordered(user_id: int, items: Sequence[tuple[int, int]]) -> None:
     """Take exactly the ordered units out of the cart, inside the order's transaction.
 
     Each ordered line loses the ordered quantity and disappears at 0; a line added, or raised, while the
-    checkout ran keeps the difference (never ``clear``, which would drop it unseen). Conditional statements
-    rather than read-then-write, so a concurrent add is never overwritten: the delete only removes a line
-    that holds no more than was ordered, the update only lowers one that holds more; if the line changed
-    between the two, try again. The cart is touched first, like every change of it.
+    checkout ran keeps the difference (never ``clear``, which would drop it unseen). The cart is touched
+    first, like every change of it: under its row lock no other change of the cart runs, so a line that
+    holds no more than was ordered is deleted, and otherwise lowered (one of the two conditional statements
+    applies; neither, when the line was removed meanwhile).
     """
     if not _touch(user_id, utcnow()):
         return  # no cart (purged meanwhile): nothing left to take
     for product_id, quantity in items:
-        for _ in range(5):
-            if _DELETE_ORDERED.execute(user_id, product_id, quantity):
-                break
-            if _LOWER_ORDERED.execute(user_id, product_id, quantity):
-                break
-            if not _HAS_LINE.rows(user_id, product_id):
-                break  # removed meanwhile (or no cart at all): nothing left to take
+        if not _DELETE_ORDERED.execute(user_id, product_id, quantity):
+            _LOWER_ORDERED.execute(user_id, product_id, quantity)
 
 
 def purge_idle(now: datetime.datetime | None = None, batch: int = 500) -> int:
