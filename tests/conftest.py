@@ -33,6 +33,7 @@ from tests.support.bytecode import cache_bytecode
 from tests.support.live_server import LiveServer
 from tests.support.pg_cluster import ReplicatedCluster
 from tests.support.py311 import guard_ast_reentrancy
+from tests.support.routing import compile_each_routing_source_once
 from tests.support.shop import Shop, shop, shop_factory  # noqa: F401 - fixtures shared by e2e and security tests
 from tests.support.templates import Templates
 from tests.support.tls import share_default_ssl_context
@@ -40,6 +41,7 @@ from tests.support.tls import share_default_ssl_context
 guard_ast_reentrancy()  # before xdist starts its workers, so they and every server they start inherit it
 cache_bytecode(Path(__file__).parents[1])  # compiled once per run, not once per process (tests/support/bytecode.py)
 share_default_ssl_context()  # one CA bundle load per process, not one per httpx client (tests/support/tls.py)
+compile_each_routing_source_once()  # one compilation per routing source, not one per app (tests/support/routing.py)
 
 _app_names = itertools.count(1)
 #: The suite whose tests also run on the ``postgres-replica`` layout.

@@ -6,6 +6,7 @@ packaging metadata, without editing this repository.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 
@@ -16,7 +17,18 @@ GROUP = "ecommerce.modules"
 
 
 def discover() -> dict[str, Module]:
-    """Every installed module, enabled or not, by name."""
+    """Every installed module, enabled or not, by name (a new dict each call: the caller may change it)."""
+    return dict(_installed())
+
+
+@functools.cache
+def _installed() -> tuple[tuple[str, Module], ...]:
+    """The entry points, read once per process.
+
+    Why once: ``entry_points()`` reads the metadata of every installed distribution (a hundred folders
+    here), and a command called it three times (its sub-commands, the settings check, the kernel), a
+    test process once per kernel it built. What is installed changes only when a process starts again.
+    """
     found: dict[str, Module] = {}
     for ep in entry_points(group=GROUP):
         module = ep.load()
@@ -25,7 +37,7 @@ def discover() -> dict[str, Module]:
         if module.name != ep.name:
             raise TypeError(f"entry point {ep.name} loads a module named {module.name!r}")
         found[module.name] = module
-    return found
+    return tuple(found.items())
 
 
 class Registry:

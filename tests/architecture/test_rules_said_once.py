@@ -5,14 +5,20 @@
   stop matching when orders renames the state);
 - setting a product's on-hand stock: ``catalog/stock.py: write_on_hand``, used by the admin route and the
   CSV import;
-- the refusal of an illegal order transition: ``orders/states.py: illegal``.
+- the refusal of an illegal order transition: ``orders/states.py: illegal``;
+- how money is stored: ``kernel/columns.py: MoneyField`` (``BIGINT`` minor units) in every module's models.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+from peewee import BigIntegerField, IntegerField, Model
+
+from ecommerce.kernel.columns import MoneyField
+from ecommerce.kernel.registry import discover
 from ecommerce.modules.orders.states import STATES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +89,40 @@ def test_address_limits_come_from_the_rules() -> None:
         for schema in (AddressIn, AddressPatch):
             lengths = [m.max_length for m in schema.model_fields[field].metadata if hasattr(m, "max_length")]
             assert lengths == [limit], (schema.__name__, field)
+
+
+#: Column names that hold money, in every module that has any.
+MONEY_NAMES = re.compile(r"(^|_)(price|amount|total|subtotal|refunded)($|_)")
+
+
+def money_mismatches(models: list[type[Model]]) -> list[str]:
+    """Money columns that are not ``MoneyField`` and ``BIGINT`` columns that are not money."""
+    found = []
+    for model in models:
+        for field in model._meta.sorted_fields:
+            where = f"{model.__module__}.{model.__name__}.{field.name}"
+            if MONEY_NAMES.search(field.name) and not isinstance(field, MoneyField):
+                found.append(f"{where}: money, declare it as MoneyField")
+            elif isinstance(field, BigIntegerField) and not isinstance(field, MoneyField):
+                found.append(f"{where}: BIGINT that is not money (name it, or use MoneyField)")
+    return found
+
+
+def test_every_money_column_is_a_money_field() -> None:
+    models = [model for module in discover().values() for model in module.models]
+    assert len(models) > 15  # every module's models were read
+    assert not money_mismatches(models), "\n".join(money_mismatches(models))
+    money = [f for m in models for f in m._meta.sorted_fields if isinstance(f, MoneyField)]
+    assert {f.model.__name__ for f in money} >= {"Product", "Order", "OrderItem", "Payment", "Refund", "SearchDocument"}
+
+
+def test_the_money_check_catches_a_32_bit_price() -> None:
+    class Planted(Model):
+        unit_price = IntegerField()
+        refunded_amount = MoneyField()
+        big = BigIntegerField()
+
+    assert money_mismatches([Planted]) == [
+        f"{__name__}.Planted.unit_price: money, declare it as MoneyField",
+        f"{__name__}.Planted.big: BIGINT that is not money (name it, or use MoneyField)",
+    ]

@@ -45,6 +45,29 @@ def test_an_up_to_date_database_is_migrated_with_reads_only(kernel: Kernel, capl
                   for record in caplog.records if record.name == "peewee"]
     assert statements, "peewee logged no statement: the check would prove nothing"
     assert [s for s in statements if not s.lstrip().upper().startswith("SELECT")] == []
+    assert len(statements) == len(kernel.modules.names())  # one read of both history tables per module
+
+
+def test_a_migration_added_later_is_seen_and_applied(kernel: Kernel, tmp_path: Path) -> None:
+    """The up-to-date check compares the folder's files with the history: a new file is pending at once."""
+    import shutil
+
+    from ecommerce.kernel import migrations
+
+    db = kernel.modules["catalog"].database
+    folder = tmp_path / "migrations"
+    shutil.copytree(Path(products.__file__).parent / "migrations", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with db.connection_context():
+        assert migrations._up_to_date("catalog", db, folder)
+        (folder / "0099_later.py").write_text(
+            "def up(migrator, db):\n    db.execute_sql('CREATE TABLE later_table (id INTEGER)')\n")
+        assert not migrations._up_to_date("catalog", db, folder)
+    assert migrations.migrate("catalog", db, folder) == ["module:0099_later"]
+    with db.connection_context():
+        assert migrations._up_to_date("catalog", db, folder)
+        db.execute_sql("DROP TABLE later_table")
+        db.execute_sql(f'DELETE FROM "catalog_migrations" WHERE name = {db.param}', ("0099_later",))
 
 
 def test_tables_live_where_the_layout_says(kernel: Kernel, backend: str, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from peewee import (
     SQL,
     AutoField,
-    BigIntegerField,
     CharField,
     Check,
     DateTimeField,
@@ -22,6 +21,7 @@ from peewee import (
 )
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.columns import MoneyField
 from ecommerce.kernel.module import module_storage
 
 MODULE = "catalog"
@@ -90,8 +90,8 @@ class Product(Model):
     id = AutoField()
     name = CharField(max_length=200)
     description = TextField(default="")
-    # Minor units (cents); BIGINT since migration 0003 (kernel.limits).
-    price = BigIntegerField(constraints=[Check("price >= 0")])
+    # BIGINT since migration 0003 (was 32-bit: kernel.columns says why).
+    price = MoneyField(constraints=[Check("price >= 0")])
     currency = CharField(max_length=3)
     identification = CharField(max_length=64, unique=True)  # the SKU
     brand = ForeignKeyField(Brand, null=True, on_delete="SET NULL", column_name="brand_id")

@@ -6,19 +6,10 @@ and what an order must remember (the address, product names and prices) is copie
 
 from __future__ import annotations
 
-from peewee import (
-    AutoField,
-    BigIntegerField,
-    CharField,
-    Check,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    Model,
-    TextField,
-)
+from peewee import AutoField, CharField, Check, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.columns import MoneyField
 from ecommerce.kernel.idempotency import IdempotencyStore
 from ecommerce.kernel.module import module_storage
 
@@ -68,9 +59,9 @@ class Order(Model):
     order_status = CharField(max_length=20)
     payment_status = CharField(max_length=20)
     currency = CharField(max_length=3)
-    # Money is BIGINT since migration 0003 (kernel.limits).
-    subtotal = BigIntegerField(constraints=[Check("subtotal >= 0")])
-    total = BigIntegerField(constraints=[Check("total >= 0")])
+    # BIGINT since migration 0003 (was 32-bit: kernel.columns says why).
+    subtotal = MoneyField(constraints=[Check("subtotal >= 0")])
+    total = MoneyField(constraints=[Check("total >= 0")])
     item_count = IntegerField()
     shipping_address = TextField()  # JSON snapshot of the address at checkout
     reservation = CharField(max_length=100, unique=True)  # the catalog reservation's reference
@@ -91,9 +82,9 @@ class OrderItem(Model):
     product_id = IntegerField()
     product_name = CharField(max_length=200)
     sku = CharField(max_length=64)
-    unit_price = BigIntegerField()
+    unit_price = MoneyField()
     quantity = IntegerField()
-    line_total = BigIntegerField()
+    line_total = MoneyField()
     order_id: int
 
     class Meta:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from peewee import (
     SQL,
     AutoField,
-    BigIntegerField,
     BlobField,
     CharField,
     Check,
@@ -18,6 +17,7 @@ from peewee import (
 )
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.columns import MoneyField
 from ecommerce.kernel.idempotency import IdempotencyStore
 from ecommerce.kernel.module import module_storage
 
@@ -61,7 +61,7 @@ class Payment(Model):
     id = AutoField()
     order_id = IntegerField()
     user_id = IntegerField()
-    amount = BigIntegerField(constraints=[Check("amount > 0")])  # money is BIGINT since migration 0004 (kernel.limits)
+    amount = MoneyField(constraints=[Check("amount > 0")])  # BIGINT since migration 0004
     currency = CharField(max_length=3)
     status = CharField(max_length=16)  # pending | succeeded | failed
     reference_id = CharField(max_length=40, unique=True)  # our idempotency reference at the gateway
@@ -70,7 +70,7 @@ class Payment(Model):
     response_code = CharField(max_length=32, null=True)
     response_message = CharField(max_length=255, null=True)
     token = ForeignKeyField(Token, column_name="token_id", on_delete="RESTRICT")
-    refunded_amount = BigIntegerField(default=0)
+    refunded_amount = MoneyField(default=0)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     token_id: int
@@ -100,7 +100,7 @@ class Refund(Model):
 
     id = AutoField()
     payment = ForeignKeyField(Payment, column_name="payment_id", on_delete="CASCADE")
-    amount = BigIntegerField(constraints=[Check("amount > 0")])
+    amount = MoneyField(constraints=[Check("amount > 0")])
     reference = CharField(max_length=100, unique=True)
     status = CharField(max_length=16)  # pending (sent, answer unknown) | succeeded | failed
     created_at = DateTimeField(default=utcnow)
@@ -117,9 +117,9 @@ class SimulatorCharge(Model):
 
     id = AutoField()
     reference = CharField(max_length=40, unique=True)
-    amount = BigIntegerField()
+    amount = MoneyField()
     outcome = CharField(max_length=32)
-    refunded = BigIntegerField(default=0)
+    refunded = MoneyField(default=0)
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -133,7 +133,7 @@ class SimulatorRefund(Model):
     id = AutoField()
     reference = CharField(max_length=100, unique=True)
     charge_reference = CharField(max_length=40)
-    amount = BigIntegerField()
+    amount = MoneyField()
     outcome = CharField(max_length=16)  # approved | declined
     created_at = DateTimeField(default=utcnow)
 

@@ -6,9 +6,10 @@ index on PostgreSQL (see migrations/0001). Nothing here joins the catalog's tabl
 
 from __future__ import annotations
 
-from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, Model, TextField
+from peewee import CharField, DateTimeField, IntegerField, Model, TextField
 
 from ecommerce.kernel.clock import utcnow
+from ecommerce.kernel.columns import MoneyField
 from ecommerce.kernel.module import module_storage
 
 MODULE = "search"
@@ -28,7 +29,7 @@ class SearchDocument(Model):
     category = CharField(max_length=100, null=True)
     brand_id = IntegerField(null=True)
     category_id = IntegerField(null=True)
-    price = BigIntegerField()  # BIGINT since migration 0003, like the catalog's
+    price = MoneyField()  # BIGINT since migration 0003, like the catalog's
     currency = CharField(max_length=3)
     available = IntegerField(default=0)
     updated_at = DateTimeField(default=utcnow)
