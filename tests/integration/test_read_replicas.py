@@ -41,9 +41,25 @@ def cluster() -> Iterator[ReplicatedCluster]:
     made.close()
 
 
+@pytest.fixture(scope="module")
+def template(cluster: ReplicatedCluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated and holding the demo data, on the primary, copied for each test (``CREATE DATABASE
+    ... TEMPLATE``): migrating and seeding it again took most of each test's set-up. The tests still migrate
+    and seed their copy, which finds nothing to do (both are idempotent)."""
+    name = f"shop_template_{uuid.uuid4().hex[:10]}"
+    primary, replica = cluster.create_database(name)
+    k = Kernel(_settings(tmp_path_factory.mktemp("replica-template"), primary, replica))
+    try:
+        k.migrate()
+        k.seed(demo=True)
+    finally:
+        k.close()  # a template must have no session open when it is copied
+    return name
+
+
 @pytest.fixture
-def urls(cluster: ReplicatedCluster) -> Iterator[tuple[str, str]]:
-    primary, replica = cluster.create_database(f"shop_{uuid.uuid4().hex[:10]}")
+def urls(cluster: ReplicatedCluster, template: str) -> Iterator[tuple[str, str]]:
+    primary, replica = cluster.create_database(f"shop_{uuid.uuid4().hex[:10]}", template=template)
     yield primary, replica
     _replay(replica, pause=False)
 

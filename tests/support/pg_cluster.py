@@ -111,13 +111,14 @@ class ReplicatedCluster:
         finally:
             conn.close()
 
-    def create_database(self, name: str) -> tuple[str, str]:
-        """A new database on the primary; returns (primary URL, replica URL) once the replica has it."""
+    def create_database(self, name: str, template: str | None = None) -> tuple[str, str]:
+        """A new database on the primary (a copy of ``template`` when given); returns (primary URL, replica
+        URL) once the replica has it."""
         conn = psycopg2.connect(self.primary.url())
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}"')
+                cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         finally:
             conn.close()
         self.wait_caught_up()
