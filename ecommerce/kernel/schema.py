@@ -80,7 +80,11 @@ def _singular_examples(node: Any) -> None:
 class ApiModel(BaseModel):
     """Request and response schemas; unknown request fields are ignored (tolerant reader)."""
 
-    model_config = ConfigDict(extra="ignore")
+    # defer_build: a schema's validator is built the first time it validates or is published, not when its
+    # module is imported. A command that never serves HTTP (``migrate``, ``seed``, the module commands) no
+    # longer builds the hundred request and response models for nothing; a server builds them at start-up,
+    # when it publishes the OpenAPI document.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     @classmethod
     def model_json_schema(  # type: ignore[override]
