@@ -39,7 +39,7 @@ from tests.support.templates import Templates
 from tests.support.tls import share_default_ssl_context
 
 guard_ast_reentrancy()  # before xdist starts its workers, so they and every server they start inherit it
-cache_bytecode(Path(__file__).parents[1])  # compiled once per run, not once per process (tests/support/bytecode.py)
+cache_bytecode()  # compiled once, not once per process (tests/support/bytecode.py)
 share_default_ssl_context()  # one CA bundle load per process, not one per httpx client (tests/support/tls.py)
 compile_each_routing_source_once()  # one compilation per routing source, not one per app (tests/support/routing.py)
 
