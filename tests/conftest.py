@@ -171,7 +171,7 @@ def replica_cluster(database_templates: Templates) -> Iterator[ReplicatedCluster
     cluster = pg_cluster.start_replicated_cluster(max_connections=300, synchronous=True)
     try:
         yield cluster
-        database_templates.forget_server(cluster.primary.url())  # its databases go before its server
+        database_templates.forget_server(cluster.primary.url())  # its databases go with its server
     finally:
         cluster.close()
 

@@ -127,14 +127,15 @@ class Templates:
             databases.drop_database(url)
 
     def forget_server(self, admin_url: str) -> None:
-        """Before a server goes away (the replica layout's private primary): finish the drops queued so
-        far, and drop its emptied copies and its template."""
+        """Before a server is deleted (the replica layout's private primary): wait for the work queued so far
+        (a copy being emptied must not lose its server mid-way), then forget its copies and its template
+        without dropping them. Each ``DROP DATABASE`` forces a checkpoint, and replicated to the standby, of
+        a server whose files are deleted a moment later: seconds of the run's end for nothing."""
         self._to_drop.join()
-        self._drop_ready(admin_url)
+        with self._ready_lock:
+            self._ready.pop(admin_url, None)
         self._states.pop(admin_url, None)
-        name = self._postgres.pop(admin_url, None)
-        if name is not None:
-            databases.drop_database(databases.url_of(name, admin_url))
+        self._postgres.pop(admin_url, None)
 
     def close(self) -> None:
         if self._dropper is not None:
